@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up from nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit integration kafka-jars clean help
+
+help:
+	@echo "make run    set up, fetch Kafka, and run Rollwatch on http://127.0.0.1:8000"
+	@echo "make test   set up and run the whole test suite (lint, types, unit, integration)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rollwatch needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+kafka-jars: $(STAMP)
+	$(BIN)/rollwatch kafka fetch
+
+run: $(STAMP) kafka-jars
+	$(BIN)/rollwatch run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+test: $(STAMP) kafka-jars lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,164 @@
+"""`rollwatch`: run the product, its services and its local broker."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rollwatch import logs
+from rollwatch.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
+from rollwatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from rollwatch.http_app import Component
+
+log = logging.getLogger("rollwatch")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"rollwatch: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    try:
+        handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+        return handler(settings, args)
+    except LocalKafkaError as exc:
+        print(f"rollwatch: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rollwatch",
+        description="Rollwatch: a tamper-evident ledger of pupil moves between schools in England. "
+        "Configuration comes from ROLLWATCH_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="everything in one process on the embedded ledger")
+    run.add_argument("--no-local-kafka", action="store_true", help="never start the local broker")
+    run.set_defaults(handler=_run_all)
+
+    for name, helptext in (("ingest", "the schools' HTTP ingest API only"), ("tracker", "the ledger writer")):
+        p = sub.add_parser(name, help=helptext + " (production: one service per process)")
+        p.set_defaults(handler=_run_one, component=name)
+
+    kafka = sub.add_parser("kafka", help="the local single-node Kafka broker (KRaft)")
+    kafka_sub = kafka.add_subparsers(title="actions", metavar="ACTION", required=True)
+    for action, helptext in (
+        ("start", "fetch if needed, start, wait until it answers, create the topics"),
+        ("stop", "stop the broker this data folder started"),
+        ("status", "print whether it runs and answers (JSON)"),
+        ("fetch", "only download the broker jars from Maven Central"),
+    ):
+        kafka_sub.add_parser(action, help=helptext).set_defaults(handler=_kafka, action=action)
+
+    sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
+    return parser
+
+
+def _is_loopback(bootstrap: str) -> bool:
+    host, _ = split_host_port(bootstrap)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ensure_topics(settings: Settings) -> None:
+    from rollwatch.topics import ensure_topics
+
+    ensure_topics(settings.kafka_bootstrap, settings.events_partitions, settings.topic_replication)
+
+
+def _run_all(settings: Settings, args: argparse.Namespace) -> int:
+    broker = LocalKafka.from_settings(settings)
+    started_here = False
+    if not broker_answers(settings.kafka_bootstrap):
+        if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
+            print(f"rollwatch: no Kafka broker answers at {settings.kafka_bootstrap}", file=sys.stderr)
+            return 1
+        print(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ...", file=sys.stderr)
+        broker.start()
+        started_here = True
+    try:
+        _ensure_topics(settings)
+        return _serve(settings, frozenset({"ingest", "tracker"}))
+    finally:
+        if started_here:
+            print("Stopping the local Kafka broker ...", file=sys.stderr)
+            broker.stop()
+
+
+def _run_one(settings: Settings, args: argparse.Namespace) -> int:
+    _ensure_topics(settings)
+    return _serve(settings, frozenset({args.component}))
+
+
+def _serve(settings: Settings, components: frozenset[Component]) -> int:
+    import uvicorn
+
+    from rollwatch.http_app import create_app
+
+    app = create_app(settings, components)
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _kafka(settings: Settings, args: argparse.Namespace) -> int:
+    broker = LocalKafka.from_settings(settings)
+    if args.action == "fetch":
+        print(broker.fetch())
+    elif args.action == "start":
+        pid = broker.start()
+        _ensure_topics(settings)
+        print(f"Kafka is running at {settings.kafka_bootstrap} (pid {pid}); logs in {broker.log_file}")
+    elif args.action == "stop":
+        print("stopped" if broker.stop() else "no local broker was running")
+    else:
+        status = broker.status()
+        print(json.dumps(status))
+        return 0 if status["answers"] else 3
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.clickhouse import connect
+    from rollwatch.migrate import migrate
+
+    client = connect(settings)
+    applied = migrate(client)
+    print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The one place that opens ClickHouse: embedded chDB on a data folder by default, a server over
+HTTP when `ROLLWATCH_CLICKHOUSE_URL` names one. Calls block, so callers run them in a thread with
+a client of that thread's own (`ClientPerThread`)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from rollwatch.settings import Settings
+
+
+def connect(settings: Settings) -> Client:
+    if settings.clickhouse_url:
+        return clickhouse_connect.get_client(dsn=settings.clickhouse_url)
+    path = Path(settings.ledger_path).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    # One engine per process and folder; chDB accepts any number of handles to it.
+    return clickhouse_connect.get_client(interface="chdb", path=str(path))
+
+
+class ClientPerThread:
+    """Hands each thread its own client, as clickhouse-connect clients are not thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._all: list[Client] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = connect(self._settings)
+            self._local.client = client
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._all:
+                client.close()
+            self._all.clear()

@@ -1,0 +1,109 @@
+"""Composes the HTTP app of one process from the services it hosts, with the operations
+endpoints every process has (`/healthz`, `/readyz`, `/metrics`). In the all-in-one process the
+Faust worker starts and stops inside the same lifespan, on the same event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Literal
+
+import faust
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from rollwatch.clickhouse import ClientPerThread
+from rollwatch.local_kafka import broker_answers
+from rollwatch.migrate import migrate
+from rollwatch.settings import Settings
+from rollwatch.streams import build_stream_app
+from services.ingest.api import router as ingest_router
+from services.ingest.publisher import EventPublisher
+from services.tracker.agent import Tracker
+from services.tracker.history_api import router as history_router
+from services.tracker.ledger_writer import LedgerWriter
+
+log = logging.getLogger(__name__)
+
+Component = Literal["ingest", "tracker"]
+ALL: frozenset[Component] = frozenset({"ingest", "tracker"})
+
+
+def create_app(settings: Settings, components: frozenset[Component] = ALL) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        async with AsyncExitStack() as stack:
+            if "tracker" in components:
+                clients = ClientPerThread(settings)
+                stack.callback(clients.close)
+                app.state.ledger_clients = clients
+                applied = await run_in_threadpool(lambda: migrate(clients.get()))
+                log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
+                stream_app = build_stream_app(settings)
+                tracker = Tracker(stream_app, settings, LedgerWriter(clients))
+                app.state.tracker = tracker
+                stack.callback(tracker.close)
+                await stream_app.start()
+                stack.push_async_callback(_stop_stream_app, stream_app)
+            if "ingest" in components:
+                publisher = EventPublisher(settings.kafka_bootstrap)
+                await publisher.start()
+                stack.push_async_callback(publisher.stop)
+                app.state.publisher = publisher
+            log.info("rollwatch started", extra={"components": sorted(components)})
+            yield
+        log.info("rollwatch stopped")
+
+    app = FastAPI(
+        title="Rollwatch",
+        version="0.1.0",
+        summary="A tamper-evident ledger of pupil moves between schools in England",
+        lifespan=lifespan,
+    )
+    if "ingest" in components:
+        app.include_router(ingest_router)
+    if "tracker" in components:
+        app.include_router(history_router)
+    _add_operations(app, settings, components)
+    return app
+
+
+async def _stop_stream_app(stream_app: faust.App) -> None:
+    try:
+        await asyncio.wait_for(stream_app.stop(), timeout=60)
+    except TimeoutError:
+        log.error("the stream processors did not stop within 60s")
+
+
+def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Component]) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Kafka and the ledger are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, bool] = {}
+        checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka_bootstrap, 2.0)
+        if "tracker" in components:
+            clients: ClientPerThread = request.app.state.ledger_clients
+            checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)
+            checks["ledger_writes"] = request.app.state.tracker.last_write_ok
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _ledger_answers(clients: ClientPerThread) -> bool:
+    try:
+        clients.get().query("SELECT 1")
+        return True
+    except Exception:
+        return False

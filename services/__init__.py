@@ -1,0 +1,1 @@
+"""Rollwatch's services: ingest writes, the tracker records, alerts judge."""

@@ -1,0 +1,107 @@
+"""`POST /v1/events`: one event, or `{"events": [...]}`. Answers 202 only for events Kafka has
+acknowledged; lists every problem of every rejected event by its index."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+
+from rollwatch.settings import Settings
+from schemas import EventInvalid, Problem, parse_event
+from schemas.parse import canonical_bytes
+from services.ingest.publisher import BrokerUnavailable, EventPublisher
+
+EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
+
+router = APIRouter(tags=["ingest"])
+
+
+def _publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.publisher
+    return publisher
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": rule, "message": message, **extra}, status_code=status)
+
+
+@router.post(
+    "/v1/events",
+    status_code=202,
+    summary="Publish one event or a batch of up to 1,000",
+    responses={
+        202: {"description": "Accepted ids (acknowledged by Kafka) and per-index rejections"},
+        413: {"description": "Body too large or too many events"},
+        415: {"description": "Body is not application/json"},
+        422: {"description": "Nothing in the request is valid"},
+        503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
+    },
+)
+async def post_events(
+    request: Request,
+    publisher: Annotated[EventPublisher, Depends(_publisher)],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> JSONResponse:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return _error(415, "content_type", "send the events as application/json")
+    body = await request.body()
+    if len(body) > settings.max_body_bytes:
+        return _error(413, "body_too_large", f"the body is over {settings.max_body_bytes} bytes")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return _error(422, "json_invalid", f"the body is not valid JSON: {exc}")
+
+    is_batch = isinstance(payload, dict) and "events" in payload and "event_id" not in payload
+    items = payload["events"] if is_batch else [payload]
+    if not isinstance(items, list) or not items:
+        return _error(422, "events_list", "'events' must be a non-empty list of event objects")
+    if len(items) > settings.max_batch_events:
+        return _error(413, "batch_too_large", f"a batch holds at most {settings.max_batch_events} events")
+
+    accepted: dict[str, tuple[bytes, bytes]] = {}
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            event = parse_event(item)
+        except EventInvalid as exc:
+            rejected.append(_rejection(index, item, exc.problems))
+            continue
+        # A repeated event_id is the sender retrying: one message is enough.
+        accepted.setdefault(str(event.event_id), (event.upn.encode(), canonical_bytes(event)))
+
+    EVENTS.labels("rejected").inc(len(rejected))
+    if not accepted:
+        return JSONResponse({"error": "invalid", "accepted": [], "rejected": rejected}, status_code=422)
+    try:
+        await publisher.publish(list(accepted.values()))
+    except BrokerUnavailable:
+        EVENTS.labels("unavailable").inc(len(accepted))
+        return JSONResponse(
+            {
+                "error": "broker_unavailable",
+                "message": "Kafka did not acknowledge; nothing was accepted, retry",
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    EVENTS.labels("accepted").inc(len(accepted))
+    return JSONResponse({"accepted": list(accepted), "rejected": rejected}, status_code=202)
+
+
+def _rejection(index: int, item: Any, problems: list[Problem]) -> dict[str, Any]:
+    event_id = item.get("event_id") if isinstance(item, dict) else None
+    return {
+        "index": index,
+        "event_id": event_id if isinstance(event_id, str) else None,
+        "problems": [p.as_dict() for p in problems],
+    }

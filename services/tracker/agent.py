@@ -1,0 +1,125 @@
+"""The Faust agent that turns `pupil-events` into ledger rows.
+
+Offsets are acknowledged only after the batch is in the ledger (Faust's `take_events` acks a
+batch when the loop body returns), so a crash replays rather than loses. A ledger outage is
+retried with backoff, holding the partition, until the write succeeds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import faust
+from faust.types import EventT
+from faust.types.tuples import RecordMetadata
+from prometheus_client import Counter, Histogram
+
+from rollwatch.settings import Settings
+from rollwatch.topics import PUPIL_EVENTS, PUPIL_EVENTS_DLQ
+from schemas import EventInvalid, parse_event
+from schemas.parse import canonical_bytes
+from services.tracker.dead_letters import dlq_headers
+from services.tracker.ledger_writer import LedgerWriter, Received, WriteResult
+
+log = logging.getLogger(__name__)
+
+ROWS = Counter("rollwatch_tracker_rows_written_total", "Events appended to the movement ledger")
+DUPLICATES = Counter("rollwatch_tracker_duplicates_total", "Events already in the ledger, skipped")
+DEAD_LETTERS = Counter("rollwatch_tracker_dead_letters_total", "Invalid messages sent to the DLQ", ["rule"])
+WRITE_FAILURES = Counter(
+    "rollwatch_tracker_write_failures_total", "Ledger writes that failed and were retried"
+)
+BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate and write one batch")
+
+
+class Tracker:
+    def __init__(self, app: faust.App, settings: Settings, writer: LedgerWriter) -> None:
+        self.app = app
+        self.settings = settings
+        self.writer = writer
+        # One writer thread: batches reach the ledger in the order Kafka gave them.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        self.events_topic = app.topic(PUPIL_EVENTS, key_serializer="raw", value_serializer="raw")
+        self.dlq_topic = app.topic(PUPIL_EVENTS_DLQ, key_serializer="raw", value_serializer="raw")
+        self.last_write_ok = True
+        app.agent(self.events_topic, name="tracker")(self._consume)
+
+    async def _consume(self, stream: faust.StreamT) -> None:
+        assert isinstance(stream, faust.Stream)  # take_events lives on the implementation
+        async for events in stream.take_events(
+            self.settings.tracker_batch_size, self.settings.tracker_batch_seconds
+        ):
+            started = time.perf_counter()
+            valid = await self._sort_out(events)
+            if valid:
+                result = await self._write_until_done(valid)
+                ROWS.inc(result.written)
+                DUPLICATES.inc(result.duplicates)
+            BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _sort_out(self, events: Sequence[EventT]) -> list[Received]:
+        valid: list[Received] = []
+        dead: list[Awaitable[RecordMetadata]] = []
+        for event in events:
+            message = event.message
+            try:
+                parsed = parse_event(event.value)
+            except EventInvalid as exc:
+                DEAD_LETTERS.labels(exc.problems[0].rule).inc()
+                headers = dlq_headers(exc.problems, message.topic, message.partition, message.offset)
+                dead.append(await self.dlq_topic.send(key=message.key, value=message.value, headers=headers))
+                continue
+            valid.append(Received(parsed, canonical_bytes(parsed), message.partition, message.offset))
+        # The source offsets may be committed only once the DLQ holds the bad messages.
+        for pending in dead:
+            await pending
+        if dead:
+            log.warning("messages sent to the dead-letter topic", extra={"count": len(dead)})
+        return valid
+
+    async def _write_until_done(self, batch: list[Received]) -> WriteResult:
+        loop = asyncio.get_running_loop()
+        delay = 0.2
+        while True:
+            future = loop.run_in_executor(self._executor, self.writer.write, batch)
+            try:
+                result = await asyncio.shield(future)
+                self.last_write_ok = True
+                return result
+            except asyncio.CancelledError:
+                await self._finish_before_cancel(future)
+                raise
+            except Exception as exc:
+                self.last_write_ok = False
+                WRITE_FAILURES.inc()
+                log.error(
+                    "ledger write failed; retrying", extra={"events": len(batch), "error": repr(exc)[:300]}
+                )
+                try:
+                    await asyncio.sleep(delay)
+                except asyncio.CancelledError:
+                    _exit_uncommitted()
+                delay = min(delay * 2, 10.0)
+
+    async def _finish_before_cancel(self, future: asyncio.Future[WriteResult]) -> None:
+        """Shutting down mid-write. Faust acks the batch as the loop unwinds, so it must be in the
+        ledger by then; if it cannot be, leave without committing so that a restart replays it."""
+        try:
+            while not future.done():
+                await asyncio.sleep(0.05)
+            future.result()
+        except BaseException:
+            _exit_uncommitted()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def _exit_uncommitted() -> None:
+    log.critical("batch not written at shutdown; exiting without committing its offsets")
+    logging.shutdown()
+    os._exit(75)
