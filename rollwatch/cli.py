@@ -85,7 +85,9 @@ def _is_loopback(bootstrap: str) -> bool:
 def _ensure_topics(settings: Settings) -> None:
     from rollwatch.topics import ensure_topics
 
-    ensure_topics(settings.kafka_bootstrap, settings.events_partitions, settings.topic_replication)
+    ensure_topics(
+        settings.kafka_bootstrap, settings.topics, settings.events_partitions, settings.topic_replication
+    )
 
 
 def _run_all(settings: Settings, args: argparse.Namespace) -> int:

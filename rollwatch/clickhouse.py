@@ -12,14 +12,30 @@ from clickhouse_connect.driver.client import Client
 
 from rollwatch.settings import Settings
 
+_databases_ready: set[tuple[str, str]] = set()
+_databases_lock = threading.Lock()
+
 
 def connect(settings: Settings) -> Client:
+    """A client on the configured database, which is created on first use."""
+    target = settings.clickhouse_url or str(Path(settings.ledger_path).resolve())
+    key = (target, settings.clickhouse_database)
+    with _databases_lock:
+        if key not in _databases_ready:
+            bootstrap = _open(settings, database=None)
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{settings.clickhouse_database}`")
+            bootstrap.close()
+            _databases_ready.add(key)
+    return _open(settings, database=settings.clickhouse_database)
+
+
+def _open(settings: Settings, database: str | None) -> Client:
     if settings.clickhouse_url:
-        return clickhouse_connect.get_client(dsn=settings.clickhouse_url)
+        return clickhouse_connect.get_client(dsn=settings.clickhouse_url, database=database)
     path = Path(settings.ledger_path).resolve()
     path.mkdir(parents=True, exist_ok=True)
     # One engine per process and folder; chDB accepts any number of handles to it.
-    return clickhouse_connect.get_client(interface="chdb", path=str(path))
+    return clickhouse_connect.get_client(interface="chdb", path=str(path), database=database)
 
 
 class ClientPerThread:

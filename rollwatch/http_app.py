@@ -51,7 +51,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 await stream_app.start()
                 stack.push_async_callback(_stop_stream_app, stream_app)
             if "ingest" in components:
-                publisher = EventPublisher(settings.kafka_bootstrap)
+                publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
                 await publisher.start()
                 stack.push_async_callback(publisher.stop)
                 app.state.publisher = publisher

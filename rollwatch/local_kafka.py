@@ -195,11 +195,11 @@ class LocalKafka:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and process_alive(pid):
             time.sleep(0.2)
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
+            while process_alive(pid):
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
@@ -207,7 +207,7 @@ class LocalKafka:
     def _wait_ready(self, pid: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not process_alive(pid):
                 raise LocalKafkaError(
                     f"the Kafka broker exited during start; see {self.log_file}:\n{self._log_tail()}"
                 )
@@ -265,7 +265,7 @@ def _kafka_uuid() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -283,7 +283,7 @@ def _alive(pid: int) -> bool:
 def _is_our_broker(pid: int, properties_file: Path) -> bool:
     """Only a live JVM running kafka.Kafka on our own properties file counts, so a reused pid
     of some other process is never signalled."""
-    if not _alive(pid):
+    if not process_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")

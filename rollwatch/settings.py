@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rollwatch.topics import Topics
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "change-me"
 
@@ -18,10 +20,13 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Prefix of every topic and consumer group: lets deployments or test runs share a cluster.
+    namespace: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
     # The local broker's controller listener (KRaft); only used by `rollwatch kafka start`.
     kafka_controller_port: int = 9093
     kafka_cache_dir: Path = PROJECT_ROOT / ".cache" / "kafka"
     clickhouse_url: str | None = None
+    clickhouse_database: str = Field(default="rollwatch", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     data_dir: Path = Path(".rollwatch")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -48,6 +53,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.namespace)
 
     @property
     def ledger_path(self) -> Path:

@@ -7,10 +7,11 @@ import faust
 from rollwatch.settings import Settings
 
 
-def build_stream_app(settings: Settings, app_id: str = "rollwatch") -> faust.App:
+def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.App:
     settings.stream_data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
-        app_id,
+        # The app id is the consumer group: one per service and namespace.
+        f"{settings.namespace}{service}",
         broker=[f"kafka://{address.strip()}" for address in settings.kafka_bootstrap.split(",")],
         # exactly_once has open duplicate bugs; exactly-once rows come from the idempotent ledger write.
         processing_guarantee="at_least_once",

@@ -1,44 +1,64 @@
-"""Kafka topic names and their idempotent creation."""
+"""Kafka topic names and their idempotent creation.
+
+All names take an optional prefix (`ROLLWATCH_NAMESPACE`), so that several deployments (or test
+runs) can share one cluster without reading each other's events."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-PUPIL_EVENTS = "pupil-events"
-PUPIL_EVENTS_DLQ = "pupil-events.dlq"
-PUPIL_MOVES = "pupil-moves"
-ALERT_EVENTS = "alert-events"
-
 log = logging.getLogger(__name__)
 
 
-def topic_partitions(events_partitions: int) -> dict[str, int]:
-    # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
-    return {
-        PUPIL_EVENTS: events_partitions,
-        PUPIL_EVENTS_DLQ: 1,
-        PUPIL_MOVES: events_partitions,
-        ALERT_EVENTS: 1,
-    }
+@dataclass(frozen=True)
+class Topics:
+    namespace: str = ""
+
+    @property
+    def pupil_events(self) -> str:
+        return f"{self.namespace}pupil-events"
+
+    @property
+    def pupil_events_dlq(self) -> str:
+        return f"{self.namespace}pupil-events.dlq"
+
+    @property
+    def pupil_moves(self) -> str:
+        return f"{self.namespace}pupil-moves"
+
+    @property
+    def alert_events(self) -> str:
+        return f"{self.namespace}alert-events"
+
+    def partitions(self, events_partitions: int) -> dict[str, int]:
+        # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
+        return {
+            self.pupil_events: events_partitions,
+            self.pupil_events_dlq: 1,
+            self.pupil_moves: events_partitions,
+            self.alert_events: 1,
+        }
 
 
 def ensure_topics(
-    bootstrap: str, events_partitions: int, replication: int = 1, timeout_s: float = 30.0
+    bootstrap: str, topics: Topics, events_partitions: int, replication: int = 1, timeout_s: float = 30.0
 ) -> list[str]:
     """Create any missing topic; return the names created. Safe to call on every start."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     try:
         existing = set(admin.list_topics())
-        wanted = topic_partitions(events_partitions)
-        missing = [NewTopic(name, n, replication) for name, n in wanted.items() if name not in existing]
+        wanted = topics.partitions(events_partitions)
         created = []
-        for topic in missing:
+        for name, count in wanted.items():
+            if name in existing:
+                continue
             try:
-                admin.create_topics([topic])
-                created.append(topic.name)
+                admin.create_topics([NewTopic(name, count, replication)])
+                created.append(name)
             except TopicAlreadyExistsError:
                 pass  # another process won the race
         if created:

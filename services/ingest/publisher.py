@@ -8,8 +8,6 @@ import logging
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from rollwatch.topics import PUPIL_EVENTS
-
 log = logging.getLogger(__name__)
 
 
@@ -18,8 +16,9 @@ class BrokerUnavailable(RuntimeError):
 
 
 class EventPublisher:
-    def __init__(self, bootstrap: str, ack_timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, topic: str, ack_timeout_s: float = 10.0) -> None:
         self._bootstrap = bootstrap
+        self._topic = topic
         self._ack_timeout_s = ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
 
@@ -45,7 +44,7 @@ class EventPublisher:
             raise BrokerUnavailable("the Kafka producer is not started")
         try:
             pending = [
-                await self._producer.send(PUPIL_EVENTS, value=value, key=key) for key, value in messages
+                await self._producer.send(self._topic, value=value, key=key) for key, value in messages
             ]
             await asyncio.wait_for(asyncio.gather(*pending), timeout=self._ack_timeout_s)
         except (KafkaError, TimeoutError) as exc:

@@ -19,7 +19,6 @@ from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
 
 from rollwatch.settings import Settings
-from rollwatch.topics import PUPIL_EVENTS, PUPIL_EVENTS_DLQ
 from schemas import EventInvalid, parse_event
 from schemas.parse import canonical_bytes
 from services.tracker.dead_letters import dlq_headers
@@ -43,8 +42,12 @@ class Tracker:
         self.writer = writer
         # One writer thread: batches reach the ledger in the order Kafka gave them.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self.events_topic = app.topic(PUPIL_EVENTS, key_serializer="raw", value_serializer="raw")
-        self.dlq_topic = app.topic(PUPIL_EVENTS_DLQ, key_serializer="raw", value_serializer="raw")
+        self.events_topic = app.topic(
+            settings.topics.pupil_events, key_serializer="raw", value_serializer="raw"
+        )
+        self.dlq_topic = app.topic(
+            settings.topics.pupil_events_dlq, key_serializer="raw", value_serializer="raw"
+        )
         self.last_write_ok = True
         app.agent(self.events_topic, name="tracker")(self._consume)
 

@@ -1,0 +1,86 @@
+"""Test wiring shared by the whole suite.
+
+Unit tests need neither Kafka nor ClickHouse. A test that needs one says so with a marker
+(`@pytest.mark.kafka`, `@pytest.mark.clickhouse`); a test that touches either without its marker
+fails loudly, so the unit/integration split cannot rot (the Snuba way)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import clickhouse_connect
+import pytest
+
+from rollwatch.settings import Settings
+from tests.support.brokers import KafkaForTests, start_kafka_for_tests
+
+_kafka_ports: set[int] = {9092}
+
+
+@pytest.fixture(scope="session")
+def _kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaForTests]:
+    with start_kafka_for_tests(tmp_path_factory.mktemp("kafka")) as broker:
+        _kafka_ports.add(broker.port)
+        yield broker
+
+
+@pytest.fixture
+def kafka(request: pytest.FixtureRequest, _kafka_broker: KafkaForTests) -> KafkaForTests:
+    """The real broker for this test session; the test must be marked `kafka`."""
+    _require_marker(request, "kafka")
+    return _kafka_broker
+
+
+@pytest.fixture(scope="session")
+def _ledger_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # chDB hosts one engine folder per process, so the session shares one folder and each test
+    # gets a database of its own.
+    return tmp_path_factory.mktemp("rollwatch")
+
+
+@pytest.fixture
+def ledger_settings(request: pytest.FixtureRequest, _ledger_folder: Path) -> Settings:
+    """Settings on a fresh, empty ledger database; the test must be marked `clickhouse`."""
+    _require_marker(request, "clickhouse")
+    return Settings(
+        data_dir=_ledger_folder,
+        clickhouse_url=os.environ.get("ROLLWATCH_CLICKHOUSE_URL") or None,
+        clickhouse_database=f"test_{uuid.uuid4().hex[:12]}",
+    )
+
+
+def _require_marker(request: pytest.FixtureRequest, marker: str) -> None:
+    if request.node.get_closest_marker(marker) is None:
+        pytest.fail(f"{request.node.nodeid} uses {marker} without @pytest.mark.{marker}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _refuse_unmarked_services(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("clickhouse") is None:
+
+        def refuse_clickhouse(*args: object, **kwargs: object) -> None:
+            pytest.fail("this test opens ClickHouse but is not marked @pytest.mark.clickhouse", pytrace=False)
+
+        monkeypatch.setattr(clickhouse_connect, "get_client", refuse_clickhouse)
+    if request.node.get_closest_marker("kafka") is None:
+        real_connect = socket.socket.connect
+        real_connect_ex = socket.socket.connect_ex
+
+        def guard(address: object) -> None:
+            if isinstance(address, tuple) and len(address) >= 2 and address[1] in _kafka_ports:
+                pytest.fail(f"this test connects to Kafka {address} but is not marked @pytest.mark.kafka")
+
+        def connect(self: socket.socket, address: object) -> None:
+            guard(address)
+            real_connect(self, address)  # type: ignore[arg-type]
+
+        def connect_ex(self: socket.socket, address: object) -> int:
+            guard(address)
+            return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(socket.socket, "connect", connect)
+        monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)

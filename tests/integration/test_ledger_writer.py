@@ -1,0 +1,76 @@
+"""The ledger write is idempotent: replays, re-cut batches and repeated event ids add nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rollwatch.clickhouse import ClientPerThread
+from rollwatch.migrate import migrate
+from rollwatch.settings import Settings
+from schemas import parse_event
+from schemas.parse import canonical_bytes
+from services.tracker.history_api import read_history
+from services.tracker.ledger_writer import LedgerWriter, Received
+from tests.support.events import enrolment, upn_for
+
+pytestmark = pytest.mark.clickhouse
+
+
+def _received(count: int, first_offset: int = 0) -> list[Received]:
+    items = []
+    for i in range(count):
+        event = parse_event(
+            enrolment(upn_for(801, 2000, 20, i % 7), occurred_on=dt.date(2026, 9, 1 + i % 20))
+        )
+        items.append(Received(event, canonical_bytes(event), partition=i % 2, offset=first_offset + i))
+    return items
+
+
+@pytest.fixture
+def clients(ledger_settings: Settings) -> ClientPerThread:
+    pool = ClientPerThread(ledger_settings)
+    migrate(pool.get())
+    return pool
+
+
+def _rows(clients: ClientPerThread) -> int:
+    count: int = clients.get().query("SELECT count() FROM movement_ledger").result_rows[0][0]
+    return count
+
+
+def test_a_replayed_batch_adds_no_rows(clients: ClientPerThread) -> None:
+    writer = LedgerWriter(clients)
+    batch = _received(50)
+    assert writer.write(batch).written == 50
+    again = writer.write(batch)
+    assert (again.written, again.duplicates) == (0, 50)
+    assert _rows(clients) == 50
+
+
+def test_a_replay_cut_into_other_batches_adds_no_rows(clients: ClientPerThread) -> None:
+    writer = LedgerWriter(clients)
+    batch = _received(60)
+    writer.write(batch[:40])
+    result = writer.write(batch[20:])  # overlaps the first write, then new events
+    assert (result.written, result.duplicates) == (20, 20)
+    assert _rows(clients) == 60
+
+
+def test_the_same_event_twice_in_one_batch_is_one_row(clients: ClientPerThread) -> None:
+    writer = LedgerWriter(clients)
+    [item] = _received(1)
+    assert writer.write([item, item]).written == 1
+    assert _rows(clients) == 1
+
+
+def test_history_is_the_pupils_rows_in_time_order(clients: ClientPerThread) -> None:
+    writer = LedgerWriter(clients)
+    writer.write(list(reversed(_received(70))))
+    upn = upn_for(801, 2000, 20, 3)
+    history = read_history(clients, upn)
+    assert len(history) == 10
+    dates = [row["occurred_on"] for row in history]
+    assert dates == sorted(dates)
+    assert {row["event"]["upn"] for row in history} == {upn}

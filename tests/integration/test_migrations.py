@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+
+from rollwatch.clickhouse import connect
+from rollwatch.migrate import available, migrate
+from rollwatch.settings import Settings
+
+pytestmark = pytest.mark.clickhouse
+
+
+def test_migrations_apply_from_empty_and_again_do_nothing(ledger_settings: Settings) -> None:
+    client = connect(ledger_settings)
+    first = migrate(client)
+    assert [m.version for m in first] == [m.version for m in available()]
+    assert migrate(client) == []
+    tables = {row[0] for row in client.query("SHOW TABLES").result_rows}
+    assert {"movement_ledger", "schema_migrations"} <= tables
+
+
+@pytest.mark.parametrize("start", [m.version for m in available()])
+def test_migrations_apply_on_top_of_each_earlier_version(ledger_settings: Settings, start: int) -> None:
+    client = connect(ledger_settings)
+    migrate(client, up_to=start)
+    rest = migrate(client)
+    assert [m.version for m in rest] == [m.version for m in available() if m.version > start]

@@ -1,0 +1,37 @@
+import pytest
+from pydantic import ValidationError
+
+from rollwatch.settings import Settings
+
+
+def test_development_defaults_are_accepted() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.http_port == 8000
+    assert settings.ledger_path.name == "ledger"
+
+
+def test_production_refuses_default_secret_and_embedded_ledger() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(environment="production")
+    message = str(info.value)
+    assert "ROLLWATCH_SECRET_KEY" in message
+    assert "ROLLWATCH_CLICKHOUSE_URL" in message
+
+
+def test_production_accepts_safe_settings() -> None:
+    settings = Settings(
+        environment="production", secret_key="x" * 40, clickhouse_url="http://clickhouse.internal:8123"
+    )
+    assert settings.environment == "production"
+
+
+def test_namespace_prefixes_every_topic() -> None:
+    topics = Settings(namespace="staging.").topics
+    assert topics.pupil_events == "staging.pupil-events"
+    assert set(topics.partitions(3)) == {
+        "staging.pupil-events",
+        "staging.pupil-events.dlq",
+        "staging.pupil-moves",
+        "staging.alert-events",
+    }
