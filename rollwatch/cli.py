@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rollwatch import logs
+from rollwatch.access.keys import ROLES
 from rollwatch.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
 from rollwatch.settings import Settings, get_settings
 
@@ -67,6 +68,26 @@ def _parser() -> argparse.ArgumentParser:
         ("fetch", "only download the broker jars from Maven Central"),
     ):
         kafka_sub.add_parser(action, help=helptext).set_defaults(handler=_kafka, action=action)
+
+    keys = sub.add_parser("keys", help="API keys: create (shown once, stored hashed), list, revoke")
+    keys_sub = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
+    create = keys_sub.add_parser(
+        "create",
+        help="issue a key",
+        description="Issue an API key. It is printed once and only its hash is kept. Examples: "
+        "--role school --urn 100000 [--urn 100001]; --role la_officer --la 801; --role auditor.",
+    )
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--urn", action="append", default=[], help="a school the key writes for (repeatable)")
+    create.add_argument("--la", help="the LA code (3 digits) an officer's key reads")
+    create.add_argument("--label", default="", help="who or what holds the key (no personal data)")
+    create.set_defaults(handler=_keys_create)
+    keys_sub.add_parser("list", help="every key, without secrets (JSON lines)").set_defaults(
+        handler=_keys_list
+    )
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(handler=_keys_revoke)
 
     sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
     return parser
@@ -149,6 +170,53 @@ def _kafka(settings: Settings, args: argparse.Namespace) -> int:
         status = broker.status()
         print(json.dumps(status))
         return 0 if status["answers"] else 3
+    return 0
+
+
+def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from rollwatch.access.keyring import publish_record
+    from rollwatch.access.keys import new_key
+
+    try:
+        token, record = new_key(args.role, urns=tuple(args.urn), la_code=args.la, label=args.label)
+    except ValidationError as exc:
+        print(f"rollwatch: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+    _ensure_topics(settings)
+    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
+    print(
+        f"key id {record.key_id} ({record.role}) created. Keep the key safe: it is shown only once.",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.access.keyring import read_records
+
+    for record in read_records(settings.kafka_bootstrap, settings.topics.access_keys).values():
+        print(json.dumps(record.public()))
+    return 0
+
+
+def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from rollwatch.access.keyring import publish_record, read_records
+
+    record = read_records(settings.kafka_bootstrap, settings.topics.access_keys).get(args.key_id)
+    if record is None:
+        print(f"rollwatch: no key with id {args.key_id}", file=sys.stderr)
+        return 1
+    if not record.active:
+        print(f"key {args.key_id} was already revoked")
+        return 0
+    revoked = record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)})
+    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, revoked)
+    print(f"key {args.key_id} revoked")
     return 0
 
 

@@ -16,6 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rollwatch import http_errors
+from rollwatch.access.keyring import KeyRing
 from rollwatch.clickhouse import ClientPerThread
 from rollwatch.local_kafka import broker_answers
 from rollwatch.migrate import migrate
@@ -38,6 +40,10 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         async with AsyncExitStack() as stack:
+            keyring = KeyRing(settings.kafka_bootstrap, settings.topics.access_keys)
+            await keyring.start()
+            stack.push_async_callback(keyring.stop)
+            app.state.keyring = keyring
             if "tracker" in components:
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
@@ -65,6 +71,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         summary="A tamper-evident ledger of pupil moves between schools in England",
         lifespan=lifespan,
     )
+    http_errors.install(app)
     if "ingest" in components:
         app.include_router(ingest_router)
     if "tracker" in components:

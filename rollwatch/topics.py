@@ -34,6 +34,10 @@ class Topics:
     def alert_events(self) -> str:
         return f"{self.namespace}alert-events"
 
+    @property
+    def access_keys(self) -> str:
+        return f"{self.namespace}access-keys"
+
     def partitions(self, events_partitions: int) -> dict[str, int]:
         # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
         return {
@@ -41,7 +45,12 @@ class Topics:
             self.pupil_events_dlq: 1,
             self.pupil_moves: events_partitions,
             self.alert_events: 1,
+            self.access_keys: 1,
         }
+
+    def configs(self) -> dict[str, dict[str, str]]:
+        # Key records: the latest record per key id is the key's state, so compaction keeps it.
+        return {self.access_keys: {"cleanup.policy": "compact"}}
 
 
 def ensure_topics(
@@ -52,12 +61,13 @@ def ensure_topics(
     try:
         existing = set(admin.list_topics())
         wanted = topics.partitions(events_partitions)
+        configs = topics.configs()
         created = []
         for name, count in wanted.items():
             if name in existing:
                 continue
             try:
-                admin.create_topics([NewTopic(name, count, replication)])
+                admin.create_topics([NewTopic(name, count, replication, topic_configs=configs.get(name, {}))])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass  # another process won the race

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
+from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.parse import canonical_bytes
@@ -40,6 +41,8 @@ def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
     summary="Publish one event or a batch of up to 1,000",
     responses={
         202: {"description": "Accepted ids (acknowledged by Kafka) and per-index rejections"},
+        401: {"description": "No API key, or an unknown or revoked one"},
+        403: {"description": "An event is for a school this key does not write for"},
         413: {"description": "Body too large or too many events"},
         415: {"description": "Body is not application/json"},
         422: {"description": "Nothing in the request is valid"},
@@ -48,6 +51,7 @@ def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
 )
 async def post_events(
     request: Request,
+    caller: SchoolCaller,
     publisher: Annotated[EventPublisher, Depends(_publisher)],
     settings: Annotated[Settings, Depends(_settings)],
 ) -> JSONResponse:
@@ -70,15 +74,28 @@ async def post_events(
 
     accepted: dict[str, tuple[bytes, bytes]] = {}
     rejected: list[dict[str, Any]] = []
+    foreign: list[int] = []
     for index, item in enumerate(items):
         try:
             event = parse_event(item)
         except EventInvalid as exc:
             rejected.append(_rejection(index, item, exc.problems))
             continue
+        if event.school_urn not in caller.urns:
+            foreign.append(index)
+            continue
         # A repeated event_id is the sender retrying: one message is enough.
         accepted.setdefault(str(event.event_id), (event.upn.encode(), canonical_bytes(event)))
 
+    if foreign:
+        # A key writes only for its own schools; a request that tries otherwise is refused whole.
+        EVENTS.labels("forbidden").inc(len(items))
+        return _error(
+            403,
+            "forbidden_urn",
+            "this key does not write for the school_urn of these events",
+            indexes=foreign,
+        )
     EVENTS.labels("rejected").inc(len(rejected))
     if not accepted:
         return JSONResponse({"error": "invalid", "accepted": [], "rejected": rejected}, status_code=422)

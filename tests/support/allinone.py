@@ -27,8 +27,20 @@ class RunningProduct:
     process: subprocess.Popen[bytes]
     log_path: Path
 
+    env: dict[str, str]
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def create_key(self, *args: str) -> str:
+        """`rollwatch keys create ARGS` against this product's broker; returns the key."""
+        result = subprocess.run(
+            [sys.executable, "-m", "rollwatch.cli", "keys", "create", *args],
+            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"keys create failed: {result.stderr}")
+        return result.stdout.strip()
 
 
 @contextmanager
@@ -53,7 +65,7 @@ def all_in_one(bootstrap: str, workdir: Path, **settings: str) -> Iterator[Runni
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    product = RunningProduct(f"http://127.0.0.1:{port}", namespace, process, log_path)
+    product = RunningProduct(f"http://127.0.0.1:{port}", namespace, process, log_path, env)
     try:
         wait_ready(product)
         yield product

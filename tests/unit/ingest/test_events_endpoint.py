@@ -11,6 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from rollwatch import http_errors
+from rollwatch.access.keyring import KeyRing
+from rollwatch.access.keys import new_key
 from rollwatch.settings import Settings
 from services.ingest.api import router
 from services.ingest.publisher import BrokerUnavailable
@@ -36,12 +39,21 @@ def publisher() -> RecordingPublisher:
 
 
 @pytest.fixture
-def client(publisher: RecordingPublisher) -> Iterator[TestClient]:
+def keyring() -> KeyRing:
+    return KeyRing("unused:9", "unused")
+
+
+@pytest.fixture
+def client(publisher: RecordingPublisher, keyring: KeyRing) -> Iterator[TestClient]:
     app = FastAPI()
+    http_errors.install(app)
     app.include_router(router)
     app.state.publisher = publisher
+    app.state.keyring = keyring
     app.state.settings = Settings(max_batch_events=5, max_body_bytes=20_000)
-    with TestClient(app) as test_client:
+    token, record = new_key("school", urns=("100000", "100001"))
+    keyring.add(record)
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as test_client:
         yield test_client
 
 
@@ -114,3 +126,33 @@ def test_request_level_errors_name_the_rule(client: TestClient, kwargs: dict, st
     response = client.post("/v1/events", **kwargs)
     assert response.status_code == status
     assert response.json()["error"] == rule
+
+
+def test_no_key_is_401_and_a_revoked_key_is_refused(client: TestClient, keyring: KeyRing) -> None:
+    response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthenticated"
+    token, record = new_key("school", urns=("100000",))
+    keyring.add(record.model_copy(update={"revoked_at": record.created_at}))
+    response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_key"
+
+
+def test_a_school_key_cannot_write_for_another_school(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    ours, theirs = enrolment(UPN), enrolment(UPN, school_urn="999999")
+    response = client.post("/v1/events", json={"events": [ours, theirs]})
+    assert response.status_code == 403
+    assert response.json() | {"message": ""} == {"error": "forbidden_urn", "indexes": [1], "message": ""}
+    assert publisher.sent == []
+
+
+@pytest.mark.parametrize("role", ["la_officer", "auditor"])
+def test_only_school_keys_write(client: TestClient, keyring: KeyRing, role: str) -> None:
+    token, record = new_key(role, la_code="801" if role == "la_officer" else None)  # type: ignore[arg-type]
+    keyring.add(record)
+    response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden_role"

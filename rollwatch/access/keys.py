@@ -1,0 +1,85 @@
+"""API keys. A key is `rw_<key id>_<secret>`; only the SHA-256 of the whole key is ever stored
+(the secret has 256 bits of entropy, so a plain hash cannot be brute-forced). Key records are
+events on a compacted Kafka topic keyed by key id: the latest record of a key wins, so a
+revocation is one more record and nothing is edited in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Role = Literal["school", "la_officer", "auditor"]
+ROLES: tuple[Role, ...] = ("school", "la_officer", "auditor")
+_TOKEN = re.compile(r"^rw_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+
+
+class KeyRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key_id: str = Field(pattern=r"^[0-9a-f]{12}$")
+    role: Role
+    urns: tuple[str, ...] = ()
+    la_code: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
+    label: str = ""
+    key_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _scope_fits_role(self) -> KeyRecord:
+        if self.role == "school" and not self.urns:
+            raise ValueError("a school key needs at least one URN")
+        if self.role == "la_officer" and self.la_code is None:
+            raise ValueError("an LA officer key needs an LA code")
+        if self.role != "school" and self.urns:
+            raise ValueError("only school keys are scoped to URNs")
+        if self.role != "la_officer" and self.la_code is not None:
+            raise ValueError("only LA officer keys are scoped to an LA")
+        if any(not re.fullmatch(r"[0-9]{6}", urn) for urn in self.urns):
+            raise ValueError("a URN is 6 digits")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def public(self) -> dict[str, object]:
+        """What `keys list` shows: everything but the hash."""
+        return self.model_dump(mode="json", exclude={"key_hash"})
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_key(
+    role: Role, *, urns: tuple[str, ...] = (), la_code: str | None = None, label: str = ""
+) -> tuple[str, KeyRecord]:
+    """A fresh key and its record; the key itself is shown once and never stored."""
+    key_id = secrets.token_hex(6)
+    token = f"rw_{key_id}_{secrets.token_urlsafe(32)}"
+    record = KeyRecord(
+        key_id=key_id,
+        role=role,
+        urns=tuple(sorted(set(urns))),
+        la_code=la_code,
+        label=label,
+        key_hash=hash_key(token),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    return token, record
+
+
+def key_id_of(token: str) -> str | None:
+    match = _TOKEN.match(token)
+    return match.group(1) if match else None
+
+
+def matches(token: str, record: KeyRecord) -> bool:
+    return hmac.compare_digest(hash_key(token), record.key_hash)
