@@ -1,10 +1,11 @@
-"""Appends a batch of validated events to the movement ledger exactly once.
+"""Appends a batch of validated events to the movement ledger exactly once, extending each
+pupil's hash chain.
 
 Kafka delivers at least once, so a batch can come again after a crash or a rebalance. Two guards
 make the write idempotent: the batch's `insert_deduplication_token` (derived from the Kafka
-coordinates and ids of the rows it inserts: an identical replay is dropped by ClickHouse itself), and an
-`event_id` check against the ledger (a replay cut into different batches, or the same event sent
-twice by a producer)."""
+coordinates and ids of the rows it inserts: an identical replay is dropped by ClickHouse itself),
+and an `event_id` check against the ledger (a replay cut into different batches, or the same
+event sent twice by a producer)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from uuid import UUID
 
 from rollwatch.clickhouse import ClientPerThread
 from schemas import Envelope
+from services.tracker.hash_chain import GENESIS, HeadCache, chain_hash
 
 LEDGER = "movement_ledger"
 COLUMNS = [
-    "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at",
-    "ingested_at", "kafka_partition", "kafka_offset", "event",
+    "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at",
+    "kafka_partition", "kafka_offset", "chain_seq", "prev_hash", "hash", "event",
 ]  # fmt: skip
 
 
@@ -40,29 +42,59 @@ class WriteResult:
 
 
 class LedgerWriter:
-    def __init__(self, clients: ClientPerThread) -> None:
+    def __init__(self, clients: ClientPerThread, heads: HeadCache | None = None) -> None:
         self._clients = clients
+        self._heads = heads or HeadCache()
+
+    def forget_heads(self) -> None:
+        """After a rebalance another worker may have extended our pupils' chains."""
+        self._heads.clear()
 
     def write(self, batch: list[Received]) -> WriteResult:
         """Blocking: call from a worker thread."""
         unique: dict[UUID, Received] = {}
-        for item in batch:
+        for item in sorted(batch, key=lambda i: (i.partition, i.offset)):
             unique.setdefault(item.event.event_id, item)
         known = self._already_recorded(list(unique.values()))
         fresh = [item for event_id, item in unique.items() if event_id not in known]
-        if fresh:
-            now = dt.datetime.now(dt.UTC)
-            rows = [
+        if not fresh:
+            return WriteResult(written=0, duplicates=len(batch))
+        heads = self._chain_heads({item.event.upn for item in fresh})
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for item in fresh:
+            event = item.event
+            seq, prev = heads.get(event.upn, (0, GENESIS))
+            digest = chain_hash(prev, item.canonical)
+            heads[event.upn] = (seq + 1, digest)
+            rows.append(
                 [
-                    item.event.event_id, item.event.type, item.event.upn, item.event.school_urn,
-                    item.event.occurred_on, item.event.recorded_at, now,
-                    item.partition, item.offset, item.canonical.decode(),
+                    event.event_id, event.type, event.upn, event.school_urn, event.occurred_on,
+                    event.recorded_at, now, item.partition, item.offset, seq + 1, prev, digest,
+                    item.canonical.decode(),
                 ]
-                for item in fresh
-            ]  # fmt: skip
-            self._clients.get().insert(
-                LEDGER, rows, column_names=COLUMNS, settings={"insert_deduplication_token": _token(fresh)}
+            )  # fmt: skip
+        client = self._clients.get()
+        # Links first: if the ledger insert then fails, the retry finds these events unrecorded
+        # and writes both again, and the token makes the second links insert a no-op.
+        links = [
+            [item.event.upn, item.event.former_upn, item.event.event_id, now]
+            for item in fresh
+            if item.event.former_upn and item.event.former_upn != item.event.upn
+        ]
+        if links:
+            client.insert(
+                "pupil_identity_links",
+                links,
+                column_names=["upn", "former_upn", "event_id", "linked_at"],
+                settings={"insert_deduplication_token": _token(fresh) + ":links"},
             )
+        client.insert(
+            LEDGER, rows, column_names=COLUMNS, settings={"insert_deduplication_token": _token(fresh)}
+        )
+        # Only now, with the rows in the ledger, do the new heads become the truth.
+        for upn, head in heads.items():
+            self._heads.put(upn, head)
         return WriteResult(written=len(fresh), duplicates=len(batch) - len(fresh))
 
     def _already_recorded(self, items: list[Received]) -> set[UUID]:
@@ -78,10 +110,29 @@ class LedgerWriter:
         )
         return {row[0] if isinstance(row[0], UUID) else UUID(str(row[0])) for row in result.result_rows}
 
+    def _chain_heads(self, upns: set[str]) -> dict[str, tuple[int, str]]:
+        heads: dict[str, tuple[int, str]] = {}
+        missing = []
+        for upn in upns:
+            head = self._heads.get(upn)
+            if head is None:
+                missing.append(upn)
+            else:
+                heads[upn] = head
+        if missing:
+            result = self._clients.get().query(
+                f"SELECT upn, max(chain_seq), argMax(hash, chain_seq) FROM {LEDGER} "
+                "WHERE upn IN {upns:Array(String)} GROUP BY upn",
+                parameters={"upns": sorted(missing)},
+            )
+            for upn, seq, digest in result.result_rows:
+                heads[upn] = (int(seq), digest)
+        return heads
+
 
 def _token(items: list[Received]) -> str:
     digest = hashlib.sha256()
-    for item in sorted(items, key=lambda i: (i.partition, i.offset)):
+    for item in items:
         # The event id is part of it so that a recreated topic (offsets from 0 again) can never
         # make a new batch look like a replay.
         digest.update(f"{item.partition}:{item.offset}:{item.event.event_id};".encode())

@@ -1,0 +1,100 @@
+"""Recomputes the ledger's hash chains and checks them against the latest checkpoint.
+
+The chain check runs inside ClickHouse (SHA256 and a window over each pupil's rows), so a
+10-million-row ledger is verified without moving it into Python."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from services.tracker.checkpoints import latest, recorded_heads
+from services.tracker.hash_chain import GENESIS
+from services.tracker.ledger_writer import LEDGER
+from services.tracker.merkle import leaf, merkle_root
+
+
+@dataclass(frozen=True)
+class Break:
+    upn: str
+    event_id: str | None
+    chain_seq: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Report:
+    ok: bool
+    rows: int
+    pupils: int
+    first_break: Break | None
+    checkpoint_id: int | None
+    checkpoint_ok: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_CHAIN_BREAKS = f"""
+SELECT upn, toString(event_id), chain_seq,
+    multiIf(
+        hash != lower(hex(SHA256(concat(prev_hash, '\\n', event)))),
+            'row altered: its hash does not match its content',
+        prev_hash != expected_prev, 'chain broken: prev_hash is not the hash of the row before',
+        chain_seq != position, 'chain broken: a row is missing or repeated before this one',
+        'ok') AS problem
+FROM (
+    SELECT upn, event_id, chain_seq, prev_hash, hash, event,
+        lagInFrame(hash, 1, '{GENESIS}') OVER w AS expected_prev,
+        row_number() OVER w AS position
+    FROM {LEDGER}
+    WINDOW w AS (PARTITION BY upn ORDER BY chain_seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+WHERE problem != 'ok'
+ORDER BY upn, chain_seq
+LIMIT 1
+"""
+
+
+def verify(client: Client) -> Report:
+    rows, pupils = client.query(f"SELECT count(), uniqExact(upn) FROM {LEDGER}").result_rows[0]
+    found = client.query(_CHAIN_BREAKS).result_rows
+    first_break = Break(found[0][0], found[0][1], int(found[0][2]), found[0][3]) if found else None
+    checkpoint = latest(client)
+    checkpoint_ok: bool | None = None
+    if checkpoint is not None:
+        head_break = _check_heads(client, checkpoint.checkpoint_id, checkpoint.merkle_root)
+        checkpoint_ok = head_break is None
+        if first_break is None:
+            first_break = head_break
+    return Report(
+        ok=first_break is None,
+        rows=int(rows),
+        pupils=int(pupils),
+        first_break=first_break,
+        checkpoint_id=checkpoint.checkpoint_id if checkpoint else None,
+        checkpoint_ok=checkpoint_ok,
+    )
+
+
+def _check_heads(client: Client, checkpoint_id: int, root: str) -> Break | None:
+    """Every head a checkpoint recorded must still be in the ledger, and the recorded heads must
+    still give the checkpoint's Merkle root."""
+    heads = recorded_heads(client, checkpoint_id)
+    if merkle_root(leaf(upn, seq, digest) for upn, (seq, digest) in sorted(heads.items())) != root:
+        return Break("", None, 0, f"checkpoint {checkpoint_id}: recorded heads do not give its Merkle root")
+    present = client.query(
+        f"SELECT upn, chain_seq, hash FROM {LEDGER} "
+        "WHERE (upn, chain_seq) IN (SELECT upn, argMax(chain_seq, checkpoint_id) "
+        "FROM ledger_checkpoint_heads WHERE checkpoint_id <= {id:UInt64} GROUP BY upn)",
+        parameters={"id": checkpoint_id},
+    ).result_rows
+    in_ledger = {(upn, int(seq)): digest for upn, seq, digest in present}
+    for upn, (seq, digest) in sorted(heads.items()):
+        if in_ledger.get((upn, seq)) != digest:
+            return Break(
+                upn, None, seq, f"checkpoint {checkpoint_id}: this pupil's recorded head is gone or altered"
+            )
+    return None
