@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     topic_replication: int = Field(default=1, ge=1)
     tracker_batch_size: int = Field(default=10_000, ge=1)
     tracker_batch_seconds: float = Field(default=1.0, gt=0)
+    checkpoint_interval_s: float = Field(default=300.0, gt=0)
     max_batch_events: int = Field(default=1_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     # Keyed hashing of API keys; a production start refuses the default.

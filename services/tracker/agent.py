@@ -50,6 +50,26 @@ class Tracker:
         )
         self.last_write_ok = True
         app.agent(self.events_topic, name="tracker")(self._consume)
+        # One checkpoint writer across all tracker workers: the leader's.
+        app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
+        app.on_rebalance_start.connect(self._on_rebalance)  # type: ignore[attr-defined]
+
+    async def _checkpoint(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint)
+        except Exception as exc:
+            log.error("checkpoint failed; will try at the next interval", extra={"error": repr(exc)[:300]})
+            return
+        if checkpoint is not None:
+            log.info(
+                "ledger checkpoint",
+                extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
+            )
+
+    async def _on_rebalance(self, sender: object, **kwargs: object) -> None:
+        # Through the writer's thread, so it never races a batch being written.
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.writer.forget_heads)
 
     async def _consume(self, stream: faust.StreamT) -> None:
         assert isinstance(stream, faust.Stream)  # take_events lives on the implementation

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-from services.tracker.ledger_writer import LEDGER
 from services.tracker.merkle import leaf, merkle_root
+from services.tracker.tables import CHECKPOINT_HEADS, CHECKPOINTS, LEDGER
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def current_heads(client: Client) -> list[tuple[str, int, str]]:
 def recorded_heads(client: Client, checkpoint_id: int) -> dict[str, tuple[int, str]]:
     result = client.query(
         "SELECT upn, argMax(chain_seq, checkpoint_id), argMax(hash, checkpoint_id) "
-        "FROM ledger_checkpoint_heads WHERE checkpoint_id <= {id:UInt64} GROUP BY upn",
+        f"FROM {CHECKPOINT_HEADS} WHERE checkpoint_id <= {{id:UInt64}} GROUP BY upn",
         parameters={"id": checkpoint_id},
     )
     return {upn: (int(seq), digest) for upn, seq, digest in result.result_rows}
@@ -39,7 +39,7 @@ def recorded_heads(client: Client, checkpoint_id: int) -> dict[str, tuple[int, s
 
 def latest(client: Client) -> Checkpoint | None:
     rows = client.query(
-        "SELECT checkpoint_id, created_at, rows, pupils, merkle_root FROM ledger_checkpoints "
+        f"SELECT checkpoint_id, created_at, rows, pupils, merkle_root FROM {CHECKPOINTS} "
         "ORDER BY checkpoint_id DESC LIMIT 1"
     ).result_rows
     return Checkpoint(*rows[0]) if rows else None
@@ -63,13 +63,13 @@ def write_checkpoint(client: Client) -> Checkpoint | None:
     token = f"checkpoint-{checkpoint.checkpoint_id}-{checkpoint.merkle_root}"
     if changed:
         client.insert(
-            "ledger_checkpoint_heads",
+            CHECKPOINT_HEADS,
             [[checkpoint.checkpoint_id, upn, seq, digest] for upn, seq, digest in changed],
             column_names=["checkpoint_id", "upn", "chain_seq", "hash"],
             settings={"insert_deduplication_token": token + ":heads"},
         )
     client.insert(
-        "ledger_checkpoints",
+        CHECKPOINTS,
         [
             [
                 checkpoint.checkpoint_id,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from rollwatch.clickhouse import ClientPerThread
-from services.tracker.ledger_writer import LEDGER
+from services.tracker.tables import LEDGER
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ledger"])

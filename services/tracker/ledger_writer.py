@@ -16,9 +16,10 @@ from uuid import UUID
 
 from rollwatch.clickhouse import ClientPerThread
 from schemas import Envelope
+from services.tracker.checkpoints import Checkpoint, write_checkpoint
 from services.tracker.hash_chain import GENESIS, HeadCache, chain_hash
+from services.tracker.tables import IDENTITY_LINKS, LEDGER
 
-LEDGER = "movement_ledger"
 COLUMNS = [
     "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at",
     "kafka_partition", "kafka_offset", "chain_seq", "prev_hash", "hash", "event",
@@ -45,6 +46,10 @@ class LedgerWriter:
     def __init__(self, clients: ClientPerThread, heads: HeadCache | None = None) -> None:
         self._clients = clients
         self._heads = heads or HeadCache()
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Blocking: record a checkpoint in the writer's own thread, between batches."""
+        return write_checkpoint(self._clients.get())
 
     def forget_heads(self) -> None:
         """After a rebalance another worker may have extended our pupils' chains."""
@@ -84,7 +89,7 @@ class LedgerWriter:
         ]
         if links:
             client.insert(
-                "pupil_identity_links",
+                IDENTITY_LINKS,
                 links,
                 column_names=["upn", "former_upn", "event_id", "linked_at"],
                 settings={"insert_deduplication_token": _token(fresh) + ":links"},

@@ -12,8 +12,8 @@ from clickhouse_connect.driver.client import Client
 
 from services.tracker.checkpoints import latest, recorded_heads
 from services.tracker.hash_chain import GENESIS
-from services.tracker.ledger_writer import LEDGER
 from services.tracker.merkle import leaf, merkle_root
+from services.tracker.tables import LEDGER
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_an_altered_row_is_the_first_break(client: Client) -> None:
     target = _event_id(client, PUPILS[2], 2)
     _mutate(
         client,
-        "ALTER TABLE movement_ledger UPDATE event = replace(event, '\"sen_provision\":\"N\"', "
+        'ALTER TABLE movement_ledger UPDATE event = replace(event, \'"sen_provision":"N"\', '
         f"'\"sen_provision\":\"E\"') WHERE event_id = '{target}'",
     )
     report = verify(client)

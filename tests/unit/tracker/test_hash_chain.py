@@ -25,5 +25,5 @@ def test_merkle_root_depends_on_every_leaf_and_its_order() -> None:
     root = merkle_root(leaves)
     assert merkle_root([]) == EMPTY_ROOT
     assert merkle_root(leaves[:1]) == leaves[0].hex()
-    assert merkle_root(leaves[:4] + [leaf("U4", 4, "x")]) != root
+    assert merkle_root([*leaves[:4], leaf("U4", 4, "x")]) != root
     assert merkle_root(list(reversed(leaves))) != root

@@ -1,0 +1,6 @@
+"""Names of the tables the tracker writes (it is their only writer)."""
+
+LEDGER = "movement_ledger"
+IDENTITY_LINKS = "pupil_identity_links"
+CHECKPOINTS = "ledger_checkpoints"
+CHECKPOINT_HEADS = "ledger_checkpoint_heads"
