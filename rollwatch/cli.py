@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rollwatch import logs
 from rollwatch.access.keys import ROLES
+from rollwatch.clickhouse import LedgerInUse
 from rollwatch.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
 from rollwatch.settings import Settings, get_settings
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
-    except LocalKafkaError as exc:
+    except (LocalKafkaError, LedgerInUse) as exc:
         print(f"rollwatch: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -88,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     revoke.set_defaults(handler=_keys_revoke)
+
+    verify = sub.add_parser(
+        "verify",
+        help="recompute the ledger's hash chains and report the first break",
+        description="Recompute every pupil's hash chain and check the latest checkpoint. Prints a JSON "
+        "report; exits 0 when the ledger verifies, 1 at the first break.",
+    )
+    verify.set_defaults(handler=_verify)
 
     sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
     return parser
@@ -218,6 +227,15 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     publish_record(settings.kafka_bootstrap, settings.topics.access_keys, revoked)
     print(f"key {args.key_id} revoked")
     return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.clickhouse import connect
+    from services.tracker.verification import verify
+
+    report = verify(connect(settings))
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0 if report.ok else 1
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:

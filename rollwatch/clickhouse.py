@@ -29,13 +29,25 @@ def connect(settings: Settings) -> Client:
     return _open(settings, database=settings.clickhouse_database)
 
 
+class LedgerInUse(RuntimeError):
+    """The embedded ledger folder is held by another process."""
+
+
 def _open(settings: Settings, database: str | None) -> Client:
     if settings.clickhouse_url:
         return clickhouse_connect.get_client(dsn=settings.clickhouse_url, database=database)
     path = Path(settings.ledger_path).resolve()
     path.mkdir(parents=True, exist_ok=True)
     # One engine per process and folder; chDB accepts any number of handles to it.
-    return clickhouse_connect.get_client(interface="chdb", path=str(path), database=database)
+    try:
+        return clickhouse_connect.get_client(interface="chdb", path=str(path), database=database)
+    except Exception as exc:
+        if "Cannot lock file" in str(exc):
+            raise LedgerInUse(
+                f"the embedded ledger at {path} is in use by another process (a running `rollwatch run`?). "
+                "Stop it first, or use the HTTP API of the running process."
+            ) from None
+        raise
 
 
 class ClientPerThread:

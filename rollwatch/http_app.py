@@ -26,7 +26,7 @@ from rollwatch.streams import build_stream_app
 from services.ingest.api import router as ingest_router
 from services.ingest.publisher import EventPublisher
 from services.tracker.agent import Tracker
-from services.tracker.history_api import router as history_router
+from services.tracker.audit_api import router as audit_router
 from services.tracker.ledger_writer import LedgerWriter
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     if "ingest" in components:
         app.include_router(ingest_router)
     if "tracker" in components:
-        app.include_router(history_router)
+        app.include_router(audit_router)
     _add_operations(app, settings, components)
     return app
 
@@ -99,7 +99,7 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
         if "tracker" in components:
             clients: ClientPerThread = request.app.state.ledger_clients
             checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)
-            checks["ledger_writes"] = request.app.state.tracker.last_write_ok
+            checks["tracker"] = request.app.state.tracker.healthy
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -52,7 +52,7 @@ class Tracker:
         app.agent(self.events_topic, name="tracker")(self._consume)
         # One checkpoint writer across all tracker workers: the leader's.
         app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
-        app.on_rebalance_start.connect(self._on_rebalance)  # type: ignore[attr-defined]
+        app.on_partitions_revoked.connect(self._on_rebalance)
 
     async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
@@ -67,7 +67,7 @@ class Tracker:
                 extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
             )
 
-    async def _on_rebalance(self, sender: object, **kwargs: object) -> None:
+    async def _on_rebalance(self, sender: object, *args: object, **kwargs: object) -> None:
         # Through the writer's thread, so it never races a batch being written.
         await asyncio.get_running_loop().run_in_executor(self._executor, self.writer.forget_heads)
 
@@ -137,6 +137,11 @@ class Tracker:
             future.result()
         except BaseException:
             _exit_uncommitted()
+
+    @property
+    def healthy(self) -> bool:
+        """False once the stream processor crashed or the last ledger write failed."""
+        return not self.app.crashed and self.last_write_ok
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -11,7 +11,7 @@ from rollwatch.migrate import migrate
 from rollwatch.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
-from services.tracker.history_api import read_history
+from services.tracker.ledger_reads import pupil_rows
 from services.tracker.ledger_writer import LedgerWriter, Received
 from tests.support.events import enrolment, upn_for
 
@@ -69,8 +69,9 @@ def test_history_is_the_pupils_rows_in_time_order(clients: ClientPerThread) -> N
     writer = LedgerWriter(clients)
     writer.write(list(reversed(_received(70))))
     upn = upn_for(801, 2000, 20, 3)
-    history = read_history(clients, upn)
+    history = pupil_rows(clients, [upn])
     assert len(history) == 10
-    dates = [row["occurred_on"] for row in history]
+    dates = [row.occurred_on for row in history]
     assert dates == sorted(dates)
-    assert {row["event"]["upn"] for row in history} == {upn}
+    assert {row.event["upn"] for row in history} == {upn}
+    assert [row.chain_seq for row in sorted(history, key=lambda r: r.chain_seq)] == list(range(1, 11))

@@ -28,6 +28,7 @@ class RunningProduct:
     log_path: Path
 
     env: dict[str, str]
+    auditor_key: str = ""
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -68,6 +69,7 @@ def all_in_one(bootstrap: str, workdir: Path, **settings: str) -> Iterator[Runni
     product = RunningProduct(f"http://127.0.0.1:{port}", namespace, process, log_path, env)
     try:
         wait_ready(product)
+        product.auditor_key = product.create_key("--role", "auditor", "--label", "e2e")
         yield product
     finally:
         stop(product)

@@ -1,0 +1,48 @@
+"""Every read of a pupil's record is appended here before the answer leaves: who (key id, role,
+LA), when, what (the action and its subject) and the purpose they stated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rollwatch.access.keys import KeyRecord
+from rollwatch.clickhouse import ClientPerThread
+
+ACCESS_LOG = "access_log"
+_COLUMNS = ["read_at", "key_id", "role", "la_code", "action", "subject", "purpose", "rows"]
+
+
+def record_access(
+    clients: ClientPerThread, caller: KeyRecord, action: str, subject: str, purpose: str, rows: int
+) -> None:
+    """Blocking. Written synchronously: a read that cannot be logged is not answered."""
+    clients.get().insert(
+        ACCESS_LOG,
+        [
+            [
+                dt.datetime.now(dt.UTC),
+                caller.key_id,
+                caller.role,
+                caller.la_code or "",
+                action,
+                subject,
+                purpose,
+                rows,
+            ]
+        ],
+        column_names=_COLUMNS,
+    )
+
+
+def read_access_log(
+    clients: ClientPerThread, start: dt.datetime, end: dt.datetime, subject: str | None, limit: int
+) -> list[dict[str, object]]:
+    subject_filter = "AND subject = {subject:String} " if subject else ""
+    result = clients.get().query(
+        f"SELECT {', '.join(_COLUMNS)} FROM {ACCESS_LOG} "
+        "WHERE read_at >= {start:DateTime64(3)} AND read_at < {end:DateTime64(3)} "
+        + subject_filter
+        + "ORDER BY read_at LIMIT {limit:UInt32}",
+        parameters={"start": start, "end": end, "subject": subject or "", "limit": limit},
+    )
+    return [dict(zip(_COLUMNS, row, strict=True)) for row in result.result_rows]

@@ -1,0 +1,95 @@
+"""Blocking read queries over the ledger, shared by the audit API and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from rollwatch.clickhouse import ClientPerThread
+from services.tracker.tables import IDENTITY_LINKS, LEDGER
+
+_ROW = (
+    "SELECT toString(event_id), type, upn, school_urn, occurred_on, recorded_at, ingested_at, chain_seq, "
+    "event "
+    f"FROM {LEDGER} "
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    event_id: str
+    type: str
+    upn: str
+    school_urn: str
+    occurred_on: dt.date
+    recorded_at: dt.datetime
+    ingested_at: dt.datetime
+    chain_seq: int
+    event: dict[str, Any]
+
+    @classmethod
+    def from_result(cls, row: Sequence[Any]) -> LedgerRow:
+        event_id, type_, upn, urn, occurred, recorded, ingested, seq, event = row
+        return cls(
+            event_id, type_, upn, urn, occurred, _utc(recorded), _utc(ingested), int(seq), orjson.loads(event)
+        )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def linked_upns(clients: ClientPerThread, upn: str) -> list[str]:
+    """Every UPN the pupil has had (temporary -> permanent links, followed both ways)."""
+    found = {upn}
+    frontier = {upn}
+    while frontier:
+        rows = (
+            clients.get()
+            .query(
+                f"SELECT upn, former_upn FROM {IDENTITY_LINKS} "
+                "WHERE upn IN {u:Array(String)} OR former_upn IN {u:Array(String)}",
+                parameters={"u": sorted(frontier)},
+            )
+            .result_rows
+        )
+        new = {value for row in rows for value in row} - found
+        found |= new
+        frontier = new
+    return sorted(found)
+
+
+def pupil_rows(clients: ClientPerThread, upns: list[str]) -> list[LedgerRow]:
+    result = clients.get().query(
+        _ROW + "WHERE upn IN {upns:Array(String)} "
+        "ORDER BY occurred_on, recorded_at, kafka_partition, kafka_offset",
+        parameters={"upns": upns},
+    )
+    return [LedgerRow.from_result(row) for row in result.result_rows]
+
+
+def school_rows(
+    clients: ClientPerThread, urn: str, start: dt.date, end: dt.date, types: list[str] | None
+) -> list[LedgerRow]:
+    type_filter = "AND type IN {types:Array(String)} " if types else ""
+    result = clients.get().query(
+        _ROW
+        + "WHERE school_urn = {urn:String} AND occurred_on >= {start:Date32} AND occurred_on <= {end:Date32} "
+        + type_filter
+        + "ORDER BY occurred_on, recorded_at",
+        parameters={"urn": urn, "start": start, "end": end, "types": types or []},
+    )
+    return [LedgerRow.from_result(row) for row in result.result_rows]
+
+
+def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:
+    """event id -> id of the `event.retracted` event that retracts it."""
+    return {
+        str(row.event["data"].get("retracts")): row.event_id
+        for row in rows
+        if row.type == "event.retracted" and isinstance(row.event.get("data"), dict)
+    }
