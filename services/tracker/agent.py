@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import faust
 from faust.types import EventT
@@ -52,7 +53,7 @@ class Tracker:
         app.agent(self.events_topic, name="tracker")(self._consume)
         # One checkpoint writer across all tracker workers: the leader's.
         app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
-        app.on_partitions_revoked.connect(self._on_rebalance)
+        app.on_partitions_revoked.connect(self._on_rebalance)  # type: ignore[arg-type]  # mode types a signal kwarg
 
     async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
@@ -67,7 +68,7 @@ class Tracker:
                 extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
             )
 
-    async def _on_rebalance(self, sender: object, *args: object, **kwargs: object) -> None:
+    async def _on_rebalance(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         # Through the writer's thread, so it never races a batch being written.
         await asyncio.get_running_loop().run_in_executor(self._executor, self.writer.forget_heads)
 
