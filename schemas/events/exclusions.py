@@ -4,22 +4,36 @@ each valid in the academic year of `occurred_on`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import BeforeValidator, Field, StrictInt, model_validator
 
 from schemas.codelists import exclusion_reasons_in
 from schemas.codes import ExclusionReasonCode
 from schemas.dates import IsoDate, academic_year, academic_year_label
 from schemas.envelope import Envelope, EventData
-from schemas.problems import Violation, raise_violations
+from schemas.problems import Violation, raise_violations, rule_error
 
 # A suspension longer than a school year (about 190 days, 380 sessions) cannot be right.
 MAX_SESSIONS = 380
 
+MAX_REASONS = 3
+
+
+def _one_to_three(value: Any) -> Any:
+    # Counted before the codes are checked, so that one bad code is not also "too few reasons".
+    if isinstance(value, list | tuple) and not 1 <= len(value) <= MAX_REASONS:
+        raise rule_error("reasons_count", f"give 1 to {MAX_REASONS} reason codes, main reason first")
+    return value
+
+
 Reasons = Annotated[
     tuple[ExclusionReasonCode, ...],
-    Field(min_length=1, max_length=3, description="1 to 3 DfE reason codes, main reason first"),
+    BeforeValidator(_one_to_three),
+    Field(
+        description="1 to 3 DfE reason codes, main reason first",
+        json_schema_extra={"minItems": 1, "maxItems": MAX_REASONS},
+    ),
 ]
 
 
