@@ -1,8 +1,27 @@
 """The event contract: pydantic models for every pupil event, the problems they report, and the
-code lists they check against."""
+code lists they check against.
 
-from schemas.envelope import EVENT_TYPES, SCHEMA_VERSION, Envelope
-from schemas.parse import parse_event
+Other code uses: `parse_event`, `validate_event`, `canonical_bytes` (schemas.parse), `Envelope`
+(the base class of every event), `Event` (the union of the event types), `EVENT_TYPES`,
+`SCHEMA_VERSION`, `EventInvalid`, `Problem`."""
+
+from schemas.envelope import EVENT_TYPES, SCHEMA_VERSION, Envelope, EventData, EventType
+from schemas.events import EVENT_MODELS, Event
+from schemas.parse import Validated, canonical_bytes, parse_event, validate_event
 from schemas.problems import EventInvalid, Problem
 
-__all__ = ["EVENT_TYPES", "SCHEMA_VERSION", "Envelope", "EventInvalid", "Problem", "parse_event"]
+__all__ = [
+    "EVENT_MODELS",
+    "EVENT_TYPES",
+    "SCHEMA_VERSION",
+    "Envelope",
+    "Event",
+    "EventData",
+    "EventInvalid",
+    "EventType",
+    "Problem",
+    "Validated",
+    "canonical_bytes",
+    "parse_event",
+    "validate_event",
+]

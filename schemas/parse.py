@@ -1,17 +1,39 @@
-"""One entry point to turn untrusted input (a dict from the API, bytes from Kafka) into an event."""
+"""One entry point to turn untrusted input (a dict from the API, bytes from Kafka) into an event.
+
+- `parse_event(raw)`: the strict one. Returns the typed event or raises `EventInvalid` listing
+  every problem (field, rule, message).
+- `validate_event(raw)`: the same, and also returns warnings (plausible-but-odd facts).
+- `canonical_bytes(event)`: the bytes the ledger stores and hashes.
+
+`now` (an aware datetime) replaces the clock for the "not in the future" rule: tests and replays
+pass it; otherwise the real time is used."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import orjson
 from pydantic import ValidationError
 
-from schemas.envelope import Envelope
+from schemas.envelope import EVENT_TYPES, Envelope
+from schemas.events import EVENT_MODELS, Event
+from schemas.plausibility import warnings_for
 from schemas.problems import EventInvalid, Problem, problems_from
 
+_TYPES_LISTED = ", ".join(EVENT_TYPES)
 
-def parse_event(raw: Any) -> Envelope:
+
+@dataclass(frozen=True)
+class Validated:
+    """A valid event and the warnings about it."""
+
+    event: Event
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def parse_event(raw: Any, *, now: dt.datetime | None = None) -> Event:
     """Validate `raw` (a mapping, or JSON bytes/str) as an event; raise EventInvalid listing
     every problem."""
     if isinstance(raw, bytes | bytearray | memoryview | str):
@@ -21,10 +43,25 @@ def parse_event(raw: Any) -> Envelope:
             raise EventInvalid([Problem("(event)", "json_invalid", f"not valid JSON: {exc}")]) from None
     if not isinstance(raw, dict):
         raise EventInvalid([Problem("(event)", "object_type", "an event must be a JSON object")])
+    kind = raw.get("type")
+    model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        if kind is None:
+            problem = Problem("type", "missing", f"every event needs a type: one of {_TYPES_LISTED}")
+        else:
+            problem = Problem("type", "event_type_unknown", f"unknown event type; use one of {_TYPES_LISTED}")
+        raise EventInvalid([problem])
     try:
-        return Envelope.model_validate(raw)
+        event = cast("Event", model.model_validate(raw, context=None if now is None else {"now": now}))
     except ValidationError as exc:
         raise EventInvalid(problems_from(exc)) from None
+    return event
+
+
+def validate_event(raw: Any, *, now: dt.datetime | None = None) -> Validated:
+    """Like parse_event, and also report warnings (e.g. a year group unusual for the age)."""
+    event = parse_event(raw, now=now)
+    return Validated(event, warnings_for(event))
 
 
 def canonical_bytes(event: Envelope) -> bytes:

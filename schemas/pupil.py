@@ -1,0 +1,28 @@
+"""The snapshot of the pupil that every event carries: what was true on the day of the event."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from schemas.dates import IsoDate
+
+# Nursery -2 and -1, reception 0, then Years 1 to 14.
+YEAR_GROUP_MIN = -2
+YEAR_GROUP_MAX = 14
+
+
+class PupilSnapshot(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date_of_birth: IsoDate
+    year_group: StrictInt = Field(
+        ge=YEAR_GROUP_MIN,
+        le=YEAR_GROUP_MAX,
+        description="National curriculum year: nursery -2/-1, reception 0, Years 1-14",
+    )
+    sen_provision: Literal["E", "K", "N"] = Field(description="E: EHC plan, K: SEN support, N: none")
+    fsm_eligible: StrictBool | None = None
+    looked_after: StrictBool | None = None
+    child_in_need: StrictBool | None = None
