@@ -14,7 +14,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from tests.support.allinone import RunningProduct, all_in_one
+from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
 from tests.support.events import enrolment, upn_for
 
@@ -23,17 +23,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
 @pytest.fixture
 def product(kafka: KafkaForTests, tmp_path: Path) -> Any:
-    with all_in_one(kafka.bootstrap, tmp_path / "product") as running:
+    with rollwatch_process(kafka.bootstrap, tmp_path / "product") as running:
         yield running
 
 
 def _history(product: RunningProduct, upn: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{product.url}/v1/pupils/{upn}/history",
-        params={"purpose": "end-to-end test"},
-        headers={"Authorization": f"Bearer {product.auditor_key}"},
-        timeout=10,
-    )
+    response = product.get(f"/v1/pupils/{upn}/history", purpose="end-to-end test")
     if response.status_code == 404:
         return []
     response.raise_for_status()
