@@ -6,6 +6,13 @@ Three shapes:
   `evaluate_at(state, at, calendar, params)` looks): driven by a durable clock on event time;
 - on a school (`evaluate(stats, calendar, params)`).
 Rules ignore `enabled`; `services.alerts.judge` honours it.
+
+Default severities (`rule_defaults.json`, per LA):
+- high: `no_destination` (a child may be missing education: the s436A duty), `ehe_vulnerable`
+  (the known off-rolling route for the pupils most at risk), `suspension_limit` (over a legal limit);
+- medium: `exam_cohort_exit`, `exclusion_then_exit`, `retrospective_deletion`, `ap_review_overdue`,
+  `school_exit_pattern` (patterns that need a look, often with an innocent answer);
+- low: `late_notification` (a paperwork breach), `high_mobility` (a welfare signal, not a breach).
 """
 
 from __future__ import annotations

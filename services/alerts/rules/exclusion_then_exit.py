@@ -54,7 +54,7 @@ def _before(
     return found
 
 
-def _candidate(
+def _candidates(
     state: PupilState,
     deletion: Deletion,
     calendar: SchoolCalendar,
@@ -105,12 +105,12 @@ def evaluate(
     if state.death is not None:
         return []
     if isinstance(fact, Deletion):
-        return _candidate(state, fact, calendar, params)
+        return _candidates(state, fact, calendar, params)
     if isinstance(fact, Suspension | PermanentExclusion):
         found = []
         for deletion in state.chronological(state.of(Deletion)):
             counted = _before(deletion, state, calendar, params.rules.exclusion_then_exit)
             if any(exclusion.event_id == fact.event_id for _, exclusion in counted):
-                found.extend(_candidate(state, deletion, calendar, params))
+                found.extend(_candidates(state, deletion, calendar, params))
         return found
     return []
