@@ -1,0 +1,200 @@
+"""Every threshold of the alert rules, from `rule_defaults.json`, with per-LA overrides merged.
+
+An LA override file `<la_code>.json` has the shape of the defaults but only the keys it changes:
+objects merge key by key, lists and values replace. Unknown keys and wrong types are refused with
+the key named, so a typo never silently keeps a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.alerts.candidates import Severity
+
+_LA_CODE = re.compile(r"^[0-9]{3}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SchoolYearParams(_Strict):
+    """Which year groups start and end a school, when the register does not say."""
+
+    top_year_groups: tuple[int, ...]
+    entry_year_groups: tuple[int, ...]
+    end_of_year_from: str = Field(pattern=r"^[0-9]{2}-[0-9]{2}$")  # "07-01": 1 July to 31 August
+    leaver_grounds: tuple[str, ...]
+
+    @field_validator("end_of_year_from")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        dt.date(2001, month, day)  # raises for 02-30 and friends
+        if month < 6 or month > 8:
+            raise ValueError("the end of the school year starts in June, July or August")
+        return value
+
+    def end_of_year_starts(self, academic_year_start: int) -> dt.date:
+        month, day = (int(part) for part in self.end_of_year_from.split("-"))
+        return dt.date(academic_year_start + 1, month, day)
+
+
+class ExitParams(_Strict):
+    """EPI's "explained" exits (domain.md, "Off-rolling and unexplained exits")."""
+
+    explained_grounds: tuple[str, ...]
+    explained_destination_kinds: tuple[str, ...]
+
+
+class RuleParams(_Strict):
+    enabled: bool
+    severity: Severity
+
+
+class NoDestinationParams(RuleParams):
+    school_days: int = Field(ge=1)
+    exempt_grounds: tuple[str, ...]
+    resolving_enrolment_statuses: tuple[str, ...]
+
+
+class EheVulnerableParams(RuleParams):
+    lookback_months: int = Field(ge=1)
+    sen_provisions: tuple[str, ...]
+    looked_after: bool
+    child_in_need: bool
+
+
+class ExamCohortExitParams(RuleParams):
+    exempt_grounds: tuple[str, ...]
+    state_school_destination_kinds: tuple[str, ...]
+
+
+class LateNotificationParams(RuleParams):
+    admission_school_days: int = Field(ge=0)
+    exempt_end_of_year_leavers: bool
+
+
+class APReviewOverdueParams(RuleParams):
+    directed_off_site_school_days: int = Field(ge=1)
+    directed_arrangements: tuple[str, ...]
+
+
+class ExclusionThenExitParams(RuleParams):
+    school_days: int = Field(ge=0)
+    exempt_grounds: tuple[str, ...]
+    same_school_only: bool
+
+
+class SuspensionLimitParams(RuleParams):
+    max_school_days: float = Field(gt=0)
+
+
+class RetrospectiveDeletionParams(RuleParams):
+    school_days: int = Field(ge=0)
+    exempt_end_of_year_leavers: bool
+
+
+class SchoolExitPatternParams(RuleParams):
+    window_months: int = Field(ge=1)
+    min_pupils: int = Field(ge=1)
+    min_percent_of_roll: float = Field(ge=0, le=100)
+    send_share_ratio: float = Field(gt=0)
+    send_share_min_exits: int = Field(ge=1)
+
+
+class HighMobilityParams(RuleParams):
+    min_changes: int = Field(ge=1)
+    window_months: int = Field(ge=1)
+    counted_enrolment_statuses: tuple[str, ...]
+
+
+class Rules(_Strict):
+    no_destination: NoDestinationParams
+    ehe_vulnerable: EheVulnerableParams
+    exam_cohort_exit: ExamCohortExitParams
+    late_notification: LateNotificationParams
+    ap_review_overdue: APReviewOverdueParams
+    exclusion_then_exit: ExclusionThenExitParams
+    suspension_limit: SuspensionLimitParams
+    retrospective_deletion: RetrospectiveDeletionParams
+    school_exit_pattern: SchoolExitPatternParams
+    high_mobility: HighMobilityParams
+
+    def is_enabled(self, rule: str) -> bool:
+        params = getattr(self, rule)
+        assert isinstance(params, RuleParams)
+        return params.enabled
+
+
+class RuleParameters(_Strict):
+    """The thresholds in force for one LA (or the defaults when `la_code` is None)."""
+
+    version: str
+    la_code: str | None = None
+    note: str = ""
+    school_years: SchoolYearParams
+    exits: ExitParams
+    rules: Rules
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Objects merge key by key; anything else in `override` replaces the value in `base`."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@lru_cache(maxsize=1)
+def _default_document() -> dict[str, Any]:
+    text = resources.files("services.alerts").joinpath("rule_defaults.json").read_text(encoding="utf-8")
+    document = json.loads(text)
+    assert isinstance(document, dict)
+    return document
+
+
+def default_parameters() -> RuleParameters:
+    return RuleParameters.model_validate(_default_document())
+
+
+def parameters_with(la_code: str, override: Mapping[str, Any]) -> RuleParameters:
+    """The defaults with one LA's override document laid over them."""
+    if not _LA_CODE.fullmatch(la_code):
+        raise ValueError(f"LA code {la_code!r} is not 3 digits")
+    if override.get("la_code", la_code) != la_code:
+        raise ValueError(f"rule overrides for LA {la_code} say they belong to LA {override['la_code']}")
+    defaults = _default_document()
+    body = {key: value for key, value in override.items() if key not in ("version", "la_code", "note")}
+    merged = merge(defaults, body)
+    merged["la_code"] = la_code
+    merged["version"] = f"{defaults['version']}+{la_code}:{override.get('version', 'unversioned')}"
+    merged["note"] = str(override.get("note", defaults.get("note", "")))
+    return RuleParameters.model_validate(merged)
+
+
+def load_parameters(la_code: str | None = None, directories: Iterable[Path] = ()) -> RuleParameters:
+    """The thresholds for `la_code`: the defaults merged with `<la_code>.json` from the first of
+    `directories` that has one (none: the defaults)."""
+    if la_code is None:
+        return default_parameters()
+    for directory in directories:
+        path = Path(directory) / f"{la_code}.json"
+        if path.is_file():
+            override = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(override, dict):
+                raise ValueError(f"{path} does not hold a JSON object")
+            return parameters_with(la_code, override)
+    return default_parameters().model_copy(update={"la_code": la_code})

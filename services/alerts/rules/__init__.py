@@ -1,0 +1,69 @@
+"""The alert rules of design.md's table, one module each, and their registry.
+
+Three shapes:
+- on a fact (`evaluate(state, fact, calendar, params)`): the state already holds the fact;
+- waiting (`wake_ups(state, fact, calendar, params)` says when to look again,
+  `evaluate_at(state, at, calendar, params)` looks): driven by a durable clock on event time;
+- on a school (`evaluate(stats, calendar, params)`).
+Rules ignore `enabled`; `services.alerts.judge` honours it.
+
+Default severities (`rule_defaults.json`, per LA):
+- high: `no_destination` (a child may be missing education: the s436A duty), `ehe_vulnerable`
+  (the known off-rolling route for the pupils most at risk), `suspension_limit` (over a legal limit);
+- medium: `exam_cohort_exit`, `exclusion_then_exit`, `retrospective_deletion`, `ap_review_overdue`,
+  `school_exit_pattern` (patterns that need a look, often with an innocent answer);
+- low: `late_notification` (a paperwork breach), `high_mobility` (a welfare signal, not a breach).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from services.alerts.calendar import SchoolCalendar
+from services.alerts.candidates import AlertCandidate, WakeUp
+from services.alerts.facts import PupilFact, PupilState, SchoolStats
+from services.alerts.parameters import RuleParameters
+from services.alerts.rules import (
+    ap_review_overdue,
+    ehe_vulnerable,
+    exam_cohort_exit,
+    exclusion_then_exit,
+    high_mobility,
+    late_notification,
+    no_destination,
+    retrospective_deletion,
+    school_exit_pattern,
+    suspension_limit,
+)
+
+OnFact = Callable[[PupilState, PupilFact, SchoolCalendar, RuleParameters], list[AlertCandidate]]
+OnSchool = Callable[[SchoolStats, SchoolCalendar, RuleParameters], list[AlertCandidate]]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRule:
+    wake_ups: Callable[[PupilState, PupilFact, SchoolCalendar, RuleParameters], list[WakeUp]]
+    evaluate_at: Callable[[PupilState, dt.date, SchoolCalendar, RuleParameters], list[AlertCandidate]]
+
+
+ON_FACT: Mapping[str, OnFact] = {
+    ehe_vulnerable.RULE: ehe_vulnerable.evaluate,
+    exam_cohort_exit.RULE: exam_cohort_exit.evaluate,
+    late_notification.RULE: late_notification.evaluate,
+    exclusion_then_exit.RULE: exclusion_then_exit.evaluate,
+    suspension_limit.RULE: suspension_limit.evaluate,
+    retrospective_deletion.RULE: retrospective_deletion.evaluate,
+    high_mobility.RULE: high_mobility.evaluate,
+}
+WAITING: Mapping[str, WaitingRule] = {
+    no_destination.RULE: WaitingRule(no_destination.wake_ups, no_destination.evaluate_at),
+    ap_review_overdue.RULE: WaitingRule(ap_review_overdue.wake_ups, ap_review_overdue.evaluate_at),
+}
+ON_SCHOOL: Mapping[str, OnSchool] = {
+    school_exit_pattern.RULE: school_exit_pattern.evaluate,
+}
+ALL_RULES = (*ON_FACT, *WAITING, *ON_SCHOOL)
+
+__all__ = ["ALL_RULES", "ON_FACT", "ON_SCHOOL", "WAITING", "OnFact", "OnSchool", "WaitingRule"]

@@ -1,0 +1,58 @@
+"""`retrospective_deletion`: a deletion recorded more than 5 school days after the date it takes
+effect (design.md, "Alert rules"): school_days_between(occurred_on, recorded_on) > 5, where
+recorded_on is the day in England of `recorded_at`. Top-year leavers at the end of the year are
+exempt by default (schools routinely record the summer's leavers in September).
+"""
+
+from __future__ import annotations
+
+from services.alerts import wording
+from services.alerts.calendar import SchoolCalendar
+from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.facts import Deletion, PupilFact, PupilState
+from services.alerts.parameters import RuleParameters
+from services.alerts.school_years import is_end_of_year_leaver
+
+RULE = "retrospective_deletion"
+STATUTE = (
+    "School Attendance (Pupil Registration) (England) Regulations 2024, reg 9 "
+    "(a name is deleted when a ground is met, never retrospectively)"
+)
+
+
+def evaluate(
+    state: PupilState, fact: PupilFact, calendar: SchoolCalendar, params: RuleParameters
+) -> list[AlertCandidate]:
+    p = params.rules.retrospective_deletion
+    if not isinstance(fact, Deletion) or state.death is not None:
+        return []
+    if p.exempt_end_of_year_leavers and is_end_of_year_leaver(fact, params.school_years):
+        return []
+    recorded_on = fact.recorded_on
+    days = calendar.school_days_between(fact.occurred_on, recorded_on)
+    if days <= p.school_days:
+        return []
+    estimated = calendar.estimated_between(fact.occurred_on, recorded_on)
+    return [
+        AlertCandidate(
+            rule=RULE,
+            severity=p.severity,
+            la_code=fact.la_code,
+            school_urn=fact.school_urn,
+            upn=state.upn,
+            evidence=(fact.event_id,),
+            fingerprint=fingerprint(RULE, state.upn, fact.event_id),
+            reason=wording.reason(
+                f"taken off roll at {wording.school(fact.school_urn)} {wording.ground(fact.ground)} "
+                f"with effect from {wording.day(fact.occurred_on)}",
+                f"recorded on {wording.day(recorded_on)}, {wording.school_days(days)} later "
+                f"(more than {wording.school_days(p.school_days)})",
+                estimated=estimated,
+            ),
+            statutory_reference=STATUTE,
+            as_of=recorded_on,
+            key_event_id=fact.event_id,
+            calendar_estimated=estimated,
+            parameters_version=params.version,
+        )
+    ]

@@ -1,0 +1,45 @@
+"""Pupils at the edges of a school's age range, whom some duties do not cover.
+
+- A top-year leaver at the end of the year (reg 13: no deletion return needed; EPI: a phase
+  transition, so an explained exit).
+- A pupil admitted to the youngest year on the first day of the school year (reg 13: no
+  admission return needed).
+
+The school's own youngest and oldest year come from the register when the adapter knows them
+(`school_entry_year_group`, `school_top_year_group`); otherwise the usual ones from the parameters.
+"""
+
+from __future__ import annotations
+
+from services.alerts.calendar import SchoolCalendar, academic_year_of
+from services.alerts.facts import Deletion, Enrolment
+from services.alerts.parameters import SchoolYearParams
+
+
+def is_end_of_year_leaver(deletion: Deletion, years: SchoolYearParams) -> bool:
+    """Deleted on a leaver ground (end of compulsory age, nursery finished), or from the school's
+    top year on or after the end-of-year date (default 1 July) of that school year."""
+    if deletion.ground in years.leaver_grounds:
+        return True
+    tops = (
+        (deletion.school_top_year_group,)
+        if deletion.school_top_year_group is not None
+        else years.top_year_groups
+    )
+    if deletion.year_group not in tops:
+        return False
+    year = academic_year_of(deletion.occurred_on)
+    return deletion.occurred_on >= years.end_of_year_starts(year.start_year)
+
+
+def is_first_day_entry(enrolment: Enrolment, calendar: SchoolCalendar, years: SchoolYearParams) -> bool:
+    """Admitted to the school's youngest year between 1 September and the first school day."""
+    entries = (
+        (enrolment.school_entry_year_group,)
+        if enrolment.school_entry_year_group is not None
+        else years.entry_year_groups
+    )
+    if enrolment.year_group not in entries:
+        return False
+    year = academic_year_of(enrolment.occurred_on)
+    return enrolment.occurred_on <= calendar.first_school_day(year)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from services.alerts.parameters import default_parameters, load_parameters, merge, parameters_with
+
+RULES = (
+    "no_destination",
+    "ehe_vulnerable",
+    "exam_cohort_exit",
+    "late_notification",
+    "ap_review_overdue",
+    "exclusion_then_exit",
+    "suspension_limit",
+    "retrospective_deletion",
+    "school_exit_pattern",
+    "high_mobility",
+)
+
+
+def test_defaults_carry_every_rule_and_threshold() -> None:
+    p = default_parameters()
+    assert p.version and p.la_code is None
+    assert set(RULES) == set(type(p.rules).model_fields)
+    assert p.rules.no_destination.school_days == 10
+    assert p.rules.suspension_limit.max_school_days == 45
+    assert p.rules.late_notification.admission_school_days == 5
+    assert p.rules.retrospective_deletion.school_days == 5
+    assert p.rules.exclusion_then_exit.school_days == 30
+    assert p.rules.ap_review_overdue.directed_off_site_school_days == 30
+    assert (p.rules.school_exit_pattern.min_pupils, p.rules.school_exit_pattern.min_percent_of_roll) == (5, 5)
+    assert p.rules.school_exit_pattern.send_share_ratio == 2
+    assert (p.rules.high_mobility.min_changes, p.rules.high_mobility.window_months) == (3, 12)
+    assert all(p.rules.is_enabled(rule) for rule in RULES)
+
+
+def test_merge_objects_merge_and_lists_replace() -> None:
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+    assert merge(base, {"a": {"y": [3]}}) == {"a": {"x": 1, "y": [3]}, "b": 2}
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+
+
+def test_an_la_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    (tmp_path / "886.json").write_text(
+        json.dumps(
+            {
+                "version": "2026-01",
+                "la_code": "886",
+                "rules": {"no_destination": {"school_days": 15}, "high_mobility": {"enabled": False}},
+            }
+        )
+    )
+    p = load_parameters("886", [tmp_path])
+    assert p.la_code == "886"
+    assert p.rules.no_destination.school_days == 15
+    assert p.rules.no_destination.severity == "high"
+    assert not p.rules.is_enabled("high_mobility")
+    assert p.version.endswith("+886:2026-01")
+
+
+def test_no_la_file_means_the_defaults(tmp_path: Path) -> None:
+    p = load_parameters("201", [tmp_path])
+    assert p.la_code == "201"
+    assert p.rules == default_parameters().rules
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"rules": {"no_destination": {"schooldays": 15}}},  # typo
+        {"rules": {"no_destination": {"school_days": "ten"}}},
+        {"rules": {"no_destination": {"school_days": 0}}},
+        {"rules": {"no_such_rule": {}}},
+        {"rules": {"suspension_limit": {"severity": "critical"}}},
+        {"school_years": {"end_of_year_from": "02-30"}},
+        {"school_years": {"end_of_year_from": "01-15"}},
+    ],
+)
+def test_bad_overrides_are_refused(override: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        parameters_with("886", override)
+
+
+def test_override_for_another_la_is_refused() -> None:
+    with pytest.raises(ValueError, match="belong to LA 201"):
+        parameters_with("886", {"la_code": "201"})
