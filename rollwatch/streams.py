@@ -22,6 +22,10 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         topic_replication_factor=settings.topic_replication,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # A worker killed without leaving its group is noticed after this long; Faust's default
+        # (60 s) would hold a restarted worker's partitions that long.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.tracker_batch_size),
         autodiscover=False,
     )

@@ -1,8 +1,10 @@
 """`POST /v1/events`: one event, or `{"events": [...]}`. Answers 202 only for events Kafka has
-acknowledged; lists every problem of every rejected event by its index."""
+acknowledged; lists every problem of every rejected event by its index, and warnings about the
+accepted ones."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import orjson
@@ -11,10 +13,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
 from rollwatch.access.dependencies import SchoolCaller
+from rollwatch.access.keys import KeyRecord
 from rollwatch.settings import Settings
-from schemas import EventInvalid, Problem, parse_event
+from schemas import EventInvalid, Problem, validate_event
 from schemas.parse import canonical_bytes
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
+from services.ingest.recent_ids import RecentIds, digest
 
 EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
 
@@ -31,8 +35,65 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _recent(request: Request) -> RecentIds:
+    if not hasattr(request.app.state, "recent_ids"):
+        request.app.state.recent_ids = RecentIds()
+    recent: RecentIds = request.app.state.recent_ids
+    return recent
+
+
 def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": rule, "message": message, **extra}, status_code=status)
+
+
+@dataclass
+class Sorted:
+    """A request's events, sorted out: what to publish, and what to say about the rest."""
+
+    to_publish: dict[str, tuple[bytes, bytes, bytes]] = field(
+        default_factory=dict
+    )  # id -> key, value, digest
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    foreign: list[int] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+
+
+def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds) -> Sorted:
+    """Validate every item, check the caller may write it, and fold repeats (pure: no I/O)."""
+    out = Sorted()
+    seen: dict[str, bytes] = {}
+    for index, item in enumerate(items):
+        try:
+            validated = validate_event(item)
+        except EventInvalid as exc:
+            out.rejected.append(_report(index, item, exc.problems))
+            continue
+        event = validated.event
+        if event.school_urn not in caller.urns:
+            out.foreign.append(index)
+            continue
+        event_id = str(event.event_id)
+        canonical = canonical_bytes(event)
+        content = digest(canonical)
+        earlier = seen.get(event_id)
+        if earlier is not None:
+            # The same event twice in one request: one message; other content under one id: a conflict.
+            if earlier != content:
+                out.conflicts.append(index)
+            continue
+        seen[event_id] = content
+        state = recent.check(event_id, content)
+        if state == "conflict":
+            out.conflicts.append(index)
+            continue
+        if state == "new":
+            out.to_publish[event_id] = (event.upn.encode(), canonical, content)
+        out.accepted.append(event_id)
+        if validated.warnings:
+            out.warnings.append(_report(index, item, validated.warnings))
+    return out
 
 
 @router.post(
@@ -40,9 +101,10 @@ def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
     status_code=202,
     summary="Publish one event or a batch of up to 1,000",
     responses={
-        202: {"description": "Accepted ids (acknowledged by Kafka) and per-index rejections"},
+        202: {"description": "Accepted ids (acknowledged by Kafka), per-index rejections and warnings"},
         401: {"description": "No API key, or an unknown or revoked one"},
         403: {"description": "An event is for a school this key does not write for"},
+        409: {"description": "An event id was already accepted with other content"},
         413: {"description": "Body too large or too many events"},
         415: {"description": "Body is not application/json"},
         422: {"description": "Nothing in the request is valid"},
@@ -54,6 +116,7 @@ async def post_events(
     caller: SchoolCaller,
     publisher: Annotated[EventPublisher, Depends(_publisher)],
     settings: Annotated[Settings, Depends(_settings)],
+    recent: Annotated[RecentIds, Depends(_recent)],
 ) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _error(415, "content_type", "send the events as application/json")
@@ -71,38 +134,37 @@ async def post_events(
         return _error(422, "events_list", "'events' must be a non-empty list of event objects")
     if len(items) > settings.max_batch_events:
         return _error(413, "batch_too_large", f"a batch holds at most {settings.max_batch_events} events")
+    return await accept(sort_out(items, caller, recent), publisher, recent)
 
-    accepted: dict[str, tuple[bytes, bytes]] = {}
-    rejected: list[dict[str, Any]] = []
-    foreign: list[int] = []
-    for index, item in enumerate(items):
-        try:
-            event = parse_event(item)
-        except EventInvalid as exc:
-            rejected.append(_rejection(index, item, exc.problems))
-            continue
-        if event.school_urn not in caller.urns:
-            foreign.append(index)
-            continue
-        # A repeated event_id is the sender retrying: one message is enough.
-        accepted.setdefault(str(event.event_id), (event.upn.encode(), canonical_bytes(event)))
 
-    if foreign:
+async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -> JSONResponse:
+    """Answer for sorted-out events: refuse the request whole, or publish and report."""
+    if result.foreign:
         # A key writes only for its own schools; a request that tries otherwise is refused whole.
-        EVENTS.labels("forbidden").inc(len(items))
+        EVENTS.labels("forbidden").inc(len(result.foreign))
         return _error(
             403,
             "forbidden_urn",
             "this key does not write for the school_urn of these events",
-            indexes=foreign,
+            indexes=result.foreign,
         )
-    EVENTS.labels("rejected").inc(len(rejected))
-    if not accepted:
-        return JSONResponse({"error": "invalid", "accepted": [], "rejected": rejected}, status_code=422)
+    if result.conflicts:
+        EVENTS.labels("conflict").inc(len(result.conflicts))
+        return _error(
+            409,
+            "event_id_conflict",
+            "these event ids were already sent with other content",
+            indexes=result.conflicts,
+        )
+    EVENTS.labels("rejected").inc(len(result.rejected))
+    if not result.accepted:
+        return JSONResponse(
+            {"error": "invalid", "accepted": [], "rejected": result.rejected}, status_code=422
+        )
     try:
-        await publisher.publish(list(accepted.values()))
+        await publisher.publish([(key, value) for key, value, _ in result.to_publish.values()])
     except BrokerUnavailable:
-        EVENTS.labels("unavailable").inc(len(accepted))
+        EVENTS.labels("unavailable").inc(len(result.to_publish))
         return JSONResponse(
             {
                 "error": "broker_unavailable",
@@ -111,11 +173,14 @@ async def post_events(
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    EVENTS.labels("accepted").inc(len(accepted))
-    return JSONResponse({"accepted": list(accepted), "rejected": rejected}, status_code=202)
+    for event_id, (_, _, content) in result.to_publish.items():
+        recent.remember(event_id, content)
+    EVENTS.labels("accepted").inc(len(result.accepted))
+    body = {"accepted": result.accepted, "rejected": result.rejected, "warnings": result.warnings}
+    return JSONResponse(body, status_code=202)
 
 
-def _rejection(index: int, item: Any, problems: list[Problem]) -> dict[str, Any]:
+def _report(index: int, item: Any, problems: list[Problem]) -> dict[str, Any]:
     event_id = item.get("event_id") if isinstance(item, dict) else None
     return {
         "index": index,

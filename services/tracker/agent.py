@@ -10,22 +10,26 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
+import orjson
 from faust.types import EventT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
 
 from rollwatch.settings import Settings
-from schemas import EventInvalid, parse_event
+from schemas import EventInvalid, Problem, parse_event
 from schemas.parse import canonical_bytes
+from services.tracker import placement
 from services.tracker.dead_letters import dlq_headers
-from services.tracker.ledger_writer import LedgerWriter, Received, WriteResult
+from services.tracker.ledger_writer import LedgerWriter, Received
 
 log = logging.getLogger(__name__)
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 ROWS = Counter("rollwatch_tracker_rows_written_total", "Events appended to the movement ledger")
 DUPLICATES = Counter("rollwatch_tracker_duplicates_total", "Events already in the ledger, skipped")
@@ -49,6 +53,11 @@ class Tracker:
         self.dlq_topic = app.topic(
             settings.topics.pupil_events_dlq, key_serializer="raw", value_serializer="raw"
         )
+        self.moves_topic = app.topic(
+            settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
+        )
+        # Where each pupil is now, co-partitioned with pupil-events (both keyed by UPN).
+        self.placements = app.Table("placements", default=None, partitions=settings.events_partitions)
         self.last_write_ok = True
         app.agent(self.events_topic, name="tracker")(self._consume)
         # One checkpoint writer across all tracker workers: the leader's.
@@ -78,12 +87,59 @@ class Tracker:
             self.settings.tracker_batch_size, self.settings.tracker_batch_seconds
         ):
             started = time.perf_counter()
+            by_offset = {(e.message.partition, e.message.offset): e for e in events}
             valid = await self._sort_out(events)
             if valid:
-                result = await self._write_until_done(valid)
+                result = await self._until_done(self.writer.write, valid)
                 ROWS.inc(result.written)
                 DUPLICATES.inc(result.duplicates)
+                await self._dead_letter_conflicts(result.conflicts, by_offset)
+                conflicting = {item.event.event_id for item in result.conflicts}
+                tracked = [item for item in valid if item.event.event_id not in conflicting]
+                await self._track(tracked)
             BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _track(self, items: list[Received]) -> None:
+        """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
+        the alert service sees every ledger event in order, each with where the pupil now is."""
+        changed: dict[str, tuple[int, dict[str, Any]]] = {}
+        sent: list[Awaitable[RecordMetadata]] = []
+        for item in items:
+            upn = item.event.upn
+            before = changed[upn][1] if upn in changed else self.placements.get(upn)
+            after, move = placement.apply(before, item.event, item.offset)
+            if after == before:
+                continue  # replayed: already applied and published
+            # A batch has no single "current event" for Faust to take the changelog partition
+            # from, so the change is filed under the partition the pupil's events come from.
+            self.placements.data[upn] = after
+            self.placements.send_changelog(item.partition, upn, after)
+            changed[upn] = (item.offset, after)
+            record = {
+                "event": orjson.loads(item.canonical),
+                "move": move,
+                "placement": placement.summary(after),
+            }
+            sent.append(await self.moves_topic.send(key=upn.encode(), value=orjson.dumps(record)))
+        for pending in sent:
+            await pending
+        if changed:
+            await self._until_done(self.writer.record_placements, changed)
+
+    async def _dead_letter_conflicts(
+        self, conflicts: tuple[Received, ...], by_offset: dict[tuple[int, int], EventT]
+    ) -> None:
+        problem = Problem(
+            "event_id", "event_id_conflict", "the ledger holds this event id with other content"
+        )
+        sent = []
+        for item in conflicts:
+            message = by_offset[(item.partition, item.offset)].message
+            headers = dlq_headers([problem], message.topic, message.partition, message.offset)
+            sent.append(await self.dlq_topic.send(key=message.key, value=message.value, headers=headers))
+            DEAD_LETTERS.labels(problem.rule).inc()
+        for pending in sent:
+            await pending
 
     async def _sort_out(self, events: Sequence[EventT]) -> list[Received]:
         valid: list[Received] = []
@@ -105,11 +161,13 @@ class Tracker:
             log.warning("messages sent to the dead-letter topic", extra={"count": len(dead)})
         return valid
 
-    async def _write_until_done(self, batch: list[Received]) -> WriteResult:
+    async def _until_done(self, call: Callable[[_A], _R], argument: _A) -> _R:
+        """Run a blocking ledger call in the writer's thread, retrying with backoff until it
+        succeeds: a ledger outage holds the partition rather than losing a batch."""
         loop = asyncio.get_running_loop()
         delay = 0.2
         while True:
-            future = loop.run_in_executor(self._executor, self.writer.write, batch)
+            future = loop.run_in_executor(self._executor, call, argument)
             try:
                 result = await asyncio.shield(future)
                 self.last_write_ok = True
@@ -121,7 +179,7 @@ class Tracker:
                 self.last_write_ok = False
                 WRITE_FAILURES.inc()
                 log.error(
-                    "ledger write failed; retrying", extra={"events": len(batch), "error": repr(exc)[:300]}
+                    "ledger write failed; retrying", extra={"call": call.__name__, "error": repr(exc)[:300]}
                 )
                 try:
                     await asyncio.sleep(delay)
@@ -129,7 +187,7 @@ class Tracker:
                     _exit_uncommitted()
                 delay = min(delay * 2, 10.0)
 
-    async def _finish_before_cancel(self, future: asyncio.Future[WriteResult]) -> None:
+    async def _finish_before_cancel(self, future: asyncio.Future[Any]) -> None:
         """Shutting down mid-write. Faust acks the batch as the loop unwinds, so it must be in the
         ledger by then; if it cannot be, leave without committing so that a restart replays it."""
         try:

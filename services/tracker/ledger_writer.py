@@ -12,13 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+import orjson
+
 from rollwatch.clickhouse import ClientPerThread
-from schemas import Envelope
+from schemas import Event
 from services.tracker.checkpoints import Checkpoint, write_checkpoint
 from services.tracker.hash_chain import GENESIS, HeadCache, chain_hash
-from services.tracker.tables import IDENTITY_LINKS, LEDGER
+from services.tracker.placement import summary as placement_summary
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 COLUMNS = [
     "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at",
@@ -26,11 +30,17 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+PLACEMENT_COLUMNS = [
+    "upn", "version", "schools_on_roll", "open_ap", "last_exit_school", "last_exit_on",
+    "placement", "updated_at",
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Received:
     """A valid event and where Kafka had it."""
 
-    event: Envelope
+    event: Event
     canonical: bytes
     partition: int
     offset: int
@@ -40,6 +50,8 @@ class Received:
 class WriteResult:
     written: int
     duplicates: int
+    # Events whose id the ledger already holds with other content: never written, sent to the DLQ.
+    conflicts: tuple[Received, ...] = ()
 
 
 class LedgerWriter:
@@ -50,6 +62,23 @@ class LedgerWriter:
     def checkpoint(self) -> Checkpoint | None:
         """Blocking: record a checkpoint in the writer's own thread, between batches."""
         return write_checkpoint(self._clients.get())
+
+    def record_placements(self, changed: dict[str, tuple[int, dict[str, Any]]]) -> None:
+        """Blocking: append the new placement of each pupil whose placement changed."""
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for upn, (offset, state) in sorted(changed.items()):
+            view = placement_summary(state)
+            last_exit = view["last_exit"]
+            rows.append(
+                [
+                    upn, offset, view["schools_on_roll"], len(view["open_ap"]),
+                    last_exit["school_urn"] if last_exit else "",
+                    dt.date.fromisoformat(last_exit["occurred_on"]) if last_exit else None,
+                    orjson.dumps(view).decode(), now,
+                ]
+            )  # fmt: skip
+        self._clients.get().insert(PLACEMENTS, rows, column_names=PLACEMENT_COLUMNS)
 
     def forget_heads(self) -> None:
         """After a rebalance another worker may have extended our pupils' chains."""
@@ -62,8 +91,13 @@ class LedgerWriter:
             unique.setdefault(item.event.event_id, item)
         known = self._already_recorded(list(unique.values()))
         fresh = [item for event_id, item in unique.items() if event_id not in known]
+        conflicts = tuple(
+            item
+            for event_id, item in unique.items()
+            if event_id in known and known[event_id] != item.canonical
+        )
         if not fresh:
-            return WriteResult(written=0, duplicates=len(batch))
+            return WriteResult(written=0, duplicates=len(batch) - len(conflicts), conflicts=conflicts)
         heads = self._chain_heads({item.event.upn for item in fresh})
         now = dt.datetime.now(dt.UTC)
         rows = []
@@ -100,20 +134,26 @@ class LedgerWriter:
         # Only now, with the rows in the ledger, do the new heads become the truth.
         for upn, head in heads.items():
             self._heads.put(upn, head)
-        return WriteResult(written=len(fresh), duplicates=len(batch) - len(fresh))
+        return WriteResult(
+            written=len(fresh), duplicates=len(batch) - len(fresh) - len(conflicts), conflicts=conflicts
+        )
 
-    def _already_recorded(self, items: list[Received]) -> set[UUID]:
+    def _already_recorded(self, items: list[Received]) -> dict[UUID, bytes]:
+        """The batch's event ids the ledger holds already, with the content it holds."""
         # The ledger is ordered by UPN, so filtering on the batch's UPNs first keeps this a
         # few granule reads however large the ledger grows.
         result = self._clients.get().query(
-            f"SELECT DISTINCT event_id FROM {LEDGER} "
-            "WHERE upn IN {upns:Array(String)} AND event_id IN {ids:Array(UUID)}",
+            f"SELECT event_id, any(event) FROM {LEDGER} "
+            "WHERE upn IN {upns:Array(String)} AND event_id IN {ids:Array(UUID)} GROUP BY event_id",
             parameters={
                 "upns": sorted({i.event.upn for i in items}),
                 "ids": [str(i.event.event_id) for i in items],
             },
         )
-        return {row[0] if isinstance(row[0], UUID) else UUID(str(row[0])) for row in result.result_rows}
+        return {
+            (row[0] if isinstance(row[0], UUID) else UUID(str(row[0]))): row[1].encode()
+            for row in result.result_rows
+        }
 
     def _chain_heads(self, upns: set[str]) -> dict[str, tuple[int, str]]:
         heads: dict[str, tuple[int, str]] = {}

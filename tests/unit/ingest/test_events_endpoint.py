@@ -63,7 +63,7 @@ def test_single_event_is_accepted_once_kafka_acknowledged(
     event = enrolment(UPN)
     response = client.post("/v1/events", json=event)
     assert response.status_code == 202
-    assert response.json() == {"accepted": [event["event_id"]], "rejected": []}
+    assert response.json() == {"accepted": [event["event_id"]], "rejected": [], "warnings": []}
     key, value = publisher.sent[0]
     assert key == UPN.encode()
     assert orjson.loads(value)["event_id"] == event["event_id"]
@@ -156,3 +156,35 @@ def test_only_school_keys_write(client: TestClient, keyring: KeyRing, role: str)
     response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden_role"
+
+
+def test_a_retry_is_accepted_again_without_a_second_message(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    event = enrolment(UPN)
+    assert client.post("/v1/events", json=event).status_code == 202
+    again = client.post("/v1/events", json=event)
+    assert again.status_code == 202
+    assert again.json()["accepted"] == [event["event_id"]]
+    assert len(publisher.sent) == 1
+
+
+def test_the_same_id_with_other_content_is_409(client: TestClient, publisher: RecordingPublisher) -> None:
+    event = enrolment(UPN)
+    assert client.post("/v1/events", json=event).status_code == 202
+    changed = dict(event, school_urn="100001")
+    response = client.post("/v1/events", json={"events": [enrolment(UPN), changed]})
+    assert response.status_code == 409
+    assert response.json()["error"] == "event_id_conflict"
+    assert response.json()["indexes"] == [1]
+    assert len(publisher.sent) == 1
+
+
+def test_warnings_are_reported_for_accepted_events(client: TestClient) -> None:
+    event = enrolment(UPN)
+    event["pupil"] = dict(event["pupil"], year_group=11)  # born 2015: Year 11 is implausible in 2026
+    response = client.post("/v1/events", json=event)
+    assert response.status_code == 202
+    [warning] = response.json()["warnings"]
+    assert warning["index"] == 0
+    assert warning["problems"][0]["rule"] == "year_group_implausible"
