@@ -222,8 +222,11 @@ def synthetic_extract(
     extract_date: dt.date = dt.date(2025, 1, 6),
     closed_share: float = 0.25,
     conversion_share: float = 0.08,
+    include_types: Sequence[str] = ("14", "42", "43", "38", "11", "07"),
 ) -> GiasExtract:
-    """An extract of exactly `schools` rows, deterministic for a given seed and arguments."""
+    """An extract of exactly `schools` rows, deterministic for a given seed and arguments.
+    `include_types` (GIAS type codes) each get at least one open school when the size allows:
+    by default the alternative provision types, an independent and a special school."""
     if schools < 1:
         raise ValueError("an extract needs at least one school")
     las = _local_authorities(la_codes)
@@ -243,7 +246,9 @@ def synthetic_extract(
         else:
             builder.conversion()
         budget -= size
-    for _ in range(budget):
+    for code in include_types[:budget]:
+        builder.plain(closed=False, type_code=code)
+    for _ in range(budget - len(include_types[:budget])):
         builder.plain(closed=builder.rng.random() < closed_share)
     builder.other_links(max(1, schools // 400))
     return builder.extract(seed)
@@ -728,10 +733,22 @@ def main(argv: list[str] | None = None) -> int:
         "--date", type=dt.date.fromisoformat, default=dt.date(2025, 1, 6), help="extract date"
     )
     parser.add_argument(
+        "--conversion-share",
+        type=float,
+        default=0.08,
+        help="share of rows in academy conversions, re-brokered chains and amalgamations",
+    )
+    parser.add_argument(
         "--next", type=int, default=0, metavar="N", help="also write the N following monthly extracts"
     )
     args = parser.parse_args(argv)
-    extract = synthetic_extract(args.schools, args.seed, la_codes=args.la or None, extract_date=args.date)
+    extract = synthetic_extract(
+        args.schools,
+        args.seed,
+        la_codes=args.la or None,
+        extract_date=args.date,
+        conversion_share=args.conversion_share,
+    )
     for step in range(args.next + 1):
         if step:
             extract, _ = next_extract(extract, step_seed=step)

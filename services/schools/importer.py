@@ -248,7 +248,7 @@ def _stream_schools(
                 on_progress("establishments", reader.progress)
     store.write_schools(version, batch)
     written += len(batch)
-    if on_progress and (batch or written == 0):
+    if on_progress:
         on_progress("establishments", reader.progress)
     if written == 0:
         raise GiasFileError(reader.path, "the file has a header but no establishments", row=2)
@@ -282,7 +282,7 @@ def _stream_links(
             if on_progress:
                 on_progress("links", reader.progress)
     store.write_links(version, batch)
-    if on_progress and (batch or not seen):
+    if on_progress:
         on_progress("links", reader.progress)
     warnings = []
     if duplicates:
@@ -321,17 +321,17 @@ class StderrProgress:
     def __init__(self, stream: TextIO | None = None):
         self._stream = stream or sys.stderr
         self._tty = self._stream.isatty()
-        self._stage = ""
+        self._last: tuple[str, int, float] = ("", -1, 0.0)
 
     def __call__(self, stage: str, progress: Progress) -> None:
         text = f"  {stage}: {progress.rows:,} rows read ({progress.fraction:.0%})"
         if self._tty:
             end = "\n" if progress.fraction >= 1.0 else ""
             self._stream.write(f"\r{text}{end}")
-        else:
+        elif self._last[:2] != (stage, progress.rows) or (progress.fraction >= 1.0 > self._last[2]):
             self._stream.write(text + "\n")
         self._stream.flush()
-        self._stage = stage
+        self._last = (stage, progress.rows, progress.fraction)
 
 
 def run_import_command(
