@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable, Iterator, Set
+from collections.abc import Callable, Generator, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -102,7 +102,17 @@ class _GiasCsv:
         self.progress = Progress()
         self.sha256 = ""  # of the whole file, once it has been read to the end
 
-    def records(self, convert: Callable[[list[str], int, dict[str, int]], T]) -> Iterator[T]:
+    def check(self, convert: Callable[[list[str], int, dict[str, int]], Any]) -> None:
+        """Read the header and the first record only: the quick refusals (no such file, a zip, a
+        UTF-8 file, missing columns) before anything is written anywhere."""
+        records = self.records(convert)
+        try:
+            next(records, None)
+        finally:
+            records.close()
+
+    def records(self, convert: Callable[[list[str], int, dict[str, int]], T]) -> Generator[T, None, None]:
+        self.progress = Progress()
         try:
             raw = _HashingFile(self.path)
         except OSError as exc:
@@ -372,6 +382,11 @@ class EstablishmentsReader:
         self._seen.clear()
         return self._csv.records(self._school)
 
+    def check(self) -> None:
+        """Refuse at once a file that cannot be the extract (see `_GiasCsv.check`)."""
+        self._seen.clear()
+        self._csv.check(self._school)
+
     def _school(self, fields: list[str], row_number: int, index: dict[str, int]) -> School:
         row = _Row(self._csv.path, fields, row_number, index)
         urn = row.digits(URN, 6, required=True)
@@ -419,6 +434,9 @@ class LinksReader:
 
     def __iter__(self) -> Iterator[SchoolLink]:
         return self._csv.records(self._link)
+
+    def check(self) -> None:
+        self._csv.check(self._link)
 
     def _link(self, fields: list[str], row_number: int, index: dict[str, int]) -> SchoolLink:
         row = _Row(self._csv.path, fields, row_number, index)

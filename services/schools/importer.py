@@ -43,9 +43,10 @@ ProgressCallback = Callable[[str, Progress], None]
 
 
 class ImportFailed(Exception):
-    """The import stopped; the register is as it was (`current_version`, None if never imported)."""
+    """The import stopped; the register is as it was (`current_version`, None if never imported).
+    `attempted_version` is None when the files were refused before anything was written."""
 
-    def __init__(self, cause: BaseException, attempted_version: int, current_version: int | None):
+    def __init__(self, cause: BaseException, attempted_version: int | None, current_version: int | None):
         super().__init__(str(cause))
         self.cause = cause
         self.attempted_version = attempted_version
@@ -149,16 +150,23 @@ def import_register(
     started_at = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     previous = store.current()
+    try:  # the quick refusals, before a version is taken
+        reader = EstablishmentsReader(schools_path, encoding)
+        reader.check()
+        links_reader = LinksReader(links_path, encoding) if links_path is not None else None
+        if links_reader is not None:
+            links_reader.check()
+    except GiasFileError as exc:
+        raise ImportFailed(exc, None, previous.version if previous else None) from exc
     version = store.next_version()
     record = ImportRecord(version, "failed", started_at, started_at, schools_path.name)
     try:
-        reader = EstablishmentsReader(schools_path, encoding)
         establishments = _stream_schools(store, version, reader, on_progress, batch_rows)
         record = replace(record, source_sha256=reader.sha256, establishments=establishments)
         warnings: list[str] = []
-        if links_path is not None:
+        if links_path is not None and links_reader is not None:
             links, links_sha256, link_warnings = _stream_links(
-                store, version, LinksReader(links_path, encoding), reader.urns, on_progress, batch_rows
+                store, version, links_reader, reader.urns, on_progress, batch_rows
             )
             warnings.extend(link_warnings)
             warnings.extend(_date_mismatch(schools_path, links_path))

@@ -122,6 +122,26 @@ def test_a_bad_file_leaves_the_previous_version_current(
     assert report.added and report.closed
 
 
+@pytest.mark.parametrize("spoil", ["missing", "no URN column", "zip"])
+def test_a_file_refused_at_once_writes_nothing(client: Client, tmp_path: Path, spoil: str) -> None:
+    import_register(client, JANUARY, JANUARY_LINKS)
+    if spoil == "missing":
+        path = tmp_path / "nowhere.csv"
+    elif spoil == "zip":
+        path = tmp_path / "Results.zip"
+        path.write_bytes(b"PK\x03\x04" + JANUARY.read_bytes())
+    else:
+        path = rewrite(JANUARY, tmp_path / "x.csv", lambda lines: [lines[0].replace('"URN"', '"Urn"')])
+    with pytest.raises(ImportFailed) as caught:
+        import_register(client, JANUARY, path)  # the links file is checked before anything is written
+    assert caught.value.attempted_version is None and caught.value.current_version == 1
+    with pytest.raises(ImportFailed):
+        import_register(client, path, JANUARY_LINKS)
+    store = RegisterStore(client)
+    assert [r.status for r in store.imports()] == ["completed"]
+    assert store.next_version() == 2
+
+
 def test_a_file_missing_schools_is_imported_with_a_warning(client: Client, tmp_path: Path) -> None:
     import_register(client, JANUARY, JANUARY_LINKS)
     smaller = rewrite(JANUARY, tmp_path / "edubasealldata20250106.csv", lambda lines: lines[:-5])
