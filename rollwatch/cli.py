@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rollwatch import logs
@@ -99,6 +100,33 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
+
+    schools = sub.add_parser("schools", help="the schools register (Get Information About Schools)")
+    schools_sub = schools.add_subparsers(title="actions", metavar="ACTION", required=True)
+    load = schools_sub.add_parser(
+        "import",
+        help="load or refresh the register from a GIAS establishment extract",
+        description="Load a Get Information About Schools extract as a new version of the schools "
+        "register and report what it added, changed and closed. Download 'Establishment fields CSV' "
+        "(and 'Establishment links CSV') from https://get-information-schools.service.gov.uk/Downloads. "
+        "A bad file is refused with the row and column at fault, and the register stays as it was. "
+        "With the embedded ledger, stop `rollwatch run` first: one process at a time can open it.",
+    )
+    load.add_argument("file", type=Path, metavar="FILE", help="edubasealldataYYYYMMDD.csv, as published")
+    load.add_argument(
+        "--links",
+        type=Path,
+        metavar="LINKSFILE",
+        help="links_edubasealldataYYYYMMDD.csv: predecessors and successors (academy conversions, "
+        "mergers); without it the current links are kept",
+    )
+    load.add_argument(
+        "--encoding",
+        default="windows-1252",
+        help="text encoding of the files (default: %(default)s, as published)",
+    )
+    load.add_argument("--json", action="store_true", help="print the full report (every URN) as JSON")
+    load.set_defaults(handler=_schools_import)
     return parser
 
 
@@ -246,6 +274,12 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied = migrate(client)
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
     return 0
+
+
+def _schools_import(settings: Settings, args: argparse.Namespace) -> int:
+    from services.schools.importer import run_import_command
+
+    return run_import_command(settings, args.file, args.links, encoding=args.encoding, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from rollwatch.settings import Settings
 from rollwatch.streams import build_stream_app
 from services.ingest.api import router as ingest_router
 from services.ingest.publisher import EventPublisher
+from services.schools.api import router as schools_router
+from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.ledger_writer import LedgerWriter
@@ -44,6 +46,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
             await keyring.start()
             stack.push_async_callback(keyring.stop)
             app.state.keyring = keyring
+            # Every component knows the schools register, loaded before anything consumes events.
+            app.state.schools = await stack.enter_async_context(serve_register(settings))
             if "tracker" in components:
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
@@ -76,6 +80,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(ingest_router)
     if "tracker" in components:
         app.include_router(audit_router)
+    app.include_router(schools_router)
     _add_operations(app, settings, components)
     return app
 
