@@ -221,6 +221,10 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"rollwatch: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2
+    unknown = _unregistered(settings, record.urns)
+    if unknown:
+        print(f"rollwatch: not in the schools register: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     _ensure_topics(settings)
     publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
     print(
@@ -229,6 +233,24 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(token)
     return 0
+
+
+def _unregistered(settings: Settings, urns: tuple[str, ...]) -> list[str]:
+    """The URNs the schools register does not know. While `rollwatch run` holds the embedded
+    ledger, ask it over HTTP (the schools endpoints are public register data)."""
+    if not urns:
+        return []
+    from rollwatch.clickhouse import ClientPerThread
+    from services.schools.register import SchoolsRegister
+
+    try:
+        register = SchoolsRegister.load(ClientPerThread(settings))
+        return [urn for urn in urns if urn not in register]
+    except LedgerInUse:
+        import httpx
+
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        return [urn for urn in urns if httpx.get(f"{base}/v1/schools/{urn}", timeout=10).status_code == 404]
 
 
 def _keys_list(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ a client of that thread's own (`ClientPerThread`)."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
@@ -41,13 +42,26 @@ def _open(settings: Settings, database: str | None) -> Client:
     # One engine per process and folder; chDB accepts any number of handles to it.
     try:
         return clickhouse_connect.get_client(interface="chdb", path=str(path), database=database)
-    except Exception as exc:
-        if "Cannot lock file" in str(exc):
+    except Exception:
+        if _locked_by_another_process(path):
             raise LedgerInUse(
                 f"the embedded ledger at {path} is in use by another process (a running `rollwatch run`?). "
                 "Stop it first, or use the HTTP API of the running process."
             ) from None
         raise
+
+
+def _locked_by_another_process(path: Path) -> bool:
+    """ClickHouse holds an exclusive lock on the folder's `status` file while it runs."""
+    try:
+        with open(path / "status", "rb") as status:
+            fcntl.flock(status, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(status, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 class ClientPerThread:

@@ -55,7 +55,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 applied = await run_in_threadpool(lambda: migrate(clients.get()))
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 stream_app = build_stream_app(settings)
-                tracker = Tracker(stream_app, settings, LedgerWriter(clients))
+                tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
                 app.state.tracker = tracker
                 stack.callback(tracker.close)
                 await stream_app.start()

@@ -19,6 +19,8 @@ from schemas import EventInvalid, Problem, validate_event
 from schemas.parse import canonical_bytes
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.recent_ids import RecentIds, digest
+from services.schools.register import SchoolsRegister
+from services.schools.unknown import unregistered_school
 
 EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
 
@@ -42,6 +44,11 @@ def _recent(request: Request) -> RecentIds:
     return recent
 
 
+def _schools(request: Request) -> SchoolsRegister:
+    schools: SchoolsRegister = request.app.state.schools
+    return schools
+
+
 def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": rule, "message": message, **extra}, status_code=status)
 
@@ -60,7 +67,7 @@ class Sorted:
     conflicts: list[int] = field(default_factory=list)
 
 
-def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds) -> Sorted:
+def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: SchoolsRegister) -> Sorted:
     """Validate every item, check the caller may write it, and fold repeats (pure: no I/O)."""
     out = Sorted()
     seen: dict[str, bytes] = {}
@@ -71,6 +78,10 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds) -> Sorted:
             out.rejected.append(_report(index, item, exc.problems))
             continue
         event = validated.event
+        unknown = unregistered_school(event.school_urn, schools)
+        if unknown is not None:
+            out.rejected.append(_report(index, item, [unknown]))
+            continue
         if event.school_urn not in caller.urns:
             out.foreign.append(index)
             continue
@@ -117,6 +128,7 @@ async def post_events(
     publisher: Annotated[EventPublisher, Depends(_publisher)],
     settings: Annotated[Settings, Depends(_settings)],
     recent: Annotated[RecentIds, Depends(_recent)],
+    schools: Annotated[SchoolsRegister, Depends(_schools)],
 ) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _error(415, "content_type", "send the events as application/json")
@@ -134,7 +146,7 @@ async def post_events(
         return _error(422, "events_list", "'events' must be a non-empty list of event objects")
     if len(items) > settings.max_batch_events:
         return _error(413, "batch_too_large", f"a batch holds at most {settings.max_batch_events} events")
-    return await accept(sort_out(items, caller, recent), publisher, recent)
+    return await accept(sort_out(items, caller, recent, schools), publisher, recent)
 
 
 async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -> JSONResponse:

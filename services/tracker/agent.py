@@ -23,6 +23,8 @@ from prometheus_client import Counter, Histogram
 from rollwatch.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.parse import canonical_bytes
+from services.schools.register import SchoolsRegister
+from services.schools.unknown import unregistered_school
 from services.tracker import placement
 from services.tracker.dead_letters import dlq_headers
 from services.tracker.ledger_writer import LedgerWriter, Received
@@ -41,8 +43,11 @@ BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate a
 
 
 class Tracker:
-    def __init__(self, app: faust.App, settings: Settings, writer: LedgerWriter) -> None:
+    def __init__(
+        self, app: faust.App, settings: Settings, writer: LedgerWriter, schools: SchoolsRegister
+    ) -> None:
         self.app = app
+        self.schools = schools
         self.settings = settings
         self.writer = writer
         # One writer thread: batches reach the ledger in the order Kafka gave them.
@@ -148,6 +153,9 @@ class Tracker:
             message = event.message
             try:
                 parsed = parse_event(event.value)
+                unknown = unregistered_school(parsed.school_urn, self.schools)
+                if unknown is not None:
+                    raise EventInvalid([unknown])
             except EventInvalid as exc:
                 DEAD_LETTERS.labels(exc.problems[0].rule).inc()
                 headers = dlq_headers(exc.problems, message.topic, message.partition, message.offset)

@@ -21,6 +21,9 @@ import httpx
 from tests.support.cli import ROOT, rollwatch_env
 from tests.support.ports import free_port
 
+GIAS_FILE = ROOT / "tests" / "fixtures" / "gias" / "edubasealldata20250106.csv"
+GIAS_LINKS = ROOT / "tests" / "fixtures" / "gias" / "links_edubasealldata20250106.csv"
+
 
 @dataclass
 class RunningProduct:
@@ -39,6 +42,16 @@ class RunningProduct:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def import_schools(self) -> None:
+        """The test register (GIAS format) into this product's ledger, before it starts."""
+        result = subprocess.run(
+            [sys.executable, "-m", "rollwatch.cli", "schools", "import", str(GIAS_FILE),
+             "--links", str(GIAS_LINKS)],
+            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"schools import failed: {result.stderr}")
 
     def start(self) -> None:
         self.starts += 1
@@ -119,6 +132,7 @@ def rollwatch_process(
     workdir.mkdir(parents=True, exist_ok=True)
     running = RunningProduct(f"http://127.0.0.1:{port}", namespace, workdir, env, command)
     try:
+        running.import_schools()
         running.start()
         running.auditor_key = running.create_key("--role", "auditor", "--label", "tests")
         yield running

@@ -5,6 +5,7 @@ real broker path is covered by tests/e2e."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -17,9 +18,11 @@ from rollwatch.access.keys import new_key
 from rollwatch.settings import Settings
 from services.ingest.api import router
 from services.ingest.publisher import BrokerUnavailable
+from services.schools.register import SchoolsRegister
 from tests.support.events import enrolment, upn_for
 
 UPN = upn_for(801, 2000, 1, 1)
+GIAS = Path(__file__).resolve().parents[2] / "fixtures" / "gias"
 
 
 class RecordingPublisher:
@@ -50,6 +53,7 @@ def client(publisher: RecordingPublisher, keyring: KeyRing) -> Iterator[TestClie
     app.include_router(router)
     app.state.publisher = publisher
     app.state.keyring = keyring
+    app.state.schools = SchoolsRegister.from_gias_files(GIAS / "edubasealldata20250106.csv")
     app.state.settings = Settings(max_batch_events=5, max_body_bytes=20_000)
     token, record = new_key("school", urns=("100000", "100001"))
     keyring.add(record)
@@ -142,7 +146,7 @@ def test_no_key_is_401_and_a_revoked_key_is_refused(client: TestClient, keyring:
 def test_a_school_key_cannot_write_for_another_school(
     client: TestClient, publisher: RecordingPublisher
 ) -> None:
-    ours, theirs = enrolment(UPN), enrolment(UPN, school_urn="999999")
+    ours, theirs = enrolment(UPN), enrolment(UPN, school_urn="100002")
     response = client.post("/v1/events", json={"events": [ours, theirs]})
     assert response.status_code == 403
     assert response.json() | {"message": ""} == {"error": "forbidden_urn", "indexes": [1], "message": ""}
@@ -188,3 +192,14 @@ def test_warnings_are_reported_for_accepted_events(client: TestClient) -> None:
     [warning] = response.json()["warnings"]
     assert warning["index"] == 0
     assert warning["problems"][0]["rule"] == "year_group_implausible"
+
+
+def test_an_unregistered_school_is_refused_by_name(client: TestClient, keyring: KeyRing) -> None:
+    token, record = new_key("school", urns=("123456",))
+    keyring.add(record)
+    event = enrolment(UPN, school_urn="123456")
+    response = client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    [problem] = response.json()["rejected"][0]["problems"]
+    assert (problem["field"], problem["rule"]) == ("school_urn", "school_unknown")
+    assert "123456 is not in the schools register" in problem["message"]
