@@ -57,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-local-kafka", action="store_true", help="never start the local broker")
     run.set_defaults(handler=_run_all)
 
-    for name, helptext in (("ingest", "the schools' HTTP ingest API only"), ("tracker", "the ledger writer")):
+    for name, helptext in (
+        ("ingest", "the schools' HTTP ingest API only"),
+        ("tracker", "the ledger writer and its audit read API"),
+        ("alerts", "the alert rules, clocks and the alerts inbox API"),
+    ):
         p = sub.add_parser(name, help=helptext + " (production: one service per process)")
         p.set_defaults(handler=_run_one, component=name)
 
@@ -160,7 +164,7 @@ def _run_all(settings: Settings, args: argparse.Namespace) -> int:
         started_here = True
     try:
         _ensure_topics(settings)
-        return _serve(settings, frozenset({"ingest", "tracker"}))
+        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}))
     finally:
         if started_here:
             print("Stopping the local Kafka broker ...", file=sys.stderr)

@@ -23,6 +23,9 @@ from rollwatch.local_kafka import broker_answers
 from rollwatch.migrate import migrate
 from rollwatch.settings import Settings
 from rollwatch.streams import build_stream_app
+from services.alerts.api import router as alerts_router
+from services.alerts.service import AlertService
+from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
 from services.ingest.publisher import EventPublisher
 from services.schools.api import router as schools_router
@@ -33,8 +36,8 @@ from services.tracker.ledger_writer import LedgerWriter
 
 log = logging.getLogger(__name__)
 
-Component = Literal["ingest", "tracker"]
-ALL: frozenset[Component] = frozenset({"ingest", "tracker"})
+Component = Literal["ingest", "tracker", "alerts"]
+ALL: frozenset[Component] = frozenset({"ingest", "tracker", "alerts"})
 
 
 def create_app(settings: Settings, components: frozenset[Component] = ALL) -> FastAPI:
@@ -48,17 +51,25 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
             app.state.keyring = keyring
             # Every component knows the schools register, loaded before anything consumes events.
             app.state.schools = await stack.enter_async_context(serve_register(settings))
-            if "tracker" in components:
+            streaming = components & {"tracker", "alerts"}
+            if streaming:
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
                 app.state.ledger_clients = clients
                 applied = await run_in_threadpool(lambda: migrate(clients.get()))
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
-                stream_app = build_stream_app(settings)
-                tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
-                app.state.tracker = tracker
-                stack.callback(tracker.close)
+                stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
+                if "tracker" in components:
+                    tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
+                    app.state.tracker = tracker
+                    stack.callback(tracker.close)
+                if "alerts" in components:
+                    alerts = AlertService(stream_app, settings, AlertStore(clients), app.state.schools)
+                    await alerts.load()
+                    app.state.alerts = alerts
+                    stack.callback(alerts.close)
                 await stream_app.start()
+                app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)
             if "ingest" in components:
                 publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
@@ -80,6 +91,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(ingest_router)
     if "tracker" in components:
         app.include_router(audit_router)
+    if "alerts" in components:
+        app.include_router(alerts_router)
     app.include_router(schools_router)
     _add_operations(app, settings, components)
     return app
@@ -101,9 +114,11 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, bool] = {}
         checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka_bootstrap, 2.0)
-        if "tracker" in components:
+        if components & {"tracker", "alerts"}:
             clients: ClientPerThread = request.app.state.ledger_clients
             checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)
+            checks["stream_processors"] = not request.app.state.stream_app.crashed
+        if "tracker" in components:
             checks["tracker"] = request.app.state.tracker.healthy
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

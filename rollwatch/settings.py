@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     tracker_batch_size: int = Field(default=10_000, ge=1)
     tracker_batch_seconds: float = Field(default=1.0, gt=0)
     checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # Waiting alert rules fire on event time ("event": the newest event's date, so a replay gives
+    # the same alerts) or on the later of that and today's date ("wall", for live service).
+    alert_clock: Literal["event", "wall"] = "wall"
+    alert_tick_seconds: float = Field(default=5.0, gt=0)
     max_batch_events: int = Field(default=1_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     # Keyed hashing of API keys; a production start refuses the default.
@@ -66,6 +70,11 @@ class Settings(BaseSettings):
     @property
     def kafka_data_dir(self) -> Path:
         return self.data_dir / "kafka"
+
+    @property
+    def alerts_config_dir(self) -> Path:
+        """Per-LA term dates (`calendars/<la>.json`) and rule parameters (`rules/<la>.json`)."""
+        return self.data_dir / "alerts"
 
     @property
     def stream_data_dir(self) -> Path:

@@ -38,6 +38,19 @@ class LedgerRow:
             event_id, type_, upn, urn, occurred, _utc(recorded), _utc(ingested), int(seq), orjson.loads(event)
         )
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "upn": self.upn,
+            "school_urn": self.school_urn,
+            "occurred_on": self.occurred_on.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "ingested_at": self.ingested_at.isoformat(),
+            "chain_seq": self.chain_seq,
+            "event": self.event,
+        }
+
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -39,3 +39,36 @@ def enrolment(
             "managed_move": False,
         },
     }
+
+
+def deletion(
+    upn: str,
+    *,
+    school_urn: str = "100000",
+    occurred_on: dt.date = dt.date(2026, 3, 3),
+    ground: str = "home_education",
+    destination: str = "home_education",
+    sen_provision: str = "N",
+    year_group: int = 6,
+    date_of_birth: str = "2015-05-01",
+    la_notified_on: dt.date | None = None,
+    recorded_at: dt.datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": "pupil.deleted",
+        "schema_version": 1,
+        "upn": upn,
+        "school_urn": school_urn,
+        "occurred_on": occurred_on.isoformat(),
+        "recorded_at": (recorded_at or dt.datetime.combine(occurred_on, dt.time(9, 15), dt.UTC)).isoformat(),
+        "pupil": {"date_of_birth": date_of_birth, "year_group": year_group, "sen_provision": sen_provision},
+        "data": {
+            "ground": ground,
+            "regulation": "2024",
+            "destination": {"kind": destination},
+            "la_notified_on": (la_notified_on or occurred_on).isoformat(),
+            "ctf_destination": None,
+        },
+    }

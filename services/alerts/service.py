@@ -1,0 +1,188 @@
+"""The alert service: a Faust agent on `pupil-moves` that judges each ledger event, durable
+clocks for the rules that wait, and the lifecycle of what they raise.
+
+State lives in Faust tables co-partitioned by UPN (each pupil's recent events, and the pupil's
+pending wake-ups) so it survives a restart through their changelogs; the alerts themselves live
+in ClickHouse (`alert_lifecycle`) and fold by fingerprint, so replaying the same events raises
+nothing new and a clock that fires twice changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import faust
+import orjson
+from faust.types.tables import TableT
+from faust.types.tuples import RecordMetadata
+from prometheus_client import Counter, Histogram
+
+from rollwatch.settings import Settings
+from services.alerts.adapter import to_fact
+from services.alerts.candidates import AlertCandidate, WakeUp
+from services.alerts.facts import PupilState
+from services.alerts.judge import judge_fact, judge_tick
+from services.alerts.la_rules import LARules, load_la_rules
+from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.store import AlertStore
+from services.schools.register import SchoolsRegister
+
+log = logging.getLogger(__name__)
+
+TRANSITIONS = Counter("rollwatch_alert_transitions_total", "Alert lifecycle steps", ["rule", "transition"])
+JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
+HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
+
+
+class AlertService:
+    def __init__(
+        self, app: faust.App, settings: Settings, store: AlertStore, schools: SchoolsRegister
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.store = store
+        self.schools = schools
+        self.book = AlertBook()
+        self.listeners: list[Any] = []  # async callables given each new alert step (notifications)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-store")
+        self.moves_topic = app.topic(
+            settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
+        )
+        self.alert_topic = app.topic(
+            settings.topics.alert_events, key_serializer="raw", value_serializer="raw"
+        )
+        partitions = settings.events_partitions
+        self.pupils = app.Table("alert-pupils", default=None, partitions=partitions)
+        self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
+        self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
+        app.agent(self.moves_topic, name="alerts")(self._consume)
+        app.timer(settings.alert_tick_seconds)(self._tick)
+
+    async def load(self) -> None:
+        alerts, silences = await asyncio.get_running_loop().run_in_executor(self._executor, self.store.load)
+        self.book.restore(alerts, silences)
+        log.info("alerts loaded", extra={"alerts": len(alerts), "silences": len(silences)})
+
+    def rules_for(self, la_code: str) -> LARules:
+        directory = self.settings.alerts_config_dir
+        return load_la_rules(la_code, (directory / "calendars",), (directory / "rules",))
+
+    # -- the stream ---------------------------------------------------------------------------
+    async def _consume(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            record = orjson.loads(event.value)
+            partition = event.message.partition
+            started = asyncio.get_running_loop().time()
+            await self._judge(record["event"], partition)
+            JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
+
+    async def _judge(self, raw: dict[str, Any], partition: int) -> None:
+        fact = to_fact(raw, self.schools)
+        if fact is None:
+            return
+        upn = fact.upn
+        history: list[dict[str, Any]] = list(self.pupils.get(upn) or [])
+        if any(item["event_id"] == fact.event_id for item in history):
+            return  # a replayed event: judged already
+        state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
+        rules = self.rules_for(fact.la_code)
+        judgement = judge_fact(state, fact, rules.calendar, rules.parameters, self.book.open_for(upn))
+        now = dt.datetime.now(dt.UTC)
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in judgement.candidates) if s]
+        steps += [s for s in (self.book.apply_resolution(r, now) for r in judgement.resolutions) if s]
+        await self._record(steps)
+
+        self._put(self.pupils, upn, _recent([*history, raw]), partition)
+        clocks = [c for c in (self.clocks.get(upn) or []) if c["fingerprint"] not in _closed(judgement)]
+        known = {c["fingerprint"] for c in clocks}
+        clocks += [_clock(w, partition) for w in judgement.wake_ups if w.fingerprint not in known]
+        if clocks or self.clocks.get(upn):
+            self._put(self.clocks, upn, clocks, partition)
+        watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
+        if watermark > (self.watermarks.get(partition) or ""):
+            self._put(self.watermarks, partition, watermark, partition)
+
+    def _put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
+        # Written from the agent and from the timer alike, so the changelog partition is given
+        # explicitly: the pupil's own partition.
+        table.data[key] = value
+        table.send_changelog(partition, key, value)
+
+    # -- clocks ------------------------------------------------------------------------------
+    def today(self) -> dt.date | None:
+        marks = [dt.date.fromisoformat(v) for v in self.watermarks.data.values() if v]
+        event_day = max(marks) if marks else None
+        if self.settings.alert_clock == "event":
+            return event_day
+        wall = dt.datetime.now(dt.UTC).date()
+        return max(event_day, wall) if event_day else wall
+
+    async def _tick(self) -> None:
+        day = self.today()
+        if day is None:
+            return
+        due = [(upn, clocks) for upn, clocks in list(self.clocks.data.items()) if clocks and
+               any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)]  # fmt: skip
+        for upn, clocks in due:
+            history = self.pupils.get(upn) or []
+            state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
+            fired = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) <= day]
+            candidates: list[AlertCandidate] = []
+            for la_code in {c["la_code"] for c in fired}:
+                rules = self.rules_for(la_code)
+                candidates += judge_tick(state, day, rules.calendar, rules.parameters)
+            now = dt.datetime.now(dt.UTC)
+            steps = [s for s in (self.book.raise_candidate(c, now) for c in candidates) if s]
+            await self._record(steps)
+            remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
+            self._put(self.clocks, upn, remaining, fired[0]["partition"])
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def record_steps(self, steps: list[Alert]) -> None:
+        """For officers' actions through the API: same path as the stream's own steps."""
+        await self._record(steps)
+
+    async def _record(self, steps: list[Alert]) -> None:
+        if not steps:
+            return
+        # In the ledger before the source offset can be committed (the agent acks after this).
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.store.append, steps)
+        sent: list[Awaitable[RecordMetadata]] = []
+        for step in steps:
+            TRANSITIONS.labels(step.rule, step.transition).inc()
+            body = orjson.dumps(step.as_dict() | {"fingerprint": None})  # the fingerprint hashes the UPN
+            sent.append(await self.alert_topic.send(key=step.alert_id.encode(), value=body))
+        for pending in sent:
+            await pending
+        for listener in self.listeners:
+            await listener(steps)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def _recent(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pupil's events within the rules' longest look-back of the newest one."""
+    newest = max(dt.date.fromisoformat(item["occurred_on"]) for item in history)
+    horizon = newest - dt.timedelta(days=366 * HISTORY_YEARS)
+    return [item for item in history if dt.date.fromisoformat(item["occurred_on"]) >= horizon]
+
+
+def _closed(judgement: Any) -> set[str]:
+    return {r.fingerprint for r in judgement.resolutions}
+
+
+def _clock(wake_up: WakeUp, partition: int) -> dict[str, Any]:
+    return {
+        "partition": partition,
+        "rule": wake_up.rule,
+        "fingerprint": wake_up.fingerprint,
+        "la_code": wake_up.la_code,
+        "fires_on": wake_up.fires_on.isoformat(),
+        "due_on": wake_up.due_on.isoformat(),
+        "key_event_id": wake_up.key_event_id,
+    }
