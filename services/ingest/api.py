@@ -12,8 +12,8 @@ from prometheus_client import Counter
 
 from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.settings import Settings
-from schemas import EventInvalid, Problem, parse_event
-from schemas.parse import canonical_bytes
+from schemas import Problem
+from services.ingest.batch import broker_unavailable, check_batch, publish_batch
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 
 EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
@@ -72,47 +72,27 @@ async def post_events(
     if len(items) > settings.max_batch_events:
         return _error(413, "batch_too_large", f"a batch holds at most {settings.max_batch_events} events")
 
-    accepted: dict[str, tuple[bytes, bytes]] = {}
-    rejected: list[dict[str, Any]] = []
-    foreign: list[int] = []
-    for index, item in enumerate(items):
-        try:
-            event = parse_event(item)
-        except EventInvalid as exc:
-            rejected.append(_rejection(index, item, exc.problems))
-            continue
-        if event.school_urn not in caller.urns:
-            foreign.append(index)
-            continue
-        # A repeated event_id is the sender retrying: one message is enough.
-        accepted.setdefault(str(event.event_id), (event.upn.encode(), canonical_bytes(event)))
-
-    if foreign:
+    batch = check_batch(items, caller.urns)
+    if batch.foreign:
         # A key writes only for its own schools; a request that tries otherwise is refused whole.
         EVENTS.labels("forbidden").inc(len(items))
         return _error(
             403,
             "forbidden_urn",
             "this key does not write for the school_urn of these events",
-            indexes=foreign,
+            indexes=batch.foreign,
         )
+    rejected = [_rejection(r.index, r.item, r.problems) for r in batch.rejected]
     EVENTS.labels("rejected").inc(len(rejected))
-    if not accepted:
+    if not batch.messages:
         return JSONResponse({"error": "invalid", "accepted": [], "rejected": rejected}, status_code=422)
     try:
-        await publisher.publish(list(accepted.values()))
+        await publish_batch(publisher, batch)
     except BrokerUnavailable:
-        EVENTS.labels("unavailable").inc(len(accepted))
-        return JSONResponse(
-            {
-                "error": "broker_unavailable",
-                "message": "Kafka did not acknowledge; nothing was accepted, retry",
-            },
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
-    EVENTS.labels("accepted").inc(len(accepted))
-    return JSONResponse({"accepted": list(accepted), "rejected": rejected}, status_code=202)
+        EVENTS.labels("unavailable").inc(len(batch.messages))
+        return broker_unavailable()
+    EVENTS.labels("accepted").inc(len(batch.messages))
+    return JSONResponse({"accepted": list(batch.messages), "rejected": rejected}, status_code=202)
 
 
 def _rejection(index: int, item: Any, problems: list[Problem]) -> dict[str, Any]:
