@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
+    from services.ingest.ctf.command import add_parser as add_import_ctf
+
+    add_import_ctf(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ from rollwatch.migrate import migrate
 from rollwatch.settings import Settings
 from rollwatch.streams import build_stream_app
 from services.ingest.api import router as ingest_router
+from services.ingest.ctf.api import router as ctf_router
 from services.ingest.publisher import EventPublisher
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     http_errors.install(app)
     if "ingest" in components:
         app.include_router(ingest_router)
+        app.include_router(ctf_router)
     if "tracker" in components:
         app.include_router(audit_router)
     _add_operations(app, settings, components)
