@@ -113,7 +113,11 @@ async def post_ctf(
     PUPILS.labels("created").inc(len(result.created))
     log.info(
         "ctf imported",
-        extra={"direction": direction, "created": len(result.created), "skipped": len(result.skipped)},
+        extra={
+            "direction": direction,
+            "pupils_created": len(result.created),
+            "pupils_skipped": len(result.skipped),
+        },
     )
     return JSONResponse(report, status_code=202)
 

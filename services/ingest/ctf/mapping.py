@@ -46,6 +46,7 @@ from schemas import Problem
 from schemas.codelists import deletion_grounds, destination_kinds, regulation_2024_in_force
 from schemas.events.ground_destinations import GROUND_DESTINATIONS
 from schemas.identifiers import CTF_INDEPENDENT_OR_ABROAD, CTF_UNKNOWN, Laestab
+from schemas.identifiers import CtfSchool as CtfSchoolCode
 from schemas.problems import problems_from
 from services.ingest.ctf.reader import CtfHeader, CtfPupil, FsmSpell, SchoolSpell, SenRecord
 
@@ -76,6 +77,7 @@ _FALSE: Final = frozenset({"false", "0"})
 _CODE_LIKE: Final = re.compile(r"^[A-Za-z0-9]+$")
 
 _laestab: TypeAdapter[str] = TypeAdapter(Laestab)
+_ctf_school: TypeAdapter[str] = TypeAdapter(CtfSchoolCode)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,10 @@ class MappedPupil:
 
 def plan_import(header: CtfHeader, options: ImportOptions) -> ImportPlan:
     """Check the file's header against the options; raise PlanRefused with the first problem."""
-    if header.created_at is None:
-        raise PlanRefused("Header/DateTime", "ctf_header", "the CTF header has no DateTime")
+    if header.created_at is None or not _is_datetime(header.created_at):
+        raise PlanRefused(
+            "Header/DateTime", "ctf_header", "the CTF header needs a DateTime such as 2025-03-14T15:42:07"
+        )
     source = header.source.code
     if source is None:
         raise PlanRefused(
@@ -140,6 +144,12 @@ def plan_import(header: CtfHeader, options: ImportOptions) -> ImportPlan:
         return _plan_sent(header, options, source, destination)
     dest_urn = header.destination.urn if header.destination is not None else None
     _require_same_school("Header/DestSchool/URN", dest_urn, options.school_urn, "received")
+    if destination is not None:
+        try:
+            _ctf_school.validate_python(destination)
+        except ValidationError as exc:
+            problem = problems_from(exc)[0]
+            raise PlanRefused("Header/DestSchool", problem.rule, f"DestSchool: {problem.message}") from None
     for name, value in (("ground", options.ground), ("destination", options.destination)):
         if value is not None:
             raise PlanRefused(
@@ -208,6 +218,14 @@ def _plan_sent(header: CtfHeader, options: ImportOptions, source: str, destinati
     )
 
 
+def _is_datetime(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _require_laestab(where: str, value: str, what: str) -> None:
     if value in (CTF_UNKNOWN, CTF_INDEPENDENT_OR_ABROAD):
         raise PlanRefused(where, "ctf_header", f"{what} must be a real LAESTAB here, not {value}")
@@ -224,7 +242,7 @@ def _require_same_school(where: str, urn: str | None, school_urn: str, direction
         raise PlanRefused(
             where,
             "ctf_school_mismatch",
-            f"the CTF names another school ({_code(urn, 6)}) as its {role}, not school_urn; "
+            f"the CTF names another school{_code(urn, 6)} as its {role}, not school_urn; "
             f"check direction and school_urn",
         )
 
@@ -386,7 +404,7 @@ def _year_group(value: str | None, problems: list[Problem]) -> int | None:
             Problem(
                 "pupil.year_group",
                 "ctf_year_group_unmapped",
-                f"NCyearActual '{_code(value)}' has no year group in the contract (N1, N2, R and 1-14 "
+                f"NCyearActual{_code(value)} has no year group in the contract (N1, N2, R and 1-14 "
                 "do; E1, E2 and X do not)",
             )
         )
@@ -433,7 +451,7 @@ def _sen_provision(
         Problem(
             "pupil.sen_provision",
             "ctf_sen_provision_unknown",
-            f"SENprovision '{_code(code)}' is not E, K or N (nor a pre-2015 S, A or P)",
+            f"SENprovision{_code(code)} is not E, K or N (nor a pre-2015 S, A or P)",
         )
     )
     return None
@@ -474,5 +492,6 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _code(value: str, limit: int = 3) -> str:
-    """A code from the file, echoed only if it looks like a code (never a name or a date)."""
-    return value if len(value) <= limit and _CODE_LIKE.match(value) else "(not a code)"
+    """` 'X'` for a value from the file that looks like a code; nothing for anything else (a name,
+    a date): such values are never echoed."""
+    return f" '{value}'" if len(value) <= limit and _CODE_LIKE.match(value) else ""

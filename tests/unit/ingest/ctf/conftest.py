@@ -43,12 +43,17 @@ def keys(keyring: KeyRing) -> Keys:
 
 
 @pytest.fixture
-def client(publisher: RecordingPublisher, keyring: KeyRing, settings: Settings) -> Iterator[TestClient]:
+def app(publisher: RecordingPublisher, keyring: KeyRing, settings: Settings) -> FastAPI:
     app = FastAPI()
     http_errors.install(app)
     app.include_router(router)
     app.state.publisher = publisher
     app.state.keyring = keyring
     app.state.settings = settings
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
