@@ -28,17 +28,15 @@ from tests.support.ctf import (
     personal_strings,
 )
 
+SENT_BY_HARBOURSIDE = {"direction": "sent", "school_urn": HARBOURSIDE_URN}
+MOVED_AWAY = SENT_BY_HARBOURSIDE | {"ground": "moved_away"}
 # (fixture, which key, query): answers that create events, skip pupils, and refuse the request.
 IMPORTS: list[tuple[Path, str, dict[str, str]]] = [
-    (SENT_TO_SCHOOL, "harbourside", {"direction": "sent", "school_urn": HARBOURSIDE_URN}),
-    (
-        SENT_TO_UNKNOWN,
-        "harbourside",
-        {"direction": "sent", "school_urn": HARBOURSIDE_URN, "ground": "moved_away", "occurred_on": "2025-03-10"},
-    ),
-    (SENT_TO_UNKNOWN, "harbourside", {"direction": "sent", "school_urn": HARBOURSIDE_URN}),  # ground required
-    (SENT_TO_UNKNOWN, "harbourside", {"direction": "sent", "school_urn": HARBOURSIDE_URN, "ground": "moved_away"}),
-    (SENT_TO_INDEPENDENT_OR_ABROAD, "harbourside", {"direction": "sent", "school_urn": HARBOURSIDE_URN}),
+    (SENT_TO_SCHOOL, "harbourside", SENT_BY_HARBOURSIDE),
+    (SENT_TO_UNKNOWN, "harbourside", MOVED_AWAY | {"occurred_on": "2025-03-10"}),
+    (SENT_TO_UNKNOWN, "harbourside", SENT_BY_HARBOURSIDE),  # ground required
+    (SENT_TO_UNKNOWN, "harbourside", MOVED_AWAY),  # one pupil has no leaving date
+    (SENT_TO_INDEPENDENT_OR_ABROAD, "harbourside", SENT_BY_HARBOURSIDE),
     (
         RECEIVED,
         "castlegate",
