@@ -55,6 +55,12 @@ def _settings(request: Request) -> Settings:
     "/v1/ctf",
     status_code=202,
     summary="Import a Common Transfer File (CTF XML) as one event per pupil",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in XML_TYPES},
+        }
+    },
     responses={
         202: {"description": "Per pupil: the event created (id, type) or why it was skipped"},
         401: {"description": "No API key, or an unknown or revoked one"},
@@ -97,7 +103,8 @@ async def post_ctf(
     ctf = await run_in_threadpool(_read, body, settings.max_batch_events)
     options = ImportOptions(direction, school_urn, ground, destination, occurred_on)
     try:
-        result = import_ctf(ctf, options, caller.urns)
+        # Mapping and validating up to max_batch_events pupils is CPU work: off the event loop.
+        result = await run_in_threadpool(import_ctf, ctf, options, caller.urns)
     except PlanRefused as exc:
         raise _invalid(exc.problem.rule, exc.problem.message, [exc.problem.as_dict()]) from None
 

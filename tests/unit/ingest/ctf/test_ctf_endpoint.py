@@ -343,3 +343,15 @@ def test_broker_unavailable_is_503_and_nothing_is_reported_created(
     assert response.headers["retry-after"]
     assert response.json()["error"] == "broker_unavailable"
     assert "created" not in response.json()
+
+
+def test_the_route_documents_its_xml_body(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/ctf"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"application/xml", "text/xml"}
+    assert {p["name"] for p in operation["parameters"]} == {
+        "direction",
+        "school_urn",
+        "ground",
+        "destination",
+        "occurred_on",
+    }
