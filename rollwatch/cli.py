@@ -131,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--json", action="store_true", help="print the full report (every URN) as JSON")
     load.set_defaults(handler=_schools_import)
+
+    from services.ingest.ctf.command import add_parser as add_import_ctf
+
+    add_import_ctf(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ from services.alerts.api import router as alerts_router
 from services.alerts.service import AlertService
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
+from services.ingest.ctf.api import router as ctf_router
 from services.ingest.publisher import EventPublisher
 from services.schools.api import router as schools_router
 from services.schools.register import serve_register
@@ -89,6 +90,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     http_errors.install(app)
     if "ingest" in components:
         app.include_router(ingest_router)
+        app.include_router(ctf_router)
     if "tracker" in components:
         app.include_router(audit_router)
     if "alerts" in components:

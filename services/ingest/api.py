@@ -15,12 +15,11 @@ from prometheus_client import Counter
 from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.access.keys import KeyRecord
 from rollwatch.settings import Settings
-from schemas import EventInvalid, Problem, validate_event
-from schemas.parse import canonical_bytes
+from schemas import Problem
+from services.ingest.batch import check_batch
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.recent_ids import RecentIds, digest
 from services.schools.register import SchoolsRegister
-from services.schools.unknown import unregistered_school
 
 EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
 
@@ -69,41 +68,31 @@ class Sorted:
 
 def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: SchoolsRegister) -> Sorted:
     """Validate every item, check the caller may write it, and fold repeats (pure: no I/O)."""
-    out = Sorted()
+    batch = check_batch(items, caller.urns, schools=schools)
+    out = Sorted(
+        rejected=[_report(r.index, r.item, r.problems) for r in batch.rejected], foreign=list(batch.foreign)
+    )
     seen: dict[str, bytes] = {}
-    for index, item in enumerate(items):
-        try:
-            validated = validate_event(item)
-        except EventInvalid as exc:
-            out.rejected.append(_report(index, item, exc.problems))
-            continue
-        event = validated.event
-        unknown = unregistered_school(event.school_urn, schools)
-        if unknown is not None:
-            out.rejected.append(_report(index, item, [unknown]))
-            continue
-        if event.school_urn not in caller.urns:
-            out.foreign.append(index)
-            continue
+    for valid in batch.valid:
+        event = valid.event
         event_id = str(event.event_id)
-        canonical = canonical_bytes(event)
-        content = digest(canonical)
+        content = digest(valid.canonical)
         earlier = seen.get(event_id)
         if earlier is not None:
             # The same event twice in one request: one message; other content under one id: a conflict.
             if earlier != content:
-                out.conflicts.append(index)
+                out.conflicts.append(valid.index)
             continue
         seen[event_id] = content
         state = recent.check(event_id, content)
         if state == "conflict":
-            out.conflicts.append(index)
+            out.conflicts.append(valid.index)
             continue
         if state == "new":
-            out.to_publish[event_id] = (event.upn.encode(), canonical, content)
+            out.to_publish[event_id] = (event.upn.encode(), valid.canonical, content)
         out.accepted.append(event_id)
-        if validated.warnings:
-            out.warnings.append(_report(index, item, validated.warnings))
+        if valid.warnings:
+            out.warnings.append(_report(valid.index, items[valid.index], valid.warnings))
     return out
 
 

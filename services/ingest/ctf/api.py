@@ -1,0 +1,163 @@
+"""`POST /v1/ctf`: a Common Transfer File in, one event per pupil out to Kafka.
+
+The body is the CTF itself (`application/xml` or `text/xml`). The query says what the file is to
+the caller: `direction=sent` (the key's school sent it: deletions there) or `received` (the key's
+school imported it: enrolments there), and `school_urn` (a school the key writes for). A deletion
+may also take `ground` and `destination`, and any pupil without a date in its school history takes
+`occurred_on` (see services/ingest/ctf/mapping.py for the rules).
+
+Answers 202 with a per-pupil report once Kafka acknowledged every created event; 422 with the same
+report when no pupil could become an event, or with `problems` when the file or the options cannot
+be used at all; 503 when the broker did not acknowledge (nothing was accepted: send the same file
+again, the ids are the same)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+
+from rollwatch.access.dependencies import SchoolCaller
+from rollwatch.http_errors import ApiError
+from rollwatch.settings import Settings
+from schemas.identifiers import URN_PATTERN
+from services.ingest.batch import broker_unavailable, publish_batch
+from services.ingest.ctf.mapping import Direction, ImportOptions, PlanRefused
+from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
+from services.ingest.ctf.service import import_ctf
+from services.ingest.publisher import BrokerUnavailable, EventPublisher
+from services.schools.unknown import unregistered_school
+
+log = logging.getLogger(__name__)
+
+PUPILS = Counter("rollwatch_ctf_pupils_total", "Pupils read from CTFs", ["outcome"])
+XML_TYPES = ("application/xml", "text/xml")
+_CODE = r"^[a-z0-9_]{1,40}$"
+
+router = APIRouter(tags=["ingest"])
+
+
+def _publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.publisher
+    return publisher
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.post(
+    "/v1/ctf",
+    status_code=202,
+    summary="Import a Common Transfer File (CTF XML) as one event per pupil",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in XML_TYPES},
+        }
+    },
+    responses={
+        202: {"description": "Per pupil: the event created (id, type) or why it was skipped"},
+        401: {"description": "No API key, or an unknown or revoked one"},
+        403: {"description": "school_urn is not a school this key writes for"},
+        413: {"description": "Body too large or too many pupils"},
+        415: {"description": "Body is not application/xml or text/xml"},
+        422: {"description": "Not a usable CTF (malformed, DTD, header) or options; or no valid pupil"},
+        503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
+    },
+)
+async def post_ctf(
+    request: Request,
+    caller: SchoolCaller,
+    publisher: Annotated[EventPublisher, Depends(_publisher)],
+    settings: Annotated[Settings, Depends(_settings)],
+    direction: Annotated[
+        Direction,
+        Query(description="sent: the school sent this CTF (deletions); received: it imported it"),
+    ],
+    school_urn: Annotated[str, Query(pattern=URN_PATTERN, description="The school, one this key writes for")],
+    ground: Annotated[
+        str | None,
+        Query(pattern=_CODE, description="Deletion ground code; required for a CTF to XXXXXXX"),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        Query(pattern=_CODE, description="Destination kind; MMMMMMM defaults to independent"),
+    ] = None,
+    occurred_on: Annotated[
+        dt.date | None,
+        Query(description="For pupils whose SchoolHistory gives no leaving / entry date here"),
+    ] = None,
+) -> JSONResponse:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in XML_TYPES:
+        raise ApiError(415, "content_type", "send the CTF as application/xml or text/xml")
+    if school_urn not in caller.urns:
+        raise ApiError(403, "forbidden_urn", "this key does not write for this school_urn")
+    unknown = unregistered_school(school_urn, request.app.state.schools)
+    if unknown is not None:
+        raise ApiError(422, unknown.rule, unknown.message)
+    body = await _body(request, settings.max_body_bytes)
+    ctf = await run_in_threadpool(_read, body, settings.max_batch_events)
+    options = ImportOptions(direction, school_urn, ground, destination, occurred_on)
+    try:
+        # Mapping and validating up to max_batch_events pupils is CPU work: off the event loop.
+        result = await run_in_threadpool(import_ctf, ctf, options, caller.urns)
+    except PlanRefused as exc:
+        raise _invalid(exc.problem.rule, exc.problem.message, [exc.problem.as_dict()]) from None
+
+    report = result.report()
+    PUPILS.labels("skipped").inc(len(result.skipped))
+    if not result.batch.messages:
+        return JSONResponse({"error": "invalid", **report}, status_code=422)
+    try:
+        await publish_batch(publisher, result.batch)
+    except BrokerUnavailable:
+        PUPILS.labels("unavailable").inc(len(result.created))
+        return broker_unavailable()
+    PUPILS.labels("created").inc(len(result.created))
+    log.info(
+        "ctf imported",
+        extra={
+            "direction": direction,
+            "pupils_created": len(result.created),
+            "pupils_skipped": len(result.skipped),
+        },
+    )
+    return JSONResponse(report, status_code=202)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` bytes (the CTF is never held beyond it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read(body: bytes, max_pupils: int) -> CtfFile:
+    try:
+        return read_ctf(body, max_pupils=max_pupils)
+    except CtfUnreadable as exc:
+        if exc.rule == "too_many_pupils":
+            raise ApiError(413, exc.rule, exc.message) from None
+        raise _invalid(
+            exc.rule, exc.message, [{"field": "(file)", "rule": exc.rule, "message": exc.message}]
+        ) from None
+
+
+def _invalid(rule: str, message: str, problems: list[dict[str, Any]]) -> ApiError:
+    return ApiError(422, rule, message, problems=problems)
