@@ -237,8 +237,10 @@ def parse_routes(document: Mapping[str, Any], source: str = "routes") -> RoutesC
     try:
         return RoutesConfig.model_validate(document)
     except ValidationError as error:
-        problems = [f"{_where(item['loc'])}: {item['msg']}" for item in error.errors()]
-        raise RoutesConfigError(f"{source}: " + "; ".join(problems)) from None
+        problems = [
+            f"{_where(item['loc'])}: {item['msg'].removeprefix('Value error, ')}" for item in error.errors()
+        ]
+        raise RoutesConfigError(f"{source}: invalid routes file:\n  " + "\n  ".join(problems)) from None
 
 
 def load_routes(path: Path | None) -> RoutesConfig:
