@@ -48,6 +48,7 @@ from services.alerts.delivery.outcomes import (
 )
 from services.alerts.delivery.retry import AttemptFailed, Backoff, safe_error
 from services.alerts.delivery.routes import EmailRoute, Router, WebhookRoute
+from services.alerts.delivery.tls import verifying_context
 
 log = logging.getLogger(__name__)
 
@@ -302,9 +303,7 @@ class Dispatcher:
             return self._shared_client
         client = self._clients.get(route.id)
         if client is None:
-            verify: ssl.SSLContext | bool = (
-                ssl.create_default_context(cafile=str(route.ca_file)) if route.ca_file else True
-            )
+            verify: ssl.SSLContext | bool = verifying_context(route.ca_file) if route.ca_file else True
             client = httpx.AsyncClient(
                 verify=verify,
                 follow_redirects=False,

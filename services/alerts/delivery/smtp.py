@@ -11,11 +11,13 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import lru_cache
 
 import aiosmtplib
 
 from services.alerts.delivery.retry import AttemptFailed
 from services.alerts.delivery.routes import SmtpServer
+from services.alerts.delivery.tls import verifying_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +26,9 @@ class SmtpAccepted:
     codes: tuple[int, ...]
 
 
+@lru_cache(maxsize=64)
 def tls_context(server: SmtpServer) -> ssl.SSLContext | None:
-    if not server.uses_tls:
-        return None
-    return ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
+    return verifying_context(server.ca_file) if server.uses_tls else None
 
 
 def _transient(code: int) -> bool:
