@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from rollwatch.settings import Settings
 from services.alerts.delivery import email_digest, smtp, webhook
 from services.alerts.delivery.notification import Notification
 from services.alerts.delivery.outcomes import (
@@ -143,6 +144,12 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
+    @classmethod
+    def from_settings(cls, settings: Settings, delivery_log: DeliveryLog) -> Dispatcher:
+        """The routes file `ROLLWATCH_ALERT_ROUTES_FILE` (unset: no routes), secrets from the
+        environment."""
+        return cls(Router.from_file(settings.alert_routes_file), delivery_log)
+
     @property
     def router(self) -> Router:
         return self._router
@@ -167,43 +174,68 @@ class Dispatcher:
             while len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
             outcomes.append(outcome)
-            pending = _Pending(notification.for_route(route.secure), outcome)
-            PENDING.labels(route.kind).inc()
-            if isinstance(route, EmailRoute):
-                self._buffer(route, pending)
-            else:
-                self._send_webhook(route, pending)
+            self._take(route, _Pending(notification.for_route(route.secure), outcome))
         return Submission(tuple(route_ids), tuple(outcomes))
+
+    async def redeliver(self, letter: DeadLetter) -> Submission:
+        """Try a dead letter again on its route (e.g. once the receiver is fixed), with the same
+        delivery ids so a receiver that did get it can tell. Email goes into the next digest."""
+        if self._closed:
+            raise RuntimeError("the dispatcher is closed")
+        route = next((route for route in self._router.routes if route.id == letter.route_id), None)
+        if route is None:
+            raise LookupError(f"route {letter.route_id!r} is not in the routes file any more")
+        loop = asyncio.get_running_loop()
+        outcomes: list[asyncio.Future[bool]] = []
+        for notification in letter.notifications:
+            outcome: asyncio.Future[bool] = loop.create_future()
+            outcomes.append(outcome)
+            self._take(route, _Pending(notification.for_route(route.secure), outcome))
+        return Submission((route.id,), tuple(outcomes))
+
+    def _take(self, route: Route, pending: _Pending) -> None:
+        PENDING.labels(route.kind).inc()
+        if isinstance(route, EmailRoute):
+            self._buffer(route, pending)
+        else:
+            self._send_webhook(route, pending)
 
     async def flush(self) -> None:
         """Send every buffered digest now and wait for every delivery in flight to finish."""
+        self._send_all_digests()
+        in_flight = set(self._tasks)
+        if in_flight:
+            await asyncio.wait(in_flight)
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Refuse new notifications, send every buffered digest, wait up to `timeout` seconds
+        (None: no limit) for deliveries in flight, then cancel the rest: each cancelled delivery
+        becomes a dead letter."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._send_all_digests()
+            in_flight = set(self._tasks)
+            if in_flight:
+                _done, left = await asyncio.wait(in_flight, timeout=timeout)
+                for task in left:
+                    task.cancel()
+                # the cancelled deliveries, then the dead letters of those cancelled before they ran
+                while self._tasks:
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            for client in self._clients.values():
+                await client.aclose()
+            self._clients.clear()
+
+    def _send_all_digests(self) -> None:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         email_routes = {route.id: route for route in self._router.routes if isinstance(route, EmailRoute)}
         for route_id in list(self._digests):
             self._send_digests(email_routes[route_id])
-        in_flight = set(self._tasks)
-        if in_flight:
-            await asyncio.wait(in_flight)
-
-    async def close(self, timeout: float | None = None) -> None:
-        """Refuse new notifications, flush, and after `timeout` seconds (None: no limit) cancel
-        what is still in flight, each cancelled delivery becoming a dead letter."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await asyncio.wait_for(self.flush(), timeout)
-        except TimeoutError:
-            left = list(self._tasks)
-            for task in left:
-                task.cancel()
-            await asyncio.gather(*left, return_exceptions=True)
-        finally:
-            for client in self._clients.values():
-                await client.aclose()
-            self._clients.clear()
 
     async def __aenter__(self) -> Dispatcher:
         return self
@@ -252,13 +284,15 @@ class Dispatcher:
         async def attempt(_number: int) -> str | None:
             return await self._smtp_attempt(route, message, password)
 
-        delivery = email_digest.delivery_id(route.id, digest)
-        self._in_order(
-            (route.id, "school", digest.school_urn),
-            lambda after: self._deliver(
-                "email", route, delivery, digest.notifications, outcomes, attempt, after
-            ),
+        delivery = _Delivery(
+            "email",
+            route,
+            email_digest.delivery_id(route.id, digest),
+            digest.notifications,
+            outcomes,
+            attempt,
         )
+        self._in_order((route.id, "school", digest.school_urn), delivery)
 
     async def _smtp_attempt(
         self, route: EmailRoute, message: EmailMessage, password: str | None
@@ -293,9 +327,7 @@ class Dispatcher:
 
         self._in_order(
             (route.id, "alert", notification.alert_id),
-            lambda after: self._deliver(
-                "webhook", route, delivery, (notification,), [pending.outcome], attempt, after
-            ),
+            _Delivery("webhook", route, delivery, (notification,), [pending.outcome], attempt),
         )
 
     def _client(self, route: WebhookRoute) -> httpx.AsyncClient:
@@ -315,74 +347,55 @@ class Dispatcher:
 
     # -- one delivery, with retries ---------------------------------------------------------
 
-    async def _deliver(
-        self,
-        channel: Channel,
-        route: Route,
-        delivery: str,
-        notifications: tuple[Notification, ...],
-        outcomes: Sequence[asyncio.Future[bool]],
-        attempt_once: Attempt,
-        after: asyncio.Task[None] | None = None,
-    ) -> None:
+    async def _deliver(self, delivery: _Delivery, after: asyncio.Task[None] | None) -> None:
         """Deliver once `after` (the previous delivery of the same alert or school) is done."""
+        route = delivery.route
         policy = Backoff(route.max_attempts, route.backoff_base_s, route.backoff_max_s)
         gate = self._gates.setdefault(route.id, asyncio.Semaphore(route.max_in_flight))
         delivered = False
         error = "not attempted"
         number = 0
+        phase = "before the first attempt"
         try:
             if after is not None and not after.done():
                 await asyncio.wait({after})
             for number in range(1, policy.max_attempts + 1):
+                phase = f"during attempt {number}"
                 try:
                     async with gate:
-                        note = await attempt_once(number)
+                        note = await _attempt(delivery, number)
                 except AttemptFailed as failure:
                     final = not failure.retryable or number == policy.max_attempts
                     wait = None if final else policy.delay(number, self._rng, failure.retry_after_s)
-                    FAILED.labels(channel).inc()
+                    FAILED.labels(delivery.channel).inc()
                     error = failure.error
-                    await self._record(
-                        channel,
-                        route,
-                        delivery,
-                        notifications,
-                        number,
-                        "failed" if final else "retry",
-                        failure.error,
-                        failure.code,
-                        wait,
-                    )
+                    status: AttemptStatus = "failed" if final else "retry"
+                    await self._record(delivery, number, status, failure.error, failure.code, wait)
                     if wait is None:
                         break
+                    phase = f"waiting to retry after attempt {number} ({failure.error})"
                     await self._sleep(wait)
                 else:
-                    SENT.labels(channel).inc()
-                    await self._record(channel, route, delivery, notifications, number, "sent", note)
+                    SENT.labels(delivery.channel).inc()
+                    await self._record(delivery, number, "sent", note)
                     delivered = True
                     break
         except asyncio.CancelledError:
-            error = f"stopped at shutdown after {number} attempt(s); last error: {error}"
-            await self._give_up(channel, route, delivery, notifications, number, error)
-            self._settle(route, outcomes, False)
+            await self._give_up(delivery, number, f"stopped at shutdown {phase}")
             raise
         if not delivered:
-            await self._give_up(channel, route, delivery, notifications, number, error)
-        self._settle(route, outcomes, delivered)
+            await self._give_up(delivery, number, error)
+        self._settle(delivery, delivered)
 
-    def _settle(self, route: Route, outcomes: Sequence[asyncio.Future[bool]], delivered: bool) -> None:
-        for outcome in outcomes:
+    def _settle(self, delivery: _Delivery, delivered: bool) -> None:
+        for outcome in delivery.outcomes:
             if not outcome.done():
                 outcome.set_result(delivered)
-                PENDING.labels(route.kind).dec()
+                PENDING.labels(delivery.channel).dec()
 
     async def _record(
         self,
-        channel: Channel,
-        route: Route,
-        delivery: str,
-        notifications: tuple[Notification, ...],
+        delivery: _Delivery,
         number: int,
         status: AttemptStatus,
         error: str | None,
@@ -390,11 +403,11 @@ class Dispatcher:
         retry_in_s: float | None = None,
     ) -> None:
         at = self._clock()
-        for notification in notifications:
+        for notification in delivery.notifications:
             entry = DeliveryAttempt(
-                delivery_id=delivery,
-                channel=channel,
-                route_id=route.id,
+                delivery_id=delivery.delivery_id,
+                channel=delivery.channel,
+                route_id=delivery.route.id,
                 la_code=notification.la_code,
                 alert_id=notification.alert_id,
                 alert_status=notification.status,
@@ -411,43 +424,31 @@ class Dispatcher:
                 LOG_FAILURES.labels("attempt").inc()
                 log.error(
                     "delivery log failed to record an attempt",
-                    extra={**_ids(route, delivery), "error": _describe(problem)},
+                    extra={**delivery.ids, "error": _describe(problem)},
                 )
         if status != "sent":
             log.warning(
                 "delivery attempt %s",
                 status,
-                extra={**_ids(route, delivery), "attempt": number, "error": error, "code": code},
+                extra={**delivery.ids, "attempt": number, "error": error, "code": code},
             )
 
-    async def _give_up(
-        self,
-        channel: Channel,
-        route: Route,
-        delivery: str,
-        notifications: tuple[Notification, ...],
-        attempts: int,
-        error: str,
-    ) -> None:
-        DEAD_LETTERED.labels(channel).inc()
+    async def _give_up(self, delivery: _Delivery, attempts: int, error: str) -> None:
+        """Keep the delivery as a dead letter and settle its outcomes as not delivered."""
+        DEAD_LETTERED.labels(delivery.channel).inc()
         letter = DeadLetter(
-            delivery_id=delivery,
-            channel=channel,
-            route_id=route.id,
-            la_code=notifications[0].la_code,
+            delivery_id=delivery.delivery_id,
+            channel=delivery.channel,
+            route_id=delivery.route.id,
+            la_code=delivery.notifications[0].la_code,
             attempts=attempts,
             error=error,
             at=self._clock(),
-            notifications=notifications,
+            notifications=delivery.notifications,
         )
         log.error(
             "delivery dead-lettered",
-            extra={
-                **_ids(route, delivery),
-                "alert_ids": letter.alert_ids,
-                "attempts": attempts,
-                "error": error,
-            },
+            extra={**delivery.ids, "alert_ids": letter.alert_ids, "attempts": attempts, "error": error},
         )
         try:
             await self._log.dead_letter(letter)
@@ -455,8 +456,10 @@ class Dispatcher:
             LOG_FAILURES.labels("dead_letter").inc()
             log.error(
                 "delivery log failed to keep a dead letter",
-                extra={**_ids(route, delivery), "alert_ids": letter.alert_ids, "error": _describe(problem)},
+                extra={**delivery.ids, "alert_ids": letter.alert_ids, "error": _describe(problem)},
             )
+        finally:
+            self._settle(delivery, False)
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -466,24 +469,47 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _in_order(
-        self,
-        key: tuple[str, str, str],
-        start: Callable[[asyncio.Task[None] | None], Coroutine[Any, Any, None]],
-    ) -> None:
-        """Start `start(previous)`: a delivery that waits for the previous one with the same key."""
-        task = self._spawn(start(self._chains.get(key)))
+    def _in_order(self, key: tuple[str, str, str], delivery: _Delivery) -> None:
+        """Start `delivery` once the previous one with the same key has finished."""
+        task = self._spawn(self._deliver(delivery, self._chains.get(key)))
         self._chains[key] = task
 
-        def forget(done: asyncio.Task[None]) -> None:
-            if self._chains.get(key) is done:
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._chains.get(key) is finished:
                 del self._chains[key]
+            if finished.cancelled() and not all(outcome.done() for outcome in delivery.outcomes):
+                # cancelled before it ever ran (shutdown): keep it all the same
+                self._spawn(self._give_up(delivery, 0, "stopped at shutdown before the first attempt"))
 
-        task.add_done_callback(forget)
+        task.add_done_callback(done)
 
 
-def _ids(route: Route, delivery: str) -> dict[str, str]:
-    return {"route_id": route.id, "channel": route.kind, "delivery_id": delivery}
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """One message to one route: a webhook POST of one notification, or one school's digest."""
+
+    channel: Channel
+    route: Route
+    delivery_id: str
+    notifications: tuple[Notification, ...]
+    outcomes: Sequence[asyncio.Future[bool]]
+    attempt_once: Attempt
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"route_id": self.route.id, "channel": self.channel, "delivery_id": self.delivery_id}
+
+
+async def _attempt(delivery: _Delivery, number: int) -> str | None:
+    """One attempt; anything but `AttemptFailed` is a fault no retry would fix."""
+    try:
+        return await delivery.attempt_once(number)
+    except AttemptFailed:
+        raise
+    except Exception as problem:
+        description = f"unexpected {_describe(problem)}"
+        log.error("delivery failed unexpectedly", extra={**delivery.ids, "error": description})
+        raise AttemptFailed(description, retryable=False) from None
 
 
 def _describe(problem: BaseException) -> str:

@@ -258,3 +258,38 @@ def test_nobody_listening_is_retried_then_dead_lettered(smtp_server: StartSmtp) 
     delivery_log = asyncio.run(scenario())
     assert delivery_log.statuses("gone", "a1") == ["retry", "retry", "failed"]
     assert len(delivery_log.dead_letters) == 1
+
+
+def test_close_without_time_to_send_keeps_every_buffered_digest_as_a_dead_letter(
+    smtp_server: StartSmtp,
+) -> None:
+    server = smtp_server()
+
+    async def scenario() -> InMemoryDeliveryLog:
+        dispatcher, delivery_log = _dispatcher(_route(server, "closing", digest_interval_s=3600))
+        submissions = [
+            await dispatcher.submit(notification(alert_id="a1")),
+            await dispatcher.submit(notification(alert_id="b1", school_urn=OTHER_SCHOOL)),
+        ]
+        await dispatcher.close(timeout=0)
+        assert all(submission.settled for submission in submissions)
+        assert [await submission.wait() for submission in submissions] == [False, False]
+        return delivery_log
+
+    delivery_log = asyncio.run(scenario())
+    assert server.messages == []
+    assert sorted(letter.alert_ids for letter in delivery_log.dead_letters) == [("a1",), ("b1",)]
+    assert all("stopped at shutdown" in letter.error for letter in delivery_log.dead_letters)
+
+
+def test_close_sends_what_the_digests_still_hold(smtp_server: StartSmtp) -> None:
+    server = smtp_server()
+
+    async def scenario() -> None:
+        dispatcher, _ = _dispatcher(_route(server, digest_interval_s=3600))
+        submission = await dispatcher.submit(notification())
+        await dispatcher.close(timeout=30)
+        assert await submission.wait() is True
+
+    asyncio.run(scenario())
+    assert len(server.messages) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import logging
 import random
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +13,7 @@ import orjson
 import pytest
 from prometheus_client import REGISTRY
 
+from rollwatch.logs import JsonFormatter
 from services.alerts.delivery import Dispatcher, InMemoryDeliveryLog, Router
 from services.alerts.delivery.signing import ATTEMPT_HEADER, IDEMPOTENCY_HEADER
 from tests.support.alert_notifications import SECRET, UPN, notification, routes_config, webhook_route
@@ -222,7 +224,7 @@ def test_close_with_a_timeout_keeps_unfinished_deliveries_as_dead_letters() -> N
             assert submission.settled and await submission.wait() is False
         (letter,) = delivery_log.dead_letters
         assert letter.alert_ids == ("a-7",)
-        assert letter.error.startswith("stopped at shutdown after 1 attempt(s)")
+        assert letter.error.startswith("stopped at shutdown waiting to retry after attempt 1")
         assert "HTTP 503" in letter.error
 
     asyncio.run(scenario())
@@ -242,3 +244,42 @@ def test_flush_waits_for_every_delivery_in_flight() -> None:
             await dispatcher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_dead_letter_can_be_delivered_again_with_the_same_delivery_id() -> None:
+    async def scenario() -> None:
+        async with WebhookReceiver(SECRET, [503, 503]) as receiver:
+            route = webhook_route(
+                "replay", url=receiver.url, secure=True, max_attempts=2, backoff_base_s=0.01
+            )
+            dispatcher, delivery_log = _dispatcher(route)
+            assert await (await dispatcher.submit(notification(alert_id="a-8"))).wait() is False
+            (letter,) = delivery_log.dead_letters
+            again = await dispatcher.redeliver(letter)
+            assert again.route_ids == ("replay",)
+            assert await again.wait() is True
+            await dispatcher.close()
+        assert [r.answered for r in receiver.requests] == [503, 503, 204]
+        assert len({r.headers[IDEMPOTENCY_HEADER] for r in receiver.requests}) == 1
+        assert orjson.loads(receiver.requests[-1].body)["alert"]["upn"] == UPN
+        assert delivery_log.statuses("replay", "a-8") == ["retry", "failed", "sent"]
+
+    asyncio.run(scenario())
+
+
+def test_logs_of_failures_and_dead_letters_carry_no_upn(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        async with WebhookReceiver(SECRET, then=500) as receiver:
+            route = webhook_route(
+                "logged", url=receiver.url, secure=True, max_attempts=2, backoff_base_s=0.01
+            )
+            dispatcher, _ = _dispatcher(route)
+            await (await dispatcher.submit(notification())).wait()
+            await dispatcher.close()
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(scenario())
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any("dead-lettered" in line for line in lines)
+    assert not any(UPN in line for line in lines)
