@@ -58,10 +58,19 @@ class ReceivedMail:
 class RecordingHandler:
     """Keeps each accepted message; answers DATA with the scripted `replies` first."""
 
-    def __init__(self, replies: Iterable[str] = ()) -> None:
+    def __init__(self, replies: Iterable[str] = (), unknown_recipients: Iterable[str] = ()) -> None:
         self.replies = list(replies)
+        self.unknown_recipients = set(unknown_recipients)
         self.messages: list[ReceivedMail] = []
         self.refused = 0
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.unknown_recipients:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.replies:
@@ -121,10 +130,11 @@ def start_smtp(
     tls_context: ssl.SSLContext | None = None,
     users: Mapping[str, str] | None = None,
     replies: Iterable[str] = (),
+    unknown_recipients: Iterable[str] = (),
 ) -> SmtpForTests:
     """An SMTP server on a free loopback port; with `tls_context` it offers and requires STARTTLS,
-    with `users` it requires AUTH (after STARTTLS)."""
-    handler = RecordingHandler(replies)
+    with `users` it requires AUTH (after STARTTLS); `unknown_recipients` are refused with 550."""
+    handler = RecordingHandler(replies, unknown_recipients)
     port = free_port()
     parameters: dict[str, Any] = {}
     if tls_context is not None:

@@ -293,3 +293,35 @@ def test_close_sends_what_the_digests_still_hold(smtp_server: StartSmtp) -> None
 
     asyncio.run(scenario())
     assert len(server.messages) == 1
+
+
+def test_a_refused_recipient_is_recorded_while_the_others_get_the_digest(smtp_server: StartSmtp) -> None:
+    server = smtp_server(unknown_recipients=["left.the.la@la.example.org"])
+    route = _route(server, "partly", to=["left.the.la@la.example.org", "inclusion@la.example.org"])
+
+    async def scenario() -> InMemoryDeliveryLog:
+        dispatcher, delivery_log = _dispatcher(route)
+        assert await (await dispatcher.submit(notification(alert_id="a1"))).wait() is True
+        await dispatcher.close()
+        return delivery_log
+
+    delivery_log = asyncio.run(scenario())
+    (mail,) = server.messages
+    assert mail.rcpt_tos == ("inclusion@la.example.org",)
+    (attempt,) = delivery_log.of_route("partly")
+    assert (attempt.status, attempt.error) == ("sent", "1 of 2 recipients refused (550)")
+
+
+def test_every_recipient_refused_is_a_dead_letter_without_retries(smtp_server: StartSmtp) -> None:
+    server = smtp_server(unknown_recipients=["inclusion@la.example.org"])
+
+    async def scenario() -> InMemoryDeliveryLog:
+        dispatcher, delivery_log = _dispatcher(_route(server, "nobody-there"))
+        assert await (await dispatcher.submit(notification(alert_id="a1"))).wait() is False
+        await dispatcher.close()
+        return delivery_log
+
+    delivery_log = asyncio.run(scenario())
+    assert server.messages == []
+    assert delivery_log.statuses("nobody-there", "a1") == ["failed"]
+    assert delivery_log.dead_letters[0].error == "SMTP: every recipient refused (550)"
