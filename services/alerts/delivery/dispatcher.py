@@ -178,8 +178,8 @@ class Dispatcher:
         return Submission(tuple(route_ids), tuple(outcomes))
 
     async def redeliver(self, letter: DeadLetter) -> Submission:
-        """Try a dead letter again on its route (e.g. once the receiver is fixed), with the same
-        delivery ids so a receiver that did get it can tell. Email goes into the next digest."""
+        """Try a dead letter again on its route (e.g. once the receiver is fixed). A webhook keeps
+        its delivery id, so a receiver that did get it can tell; email joins the next digest."""
         if self._closed:
             raise RuntimeError("the dispatcher is closed")
         route = next((route for route in self._router.routes if route.id == letter.route_id), None)
@@ -262,15 +262,17 @@ class Dispatcher:
             return
         now = self._clock()
         password = self._secrets.get(route.smtp.password_env or "")
+        outcomes: dict[tuple[str, str], list[asyncio.Future[bool]]] = {}
+        for item in buffered:
+            school = (item.notification.la_code, item.notification.school_urn)
+            outcomes.setdefault(school, []).append(item.outcome)
         for digest in email_digest.group_by_school(item.notification for item in buffered):
-            school = (digest.la_code, digest.school_urn)
-            outcomes = [
-                item.outcome
-                for item in buffered
-                if (item.notification.la_code, item.notification.school_urn) == school
-            ]
             self._send_digest(
-                route, digest, outcomes, email_digest.build_message(digest, route, now), password
+                route,
+                digest,
+                outcomes[(digest.la_code, digest.school_urn)],
+                email_digest.build_message(digest, route, now),
+                password,
             )
 
     def _send_digest(
