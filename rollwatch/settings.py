@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # Keyed hashing of API keys; a production start refuses the default.
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     log_level: str = "INFO"
+    # Where alert notifications go, per LA (services/alerts/delivery/routes.py); unset: nowhere.
+    alert_routes_file: Path | None = None
+    # At shutdown, how long deliveries in flight may take before they become dead letters.
+    delivery_shutdown_timeout_s: float = Field(default=30.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -1,0 +1,53 @@
+"""The words notifications use: rule titles, statuses, times, and the notice that an alert is a
+prompt for enquiry, never a finding (domain.md, "Off-rolling and unexplained exits")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from services.alerts import wording as reasons
+
+NOTICE = (
+    "Each alert is a prompt for enquiry, not a finding. Rollwatch raises alerts automatically from "
+    "the records schools send; an alert does not show that a school or anyone else acted wrongly, "
+    "and many have an ordinary explanation. Please make enquiries, then acknowledge or resolve the "
+    "alert in Rollwatch with the outcome."
+)
+SHORT_NOTICE = "This alert is a prompt for enquiry, not a finding."
+UPN_WITHHELD_NOTE = "pupil identifier withheld from this channel; open the alert in Rollwatch to see it"
+
+RULE_TITLES = {
+    "no_destination": "Off roll with no known destination",
+    "ehe_vulnerable": "Home education of a pupil with needs or recent exclusions",
+    "exam_cohort_exit": "Year 10 or 11 pupil left before the spring census",
+    "late_notification": "Late or missing notification to the LA",
+    "ap_review_overdue": "Alternative provision review overdue",
+    "exclusion_then_exit": "Off roll soon after a suspension or exclusion",
+    "suspension_limit": "Suspensions over 45 school days in a year",
+    "retrospective_deletion": "Taken off roll retrospectively",
+    "school_exit_pattern": "School's pattern of unexplained exits",
+    "high_mobility": "Frequent changes of school",
+}
+STATUS_WORDS = {
+    "open": "open",
+    "acknowledged": "acknowledged by an officer",
+    "resolved": "resolved by an officer",
+    "auto_resolved": "closed automatically by a later record",
+}
+_LONDON = ZoneInfo("Europe/London")
+
+
+def rule_title(rule: str) -> str:
+    return RULE_TITLES.get(rule, rule.replace("_", " ").capitalize())
+
+
+def moment(value: dt.datetime) -> str:
+    """'3 Mar 2026 09:15 GMT' in UK time, as officers read it."""
+    local = value.astimezone(_LONDON)
+    return f"{reasons.day(local.date())} {local:%H:%M} {local.tzname()}"
+
+
+def one_line(text: str) -> str:
+    """`text` safe for a mail header: no line breaks, no runs of spaces."""
+    return " ".join(text.split())
