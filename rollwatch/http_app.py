@@ -24,6 +24,8 @@ from rollwatch.migrate import migrate
 from rollwatch.settings import Settings
 from rollwatch.streams import build_stream_app
 from services.alerts.api import router as alerts_router
+from services.alerts.delivery import Dispatcher
+from services.alerts.notify import ClickHouseDeliveryLog, Notifier
 from services.alerts.service import AlertService
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
@@ -69,6 +71,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     await alerts.load()
                     app.state.alerts = alerts
                     stack.callback(alerts.close)
+                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
+                    stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
+                    alerts.listeners.append(Notifier(dispatcher, app.state.schools, alerts.book))
                 await stream_app.start()
                 app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)

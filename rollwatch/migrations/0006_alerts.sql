@@ -42,3 +42,37 @@ CREATE TABLE IF NOT EXISTS alert_silences
 )
 ENGINE = MergeTree
 ORDER BY (silence_id);
+
+-- Every delivery attempt of an alert notification (email digest or webhook), and the deliveries
+-- given up on after their last retry: nothing is lost silently.
+CREATE TABLE IF NOT EXISTS alert_deliveries
+(
+    delivery_id  String,
+    channel      LowCardinality(String),
+    route_id     String,
+    la_code      LowCardinality(String),
+    alert_id     String,
+    alert_status LowCardinality(String),
+    attempt      UInt16,
+    status       LowCardinality(String),
+    at           DateTime64(3, 'UTC'),
+    error        Nullable(String),
+    code         Nullable(Int32)
+)
+ENGINE = MergeTree
+ORDER BY (la_code, at);
+
+CREATE TABLE IF NOT EXISTS alert_dead_letters
+(
+    delivery_id   String,
+    channel       LowCardinality(String),
+    route_id      String,
+    la_code       LowCardinality(String),
+    attempts      UInt16,
+    error         String,
+    at            DateTime64(3, 'UTC'),
+    alert_ids     Array(String),
+    notifications String
+)
+ENGINE = MergeTree
+ORDER BY (la_code, at);

@@ -4,8 +4,13 @@ alerts API, on the real broker and the embedded ledger."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +27,51 @@ SCHOOL = "100046"  # an open LA 886 school in tests/fixtures/gias
 OTHER_SCHOOL = "100058"
 
 
+SECRET = "s" * 40
+
+
+class Receiver(ThreadingHTTPServer):
+    received: list[tuple[dict[str, str], bytes]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        assert isinstance(self.server, Receiver)
+        self.server.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture
-def product(kafka: KafkaForTests, tmp_path: Path) -> Iterator[RunningProduct]:
-    with rollwatch_process(kafka.bootstrap, tmp_path / "product", alert_tick_seconds="0.5") as running:
+def webhook() -> Iterator[Receiver]:
+    server = Receiver(("127.0.0.1", 0), _Handler)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def product(kafka: KafkaForTests, tmp_path: Path, webhook: Receiver) -> Iterator[RunningProduct]:
+    routes = tmp_path / "routes.json"
+    route = {
+        "id": "886-case-system", "kind": "webhook", "secure": True,
+        "url": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
+        "secret_env": "ROLLWATCH_TEST_WEBHOOK_SECRET",
+        "max_attempts": 3, "backoff_base_s": 0.1, "backoff_max_s": 0.5,
+    }  # fmt: skip
+    routes.write_text(
+        json.dumps({"format_version": 1, "version": "test", "las": {"886": {"routes": [route]}}})
+    )
+    with rollwatch_process(
+        kafka.bootstrap, tmp_path / "product", alert_tick_seconds="0.5", alert_routes_file=str(routes),
+        test_webhook_secret=SECRET,
+    ) as running:  # fmt: skip
         yield running
 
 
@@ -53,7 +100,9 @@ def _wait_for(product: RunningProduct, key: str, predicate: Any, timeout_s: floa
     raise AssertionError(f"no such alert within {timeout_s}s; log:\n{product.log()[-3000:]}")
 
 
-def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(product: RunningProduct) -> None:
+def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
+    product: RunningProduct, webhook: Receiver
+) -> None:
     school_key = product.create_key("--role", "school", "--urn", SCHOOL)
     officer = product.create_key("--role", "la_officer", "--la", "886")
     elsewhere = product.create_key("--role", "la_officer", "--la", "330")
@@ -67,6 +116,16 @@ def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(product
     assert left["event_id"] in alert["evidence"]
     assert "not a finding" in alert["reason"] or "prompt" in alert["reason"]
     assert _alerts(product, elsewhere) == []  # another LA's officer sees nothing of it
+
+    # The LA's case system got it, signed with the route's secret.
+    deadline = time.monotonic() + 20
+    while not webhook.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    headers, body = webhook.received[0]
+    timestamp = headers["X-Rollwatch-Timestamp"]
+    expected = hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert headers["X-Rollwatch-Signature"] == f"sha256={expected}"
+    assert alert["alert_id"] in body.decode()
 
     # Sending the same events again raises nothing new.
     _post(product, school_key, joined, left)

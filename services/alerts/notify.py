@@ -1,0 +1,75 @@
+"""From alert lifecycle steps to notifications on the LA's routes, and the delivery log kept in
+the alert service's own tables."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+import orjson
+
+from rollwatch.clickhouse import ClientPerThread
+from services.alerts.delivery import Dispatcher, Notification
+from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
+from services.alerts.lifecycle import Alert, AlertBook
+from services.schools.register import SchoolsRegister
+
+_ATTEMPT = [f.name for f in dataclasses.fields(DeliveryAttempt)]
+
+
+class ClickHouseDeliveryLog:
+    def __init__(self, clients: ClientPerThread) -> None:
+        self._clients = clients
+
+    async def record(self, attempt: DeliveryAttempt) -> None:
+        row = [getattr(attempt, name) for name in _ATTEMPT]
+        await asyncio.to_thread(self._clients.get().insert, "alert_deliveries", [row], column_names=_ATTEMPT)
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        body = orjson.dumps([dataclasses.asdict(n) for n in letter.notifications], default=str).decode()
+        row = [
+            letter.delivery_id, letter.channel, letter.route_id, letter.la_code, letter.attempts,
+            letter.error, letter.at, list(letter.alert_ids), body,
+        ]  # fmt: skip
+        columns = [
+            "delivery_id", "channel", "route_id", "la_code", "attempts", "error", "at", "alert_ids",
+            "notifications",
+        ]  # fmt: skip
+        await asyncio.to_thread(self._clients.get().insert, "alert_dead_letters", [row], column_names=columns)
+
+
+def notification(step: Alert, schools: SchoolsRegister) -> Notification:
+    school = schools.get(step.school_urn)
+    return Notification(
+        alert_id=step.alert_id,
+        rule=step.rule,
+        severity=step.severity,  # type: ignore[arg-type]
+        status=step.status,
+        la_code=step.la_code,
+        school_urn=step.school_urn,
+        reason=step.reason,
+        statutory_reference=step.statutory_reference,
+        evidence=step.evidence,
+        opened_at=step.opened_at,
+        updated_at=step.updated_at,
+        fingerprint=None,  # it hashes the UPN: never sent
+        school_name=school.name if school else None,
+        upn=step.upn,
+    )
+
+
+class Notifier:
+    """Listens to the alert service: every step of an alert not under a silence goes out."""
+
+    def __init__(self, dispatcher: Dispatcher, schools: SchoolsRegister, book: AlertBook) -> None:
+        self.dispatcher = dispatcher
+        self.schools = schools
+        self.book = book
+
+    async def __call__(self, steps: list[Alert]) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for step in steps:
+            # A silence mutes the notification only; the step itself is recorded all the same.
+            if step.silenced_by is None and self.book.silence_for(step, now) is None:
+                await self.dispatcher.submit(notification(step, self.schools))
