@@ -67,7 +67,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     app.state.tracker = tracker
                     stack.callback(tracker.close)
                 if "alerts" in components:
-                    alerts = AlertService(stream_app, settings, AlertStore(clients), app.state.schools)
+                    alerts = AlertService(
+                        stream_app, settings, AlertStore(clients), app.state.schools, clients
+                    )
                     await alerts.load()
                     app.state.alerts = alerts
                     stack.callback(alerts.close)

@@ -21,13 +21,15 @@ from faust.types.tables import TableT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
 
+from rollwatch.clickhouse import ClientPerThread
 from rollwatch.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
-from services.alerts.facts import PupilState
-from services.alerts.judge import judge_fact, judge_tick
+from services.alerts.facts import Deletion, PupilState
+from services.alerts.judge import judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
 from services.schools.register import SchoolsRegister
 
@@ -40,9 +42,17 @@ HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a marg
 
 class AlertService:
     def __init__(
-        self, app: faust.App, settings: Settings, store: AlertStore, schools: SchoolsRegister
+        self,
+        app: faust.App,
+        settings: Settings,
+        store: AlertStore,
+        schools: SchoolsRegister,
+        clients: ClientPerThread,
     ) -> None:
         self.app = app
+        self.clients = clients
+        # Schools with a new exit, judged at the next tick (one read however many exits came).
+        self._dirty_schools: dict[str, tuple[str, dt.date]] = {}
         self.settings = settings
         self.store = store
         self.schools = schools
@@ -102,6 +112,9 @@ class AlertService:
         clocks += [_clock(w, partition) for w in judgement.wake_ups if w.fingerprint not in known]
         if clocks or self.clocks.get(upn):
             self._put(self.clocks, upn, clocks, partition)
+        if isinstance(fact, Deletion):
+            _, as_of = self._dirty_schools.get(fact.school_urn, (fact.la_code, fact.occurred_on))
+            self._dirty_schools[fact.school_urn] = (fact.la_code, max(as_of, fact.occurred_on))
         watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
         if watermark > (self.watermarks.get(partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
@@ -122,6 +135,7 @@ class AlertService:
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
+        await self._judge_schools()
         day = self.today()
         if day is None:
             return
@@ -140,6 +154,25 @@ class AlertService:
             await self._record(steps)
             remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
             self._put(self.clocks, upn, remaining, fired[0]["partition"])
+
+    async def _judge_schools(self) -> None:
+        dirty, self._dirty_schools = self._dirty_schools, {}
+        loop = asyncio.get_running_loop()
+        for urn, (la_code, as_of) in dirty.items():
+            rules = self.rules_for(la_code)
+            stats = await loop.run_in_executor(
+                self._executor,
+                school_stats,
+                self.clients,
+                self.schools,
+                urn,
+                la_code,
+                as_of,
+                rules.parameters,
+            )
+            now = dt.datetime.now(dt.UTC)
+            candidates = judge_school(stats, rules.calendar, rules.parameters)
+            await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def record_steps(self, steps: list[Alert]) -> None:
