@@ -19,6 +19,7 @@ from rollwatch.access.dependencies import require_role
 from rollwatch.access.keys import KeyRecord
 from rollwatch.clickhouse import ClientPerThread
 from rollwatch.http_errors import ApiError
+from rollwatch.http_params import LedgerDate
 from services.alerts.lifecycle import Alert, LifecycleError, Silence
 from services.alerts.service import AlertService
 from services.tracker import ledger_reads
@@ -76,8 +77,8 @@ async def list_alerts(
     rule: str | None = None,
     status: Literal["open", "acknowledged", "resolved", "auto_resolved"] | None = None,
     severity: Literal["low", "medium", "high"] | None = None,
-    start: Annotated[dt.date | None, Query(alias="from", description="as_of on or after")] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="as_of on or before")] = None,
+    start: Annotated[LedgerDate | None, Query(alias="from", description="as_of on or after")] = None,
+    end: Annotated[LedgerDate | None, Query(alias="to", description="as_of on or before")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:

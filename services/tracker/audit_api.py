@@ -19,6 +19,7 @@ from rollwatch.access.dependencies import ReaderCaller, require_role
 from rollwatch.access.keys import KeyRecord
 from rollwatch.clickhouse import ClientPerThread
 from rollwatch.http_errors import ApiError
+from rollwatch.http_params import LedgerDate, LedgerDateTime
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
 from services.tracker.ledger_reads import LedgerRow
@@ -119,7 +120,7 @@ async def school_movements(
     start: Annotated[
         dt.date | None, Query(alias="from", description="first day (default: a year ago)")
     ] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="last day (default: today)")] = None,
+    end: Annotated[LedgerDate | None, Query(alias="to", description="last day (default: today)")] = None,
     type: Annotated[list[str] | None, Query(description="event types to include (repeatable)")] = None,
     format: Literal["json", "csv"] = "json",
     purpose: Purpose = None,
@@ -169,8 +170,8 @@ async def ledger_verify(caller: AuditorCaller, clients: Ledger) -> dict[str, Any
 async def access_log(
     caller: AuditorCaller,
     clients: Ledger,
-    start: Annotated[dt.datetime | None, Query(alias="from")] = None,
-    end: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    start: Annotated[LedgerDateTime | None, Query(alias="from")] = None,
+    end: Annotated[LedgerDateTime | None, Query(alias="to")] = None,
     subject: Annotated[str | None, Query(description="a UPN or URN")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
 ) -> dict[str, Any]:

@@ -1,0 +1,29 @@
+"""Query parameter types shared by the read APIs. ClickHouse's Date32 and DateTime64 hold
+1900-01-01 to 2299-12-31, so a date outside that is refused here with a clear 422 rather than
+failing in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2299, 12, 31)
+
+
+def _in_range(value: dt.date) -> dt.date:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+def _aware_in_range(value: dt.datetime) -> dt.datetime:
+    _in_range(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+LedgerDate = Annotated[dt.date, AfterValidator(_in_range)]
+LedgerDateTime = Annotated[dt.datetime, AfterValidator(_aware_in_range)]
