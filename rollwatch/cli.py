@@ -15,6 +15,7 @@ from rollwatch.access.keys import ROLES
 from rollwatch.clickhouse import LedgerInUse
 from rollwatch.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
 from rollwatch.settings import Settings, get_settings
+from rollwatch.simulate.cli import add_arguments as add_simulate_arguments
 
 if TYPE_CHECKING:
     from rollwatch.http_app import Component
@@ -99,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
+
+    simulate = sub.add_parser(
+        "simulate", help="synthetic events for an LA or England, with injected off-rolling and ground truth"
+    )
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(handler=_simulate)
     return parser
 
 
@@ -246,6 +253,12 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied = migrate(client)
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
     return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.simulate.cli import run
+
+    return run(args, settings)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,23 @@
 """Injected behaviour: what the alert rules exist to find, planted with a record of each case.
 
-| behaviour | what happens | rules it is meant to fire |
-|---|---|---|
-| `offrolling` | a few secondary schools take Year 10-11 pupils (SEN over-represented) off roll to home education or to an unknown destination before the spring census; some after a suspension, some notified late or recorded late | exam_cohort_exit; ehe_vulnerable (when vulnerable); no_destination (unknown); exclusion_then_exit (after a suspension); late_notification / retrospective_deletion (when so); school_exit_pattern (when the school's numbers meet it) |
-| `late_deletion_notice` | a house move whose deletion reaches the LA late or never | late_notification |
-| `late_admission_notice` | a house move whose admission reaches the LA after the 5th school day | late_notification |
-| `retrospective_deletion` | a house move whose deletion is recorded 6-20 school days after it took effect (half of them also notified then) | retrospective_deletion (+ late_notification) |
-| `ap_drift` | an AP placement whose review date passes with no review or end | ap_review_overdue |
-| `vanished` | taken off roll to an unknown destination (20 days' absence, or not back from leave), never enrolled again | no_destination |
-| `suspension_limit` | one pupil's suspensions add up to 46-65 school days in the year | suspension_limit |
-| `high_mobility` | three house moves inside the LA in one school year | high_mobility |
+- `offrolling`: a few secondary schools take Year 10-11 pupils (SEN over-represented) off roll
+  to home education or to an unknown destination before the spring census; some after a
+  suspension, some notified late or recorded late. Meant to fire exam_cohort_exit, and by case
+  ehe_vulnerable, no_destination, exclusion_then_exit, late_notification,
+  retrospective_deletion; school_exit_pattern when the school's numbers meet it.
+- `late_deletion_notice`: a house move whose deletion reaches the LA late or never
+  (late_notification).
+- `late_admission_notice`: a house move whose admission reaches the LA after the 5th school day
+  (late_notification).
+- `retrospective_deletion`: a house move whose deletion is recorded 6-20 school days after it
+  took effect, half of them also notified then (retrospective_deletion, late_notification).
+- `ap_drift`: an AP placement whose review date passes with no review or end
+  (ap_review_overdue).
+- `vanished`: taken off roll to an unknown destination (20 days' absence, or not back from
+  leave) and never enrolled again (no_destination).
+- `suspension_limit`: one pupil's suspensions add up to 46-65 school days in the year
+  (suspension_limit).
+- `high_mobility`: three house moves inside the LA in one school year (high_mobility).
 
 The ground truth is not taken from this table but computed from the events (ground_truth.py);
 `InjectedCase.intended` is what the case was built for, and the tests check the ground truth
@@ -103,12 +111,16 @@ class Injector:
             event.case_id = case.case_id
             case.event_ids.append(event.event_id)
 
-    def choose_offrolling_schools(self) -> None:
+    def choose_offrolling_schools(self, *, at_least_one: bool) -> None:
+        """Mark the off-rolling secondary schools: the share, rounded at random (at least one
+        when `at_least_one`, as for a named LA)."""
         sim = self.sim
         secondaries = sim.by_phase["secondary"]
         if not secondaries or self.rates.offrolling_share <= 0:
             return
-        count = max(1, stochastic_round(self.rates.offrolling_share * len(secondaries), sim.rng))
+        count = stochastic_round(self.rates.offrolling_share * len(secondaries), sim.rng)
+        if at_least_one:
+            count = max(1, count)
         for school in sim.rng.sample(secondaries, min(count, len(secondaries))):
             school.offrolling = True
 

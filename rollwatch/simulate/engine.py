@@ -198,7 +198,7 @@ class Simulation:
             sim.window_end = config.window_end
             injector = Injector(sim, config.injection)
             if config.injection.enabled:
-                injector.choose_offrolling_schools()
+                injector.choose_offrolling_schools(at_least_one=config.la_codes is not None)
             for offset in range(config.years):
                 year = AcademicYear(config.first_year.start_year + offset)
                 if offset == 0:

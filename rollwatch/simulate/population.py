@@ -300,12 +300,12 @@ def _behaviour_risk(phase: Phase, sen: str, social_care: bool, rng: random.Rando
 
 
 def _rounded_counts(total: int, rng: random.Random) -> dict[Phase, int]:
-    counts: dict[Phase, int] = {}
-    for phase, share in PHASE_SHARE.items():
-        exact = total * share
-        counts[phase] = int(exact) + (rng.random() < exact - int(exact))
-    if total > 0 and sum(counts.values()) == 0:
-        counts["primary"] = 1
+    """Schools per phase adding up to exactly `total` (largest remainders, ties at random)."""
+    exact = {phase: total * share for phase, share in PHASE_SHARE.items()}
+    counts: dict[Phase, int] = {phase: int(value) for phase, value in exact.items()}
+    order = sorted(exact, key=lambda phase: (int(exact[phase]) - exact[phase], rng.random()))
+    for phase in order[: total - sum(counts.values())]:
+        counts[phase] += 1
     return counts
 
 

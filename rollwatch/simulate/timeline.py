@@ -962,7 +962,9 @@ class LASimulation:
             units[self.rng.randrange(len(units))] if units else self.other_school(school, pupil.year_group)
         )
         if target is None:
-            self.delete(pupil, day, "permanently_excluded", "moved_away", ctf=CTF_ELSEWHERE, after=pex)
+            # No unit or other school here: the LA places the pupil in a neighbouring LA's unit.
+            laestab, _ = self.outside_laestab("secondary")
+            self.delete(pupil, day, "permanently_excluded", "school", laestab, after=pex)
             pupil.gone = True
             return
         self.delete(pupil, day, "permanently_excluded", "school", target.laestab, after=pex)
