@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Final
 
 from rollwatch.simulate.population import Pupil, School
@@ -145,29 +146,31 @@ class Injector:
             for _ in range(stochastic_round(self.rates.per_10k * weight * pupils / 10_000, sim.rng)):
                 day = sim.random_day(first, min(last, sim.midyear_end))
                 if day is not None:
-                    sim.schedule(day, lambda a=action, d=day: a(d))
+                    sim.schedule(day, partial(action, day))
 
     # --- helpers ----------------------------------------------------------------------------------
 
     def _mainstream_pupil(self, day: dt.date, ok: Callable[[Pupil], bool] | None = None) -> Pupil | None:
+        """A pupil of a primary or secondary school (not an off-rolling one), not in its entry or
+        top year nor in Years 10-11, free of other processes and of recent exclusions."""
         sim = self.sim
         schools = sim.by_phase["primary"] + sim.by_phase["secondary"]
+
+        def fits(pupil: Pupil) -> bool:
+            school = pupil.school
+            return (
+                school is not None
+                and sim.free(pupil, day)
+                and not school.offrolling
+                and pupil.year_group not in (10, 11, school.max_year, school.min_year)
+                and not sim.recently_excluded(pupil, school, day)
+                and (ok is None or ok(pupil))
+            )
+
         for _ in range(40):
             if not schools:
                 return None
-            school = schools[sim.rng.randrange(len(schools))]
-            pupil = sim.pick(
-                school,
-                lambda p, s=school: (
-                    sim.free(p, day)
-                    and p.school is s
-                    and not s.offrolling
-                    and p.year_group not in (10, 11, s.max_year)
-                    and p.year_group != s.min_year
-                    and not sim.recently_excluded(p, s, day)
-                    and (ok is None or ok(p))
-                ),
-            )
+            pupil = sim.pick(schools[sim.rng.randrange(len(schools))], fits)
             if pupil is not None:
                 return pupil
         return None
@@ -213,7 +216,7 @@ class Injector:
             if day is None:
                 continue
             pupil.busy_until = sim.year.last_day
-            sim.schedule(day, lambda p=pupil, d=day, s=school: self._offroll(p, s, d))
+            sim.schedule(day, partial(self._offroll, pupil, school, day))
 
     def _offroll(self, pupil: Pupil, school: School, day: dt.date) -> None:
         sim = self.sim
@@ -367,7 +370,7 @@ class Injector:
         case = self._case(SUSPENSION_LIMIT, pupil.school, pupil, {"suspension_limit"})
         pupil.busy_until = sim.year.last_day
         for start, sessions in zip(starts, sizes, strict=True):
-            sim.schedule(start, lambda c=start, n=sessions: self._suspend(case, pupil, c, n))
+            sim.schedule(start, partial(self._suspend, case, pupil, start, sessions))
 
     def _suspend(self, case: InjectedCase, pupil: Pupil, start: dt.date, sessions: int) -> None:
         if pupil.school is not None and not pupil.gone:
@@ -389,7 +392,7 @@ class Injector:
         pupil.busy_until = sim.year.last_day
         self._mobility_step(case, pupil, first)
         for day in (second, third):
-            sim.schedule(day, lambda d=day: self._mobility_step(case, pupil, d))
+            sim.schedule(day, partial(self._mobility_step, case, pupil, day))
 
     def _mobility_step(self, case: InjectedCase, pupil: Pupil, day: dt.date) -> None:
         sim = self.sim

@@ -27,6 +27,7 @@ import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from rollwatch.simulate.population import (
@@ -602,6 +603,7 @@ class LASimulation:
         day = self.first_day
         start = self.year.start_year
         primaries = self.by_phase["primary"] or self.schools
+        previous: str | None
         for school in self.schools:
             counts: dict[int, int] = {}
             for pupil in school.roll:
@@ -616,7 +618,6 @@ class LASimulation:
                     continue
                 missing = school.year_size.get(year_group, 0) - counts.get(year_group, 0)
                 for _ in range(max(0, missing)):
-                    previous: str | None
                     if year_group == 0:
                         pupil = new_pupil(school.phase, 0, start, school.laestab, self.rng, self.upns, start)
                         previous = None
@@ -635,10 +636,7 @@ class LASimulation:
         now = [entry for entry in waiting if entry[0] <= self.year.last_day]
         self.outside.mailbox[self.la.code] = [entry for entry in waiting if entry[0] > self.year.last_day]
         for arrival_day, pupil, school, previous, _ in now:
-            self.schedule(
-                arrival_day,
-                lambda p=pupil, s=school, d=arrival_day, prev=previous: self._arrive(p, s, d, prev),
-            )
+            self.schedule(arrival_day, partial(self._arrive, pupil, school, arrival_day, previous))
 
     def _arrive(self, pupil: Pupil, school: School, day: dt.date, previous: str) -> None:
         """A pupil from an LA simulated earlier in this run arrives (same UPN, same history)."""
@@ -720,7 +718,7 @@ class LASimulation:
                 for _ in range(poisson(mean, rng)):
                     day = self.random_day(self.first_day, last)
                     if day is not None:
-                        self.schedule(day, lambda s=sch, a=action: a(s))
+                        self.schedule(day, partial(action, sch))
 
             spread(roll * rate(r.house_move, phase), self._house_move, midyear)
             spread(roll * rate(r.move_out_of_la, phase), self._move_out, midyear)
