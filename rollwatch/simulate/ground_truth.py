@@ -91,6 +91,11 @@ def _calendar(la_code: str) -> SchoolCalendar:
     return load_calendar(la_code)
 
 
+@cache
+def _first_school_day(la_code: str, start_year: int) -> dt.date:
+    return _calendar(la_code).first_school_day(AcademicYear(start_year))
+
+
 @dataclass
 class GroundTruth:
     """Evaluates the rules on pupils' histories and schools' events."""
@@ -250,11 +255,8 @@ class GroundTruth:
                     found.append(self._entry("late_notification", event, (event,), event.occurred_on))
             elif event.type == ENROLLED:
                 calendar = _calendar(event.la_code)
-                year = academic_year_of(event.occurred_on)
-                if (
-                    event.year_group in years.entry_year_groups
-                    and event.occurred_on <= calendar.first_school_day(year)
-                ):
+                first_day = _first_school_day(event.la_code, academic_year_of(event.occurred_on).start_year)
+                if event.year_group in years.entry_year_groups and event.occurred_on <= first_day:
                     continue
                 told = notified or event.recorded_on
                 if calendar.school_days_between(event.occurred_on, told) > p.admission_school_days:

@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import accumulate
 from typing import Any, Final
 
 from rollwatch.simulate.population import (
@@ -177,7 +178,8 @@ class LASimulation:
         self._seq = 0
         self._agenda: list[tuple[dt.date, int, Callable[[], None]]] = []
         self._agenda_seq = 0
-        self._prone: dict[str, list[Pupil]] = {}
+        self._first_days: dict[int, dt.date] = {}
+        self._prone: dict[str, tuple[list[Pupil], list[float]]] = {}
         # Y6 leavers waiting for their secondary: school urn -> pupils.
         self._transfers: dict[str, list[Pupil]] = {}
         self.year = AcademicYear(2025)
@@ -198,6 +200,12 @@ class LASimulation:
         self.last_day = days[-1]
         self.census = census_days(year).spring
         self.midyear_end = dt.date(year.start_year + 1, *MIDYEAR_LAST_MONTH_DAY)
+
+    def first_school_day(self, start_year: int) -> dt.date:
+        found = self._first_days.get(start_year)
+        if found is None:
+            found = self._first_days[start_year] = self.calendar.first_school_day(AcademicYear(start_year))
+        return found
 
     def later(self, day: dt.date, school_days: int) -> dt.date:
         return self.calendar.add_school_days(day, school_days)
@@ -470,10 +478,14 @@ class LASimulation:
 
     def pick_prone(self, school: School, ok: Callable[[Pupil], bool]) -> Pupil | None:
         """One of the school's few suspension-prone pupils, weighted by their risk."""
-        prone = [p for p in self._prone.get(school.urn, ()) if ok(p)]
+        prone, weights = self._prone.get(school.urn, ([], []))
         if not prone:
             return None
-        return self.rng.choices(prone, weights=[p.behaviour_risk for p in prone])[0]
+        for _ in range(25):
+            pupil = self.rng.choices(prone, cum_weights=weights)[0]
+            if ok(pupil):
+                return pupil
+        return None
 
     def free(self, pupil: Pupil, day: dt.date) -> bool:
         return not pupil.gone and pupil.busy_until < day and pupil.dual_school is None
@@ -568,13 +580,13 @@ class LASimulation:
         pupil = new_pupil(school.phase, year_group, start, issuer.laestab, rng, self.upns)
         previous: str | None = None
         if school.phase == "primary":
-            joined = self.calendar.first_school_day(AcademicYear(start - year_group))
+            joined = self.first_school_day(start - year_group)
         elif school.phase == "secondary":
-            joined = self.calendar.first_school_day(AcademicYear(start - (year_group - 7)))
+            joined = self.first_school_day(start - (year_group - 7))
             previous = issuer.laestab
         elif school.phase == "special":
             years_here = rng.randrange(0, max(1, year_group - school.min_year) + 1)
-            joined = self.calendar.first_school_day(AcademicYear(start - years_here))
+            joined = self.first_school_day(start - years_here)
             previous = primaries[rng.randrange(len(primaries))].laestab
         else:
             # Pupil referral units: placed after an exclusion during the previous year.
@@ -710,7 +722,8 @@ class LASimulation:
         for school in self.schools:
             roll = len(school.roll)
             phase = school.phase
-            self._prone[school.urn] = [p for p in school.roll if p.behaviour_risk > 0]
+            prone = [p for p in school.roll if p.behaviour_risk > 0]
+            self._prone[school.urn] = (prone, list(accumulate(p.behaviour_risk for p in prone)))
 
             def spread(
                 mean: float, action: Callable[[School], None], last: dt.date, sch: School = school
