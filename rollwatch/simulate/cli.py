@@ -72,7 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="with --england: the share of England's ~21,600 state schools (1.0 = ~8.3M pupils)",
     )
-    where.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 9, 1), help="YYYY-MM-DD")
+    where.add_argument(
+        "--start",
+        type=dt.date.fromisoformat,
+        default=dt.date(2025, 9, 1),
+        help="YYYY-MM-DD (default 2025-09-01)",
+    )
     where.add_argument(
         "--years", type=int, default=1, metavar="N", help="school years to simulate (default 1)"
     )
@@ -83,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=0.05,
         metavar="F",
-        help="share of secondary schools that off-roll (default 0.05, at least one per LA)",
+        help="share of secondary schools that off-roll (default 0.05; at least one per LA named by --la)",
     )
     inject.add_argument(
         "--inject-per-10k",

@@ -11,6 +11,7 @@ at the end; `close()` raises `SinkError` if anything was not delivered.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import time
@@ -49,16 +50,20 @@ class FileSink:
 class KafkaSink:
     def __init__(self, bootstrap: str, topic: str) -> None:
         from kafka import KafkaProducer
+        from kafka.errors import KafkaError
 
         self.topic = topic
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            retries=10,
-            linger_ms=20,
-            batch_size=512 * 1024,
-            max_in_flight_requests_per_connection=1,
-        )
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=bootstrap,
+                acks="all",
+                retries=10,
+                linger_ms=20,
+                batch_size=512 * 1024,
+                max_in_flight_requests_per_connection=1,
+            )
+        except KafkaError as exc:
+            raise SinkError(f"no Kafka broker at {bootstrap}: {exc}") from exc
         self._failures: list[str] = []
         self.sent = 0
 
@@ -114,8 +119,8 @@ class ApiSink:
 
     def send(self, line: bytes) -> None:
         event = orjson.loads(line)
-        week = event["recorded_at"][:10]
-        week_key = time.strftime("%G-%V", time.strptime(week, "%Y-%m-%d"))
+        year, week, _ = dt.date.fromisoformat(event["recorded_at"][:10]).isocalendar()
+        week_key = f"{year}-{week:02d}"
         if self._week is not None and week_key != self._week:
             self.flush()
         self._week = week_key
