@@ -204,21 +204,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
 
     progress = ProgressPrinter(err, not args.quiet)
+    sinks: list[Sink] = []
+    try:  # open the sinks first: a missing broker should not wait for the generation
+        if args.out:
+            sinks.append(FileSink(args.out))
+        if args.kafka is not None:
+            sinks.append(KafkaSink(args.kafka or settings.kafka_bootstrap, settings.topics.pupil_events))
+        if args.api:
+            sinks.append(ApiSink(args.api, keys))
+    except (SinkError, OSError, ValueError) as exc:
+        print(f"rollwatch simulate: {exc}", file=err)
+        return 1
     simulation = Simulation(config, progress)
     write_register(register_path, simulation.schools)
-    sinks: list[Sink] = []
     with tempfile.TemporaryDirectory(prefix="rollwatch-simulate-") as runs:
         summary = simulation.run(Path(runs))
         with truth_path.open("wb") as handle:
             for entry in simulation.ground_truth:
                 handle.write(json.dumps(entry.as_json()).encode() + b"\n")
         try:
-            if args.out:
-                sinks.append(FileSink(args.out))
-            if args.kafka is not None:
-                sinks.append(KafkaSink(args.kafka or settings.kafka_bootstrap, settings.topics.pupil_events))
-            if args.api:
-                sinks.append(ApiSink(args.api, keys))
             started = time.perf_counter()
             total = max(1, summary.events)
             for count, line in enumerate(simulation.lines(), 1):
