@@ -16,6 +16,7 @@ from rollwatch.access.keys import ROLES
 from rollwatch.clickhouse import LedgerInUse
 from rollwatch.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
 from rollwatch.settings import Settings, get_settings
+from rollwatch.simulate.cli import add_arguments as add_simulate_arguments
 
 if TYPE_CHECKING:
     from rollwatch.http_app import Component
@@ -135,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     from services.ingest.ctf.command import add_parser as add_import_ctf
 
     add_import_ctf(sub)
+
+    simulate = sub.add_parser(
+        "simulate", help="synthetic events for an LA or England, with injected off-rolling and ground truth"
+    )
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(handler=_simulate)
     return parser
 
 
@@ -310,6 +317,12 @@ def _schools_import(settings: Settings, args: argparse.Namespace) -> int:
     from services.schools.importer import run_import_command
 
     return run_import_command(settings, args.file, args.links, encoding=args.encoding, as_json=args.json)
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.simulate.cli import run
+
+    return run(args, settings)
 
 
 if __name__ == "__main__":
