@@ -21,7 +21,7 @@ kafka-jars: $(STAMP)
 	$(BIN)/rollwatch kafka fetch
 
 run: $(STAMP) kafka-jars
-	$(BIN)/rollwatch run
+	$(BIN)/rollwatch run --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

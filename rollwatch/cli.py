@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="everything in one process on the embedded ledger")
     run.add_argument("--no-local-kafka", action="store_true", help="never start the local broker")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a simulated LA's schools and feed a year of its events through the API (`make run`)",
+    )
     run.set_defaults(handler=_run_all)
 
     for name, helptext in (
@@ -175,6 +180,11 @@ def _run_all(settings: Settings, args: argparse.Namespace) -> int:
         started_here = True
     try:
         _ensure_topics(settings)
+        if args.demo:
+            from rollwatch import demo
+
+            prepared = demo.prepare(settings)
+            demo.feed_in_background(prepared, f"http://{settings.http_host}:{settings.http_port}")
         return _serve(settings, frozenset({"ingest", "tracker", "alerts"}))
     finally:
         if started_here:
