@@ -86,12 +86,23 @@ def test_a_thousand_events_with_repeats_give_one_row_each_in_order(product: Runn
         assert [row["event_id"] for row in history] == [e["event_id"] for e in by_pupil[upn]]
 
 
-def test_a_malformed_message_from_a_direct_producer_goes_to_the_dlq(
+def test_invalid_messages_from_a_direct_producer_go_to_the_dlq(
     product: RunningProduct, kafka: KafkaForTests
 ) -> None:
     topic = f"{product.namespace}pupil-events"
+    unknown_type = enrolment(upn_for(801, 3000, 24, 900)) | {"type": "pupil.teleported"}
+    broken_rule = enrolment(upn_for(801, 3000, 24, 901))
+    broken_rule["upn"] = broken_rule["upn"][:-1] + ("1" if broken_rule["upn"][-1] != "1" else "2")
+    unknown_school = enrolment(upn_for(801, 3000, 24, 902), school_urn="999999")
+    messages = [
+        b"{not json",
+        orjson.dumps(unknown_type),
+        orjson.dumps(broken_rule),
+        orjson.dumps(unknown_school),
+    ]
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
-    producer.send(topic, key=b"H801200001001", value=b"{not json").get(timeout=30)
+    for value in messages:
+        producer.send(topic, key=b"H801200001001", value=value).get(timeout=30)
     producer.close()
 
     consumer = KafkaConsumer(
@@ -101,11 +112,15 @@ def test_a_malformed_message_from_a_direct_producer_goes_to_the_dlq(
         consumer_timeout_ms=30_000,
     )
     try:
-        message = next(iter(consumer))
+        dead = [next(iter(consumer)) for _ in messages]
     finally:
         consumer.close()
-    assert message.value == b"{not json"
-    headers = dict(message.headers)
-    assert orjson.loads(headers["rollwatch.reason"])[0]["rule"] == "json_invalid"
-    assert headers["rollwatch.source.topic"] == topic.encode()
-    assert headers["rollwatch.source.offset"] == b"0"
+    assert [m.value for m in dead] == messages  # the original bytes, in order
+    rules = [orjson.loads(dict(m.headers)["rollwatch.reason"])[0]["rule"] for m in dead]
+    assert rules[0] == "json_invalid"
+    assert rules[1] in ("event_type_unknown", "union_tag_invalid")
+    assert rules[2] == "upn_check_letter"
+    assert rules[3] == "school_unknown"
+    assert [dict(m.headers)["rollwatch.source.offset"] for m in dead] == [b"0", b"1", b"2", b"3"]
+    metrics = httpx.get(f"{product.url}/metrics").text
+    assert "rollwatch_tracker_dead_letters_total" in metrics
