@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import ClassVar, Literal, Self
+from typing import ClassVar, Literal, Self, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
@@ -23,15 +23,6 @@ from schemas.pupil import PupilSnapshot
 
 SCHEMA_VERSION = 1
 
-EVENT_TYPES = (
-    "pupil.enrolled",
-    "pupil.deleted",
-    "pupil.suspended",
-    "pupil.permanently_excluded",
-    "pupil.ap_referred",
-    "pupil.ap_ended",
-    "event.retracted",
-)
 EventType = Literal[
     "pupil.enrolled",
     "pupil.deleted",
@@ -41,6 +32,7 @@ EventType = Literal[
     "pupil.ap_ended",
     "event.retracted",
 ]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class EventData(BaseModel):

@@ -16,7 +16,7 @@ from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.access.keys import KeyRecord
 from rollwatch.settings import Settings
 from schemas import Problem
-from services.ingest.batch import check_batch
+from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.recent_ids import RecentIds, digest
 from services.schools.register import SchoolsRegister
@@ -101,14 +101,11 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
     status_code=202,
     summary="Publish one event or a batch of up to 1,000",
     responses={
+        **WRITE_RESPONSES,
         202: {"description": "Accepted ids (acknowledged by Kafka), per-index rejections and warnings"},
-        401: {"description": "No API key, or an unknown or revoked one"},
-        403: {"description": "An event is for a school this key does not write for"},
         409: {"description": "An event id was already accepted with other content"},
-        413: {"description": "Body too large or too many events"},
         415: {"description": "Body is not application/json"},
         422: {"description": "Nothing in the request is valid"},
-        503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
     },
 )
 async def post_events(
@@ -166,14 +163,7 @@ async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -
         await publisher.publish([(key, value) for key, value, _ in result.to_publish.values()])
     except BrokerUnavailable:
         EVENTS.labels("unavailable").inc(len(result.to_publish))
-        return JSONResponse(
-            {
-                "error": "broker_unavailable",
-                "message": "Kafka did not acknowledge; nothing was accepted, retry",
-            },
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return broker_unavailable()
     for event_id, (_, _, content) in result.to_publish.items():
         recent.remember(event_id, content)
     EVENTS.labels("accepted").inc(len(result.accepted))

@@ -84,3 +84,12 @@ def broker_unavailable() -> JSONResponse:
         status_code=503,
         headers={"Retry-After": "5"},
     )
+
+
+# What every write endpoint can answer besides its own success and input errors.
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"description": "No API key, or an unknown or revoked one"},
+    403: {"description": "An event is for a school this key does not write for"},
+    413: {"description": "Body too large or too many events"},
+    503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
+}

@@ -26,7 +26,7 @@ from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.http_errors import ApiError
 from rollwatch.settings import Settings
 from schemas.identifiers import URN_PATTERN
-from services.ingest.batch import broker_unavailable, publish_batch
+from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
 from services.ingest.ctf.mapping import Direction, ImportOptions, PlanRefused
 from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
 from services.ingest.ctf.service import import_ctf
@@ -63,13 +63,10 @@ def _settings(request: Request) -> Settings:
         }
     },
     responses={
+        **WRITE_RESPONSES,
         202: {"description": "Per pupil: the event created (id, type) or why it was skipped"},
-        401: {"description": "No API key, or an unknown or revoked one"},
-        403: {"description": "school_urn is not a school this key writes for"},
-        413: {"description": "Body too large or too many pupils"},
         415: {"description": "Body is not application/xml or text/xml"},
         422: {"description": "Not a usable CTF (malformed, DTD, header) or options; or no valid pupil"},
-        503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
     },
 )
 async def post_ctf(
