@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from rollwatch.clickhouse import ClientPerThread
-from services.tracker.tables import IDENTITY_LINKS, LEDGER
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 _ROW = (
     "SELECT toString(event_id), type, upn, school_urn, occurred_on, recorded_at, ingested_at, chain_seq, "
@@ -72,18 +72,50 @@ def pupil_rows(clients: ClientPerThread, upns: list[str]) -> list[LedgerRow]:
     return [LedgerRow.from_result(row) for row in result.result_rows]
 
 
-def school_rows(
-    clients: ClientPerThread, urn: str, start: dt.date, end: dt.date, types: list[str] | None
-) -> list[LedgerRow]:
+def school_rows_query(
+    urn: str, start: dt.date, end: dt.date, types: list[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """A school's rows in a period: served by the ledger's by-school projection (migration 0004)."""
     type_filter = "AND type IN {types:Array(String)} " if types else ""
-    result = clients.get().query(
+    sql = (
         _ROW
         + "WHERE school_urn = {urn:String} AND occurred_on >= {start:Date32} AND occurred_on <= {end:Date32} "
         + type_filter
-        + "ORDER BY occurred_on, recorded_at",
-        parameters={"urn": urn, "start": start, "end": end, "types": types or []},
+        + "ORDER BY occurred_on, recorded_at, event_id"
     )
+    return sql, {"urn": urn, "start": start, "end": end, "types": types or []}
+
+
+def school_rows(
+    clients: ClientPerThread, urn: str, start: dt.date, end: dt.date, types: list[str] | None
+) -> list[LedgerRow]:
+    sql, parameters = school_rows_query(urn, start, end, types)
+    result = clients.get().query(sql, parameters=parameters)
     return [LedgerRow.from_result(row) for row in result.result_rows]
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    """A pupil's current placement as the tracker last recorded it (`placement.summary`)."""
+
+    upn: str
+    version: int
+    placement: dict[str, Any]
+    updated_at: dt.datetime
+
+
+def current_placement(clients: ClientPerThread, upns: list[str]) -> PlacementRow | None:
+    """Where the pupil is now: of the placements of its UPNs (a temporary and a permanent one are
+    one pupil), the one recorded last."""
+    result = clients.get().query(
+        f"SELECT upn, version, placement, updated_at FROM {PLACEMENTS} FINAL "
+        "WHERE upn IN {upns:Array(String)} ORDER BY updated_at DESC, version DESC LIMIT 1",
+        parameters={"upns": upns},
+    )
+    if not result.result_rows:
+        return None
+    upn, version, placement, updated_at = result.result_rows[0]
+    return PlacementRow(upn, int(version), orjson.loads(placement), _utc(updated_at))
 
 
 def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:
