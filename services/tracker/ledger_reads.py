@@ -105,17 +105,29 @@ class PlacementRow:
 
 
 def current_placement(clients: ClientPerThread, upns: list[str]) -> PlacementRow | None:
-    """Where the pupil is now: of the placements of its UPNs (a temporary and a permanent one are
-    one pupil), the one recorded last."""
-    result = clients.get().query(
+    """Where the pupil is now. A pupil with several UPNs (a temporary one replaced by a permanent
+    one) has a placement under each; the current one is under the UPN no later UPN replaced (the
+    tracker keeps a placement per UPN), or else the one recorded last."""
+    client = clients.get()
+    replaced = {
+        row[0]
+        for row in client.query(
+            f"SELECT DISTINCT former_upn FROM {IDENTITY_LINKS} WHERE former_upn IN {{upns:Array(String)}}",
+            parameters={"upns": upns},
+        ).result_rows
+    }
+    result = client.query(
         f"SELECT upn, version, placement, updated_at FROM {PLACEMENTS} FINAL "
-        "WHERE upn IN {upns:Array(String)} ORDER BY updated_at DESC, version DESC LIMIT 1",
+        "WHERE upn IN {upns:Array(String)}",
         parameters={"upns": upns},
     )
-    if not result.result_rows:
+    rows = [
+        PlacementRow(upn, int(version), orjson.loads(placement), _utc(updated_at))
+        for upn, version, placement, updated_at in result.result_rows
+    ]
+    if not rows:
         return None
-    upn, version, placement, updated_at = result.result_rows[0]
-    return PlacementRow(upn, int(version), orjson.loads(placement), _utc(updated_at))
+    return max(rows, key=lambda row: (row.upn not in replaced, row.updated_at, row.version))
 
 
 def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:

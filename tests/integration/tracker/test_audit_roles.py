@@ -13,6 +13,7 @@ import pytest
 
 from rollwatch.access.keys import new_key
 from tests.integration.tracker.conftest import Ledger
+from tests.support.events import deletion, enrolment, temporary_upn_for
 
 pytestmark = pytest.mark.clickhouse
 
@@ -231,3 +232,34 @@ def test_every_read_is_in_the_access_log_which_only_auditors_read(ledger: Ledger
     assert ("la_summary", "886", "termly review") in actions
     refused = next(e for e in everything if e["subject"] == ledger.upn("elsewhere"))
     assert refused["rows"] == 0
+
+
+def test_a_pupil_with_a_temporary_and_a_permanent_upn_is_one_pupil(ledger: Ledger) -> None:
+    temporary = temporary_upn_for(886, 2005, 25, 1)
+    permanent = ledger.upn("renamed")
+    events = [
+        enrolment(temporary, school_urn="100054", occurred_on=dt.date(2025, 9, 3), year_group=3),
+        enrolment(permanent, former_upn=temporary, school_urn="100054", occurred_on=dt.date(2025, 10, 1),
+                  year_group=3),
+        deletion(permanent, school_urn="100054", occurred_on=dt.date(2026, 2, 2), ground="moved_away",
+                 destination_kind="moved_away", year_group=3),
+    ]  # fmt: skip
+    # The temporary UPN's enrolment reaches the ledger last (another partition, a late resend), so
+    # its stale placement is the one recorded most recently.
+    ledger.world.record(events[1:])
+    ledger.world.record(events[:1])
+    auditor = ledger.world.key("auditor")
+    by_temporary = ledger.world.get(f"/v1/pupils/{temporary}/history", auditor, **PURPOSE).json()
+    by_permanent = ledger.world.get(f"/v1/pupils/{permanent}/history", auditor, **PURPOSE).json()
+    assert _ids(by_temporary) == _ids(by_permanent) == [e["event_id"] for e in events]
+    assert by_temporary["linked_upns"] == by_permanent["linked_upns"] == sorted([temporary, permanent])
+    # Where the pupil is now is the permanent UPN's placement, not the stale temporary one's.
+    for body in (by_temporary, by_permanent):
+        assert body["placement"]["recorded_under_upn"] == permanent
+        assert body["placement"]["status"] == "off_roll"
+        assert body["placement"]["last_exit"]["destination_kind"] == "moved_away"
+    # An LA 201 officer sees neither UPN; an LA 886 officer sees both as one.
+    outsider = ledger.world.key("la_officer", la_code="201")
+    assert ledger.world.get(f"/v1/pupils/{temporary}/history", outsider, **PURPOSE).status_code == 404
+    officer = ledger.world.key("la_officer", la_code="886")
+    assert len(ledger.world.get(f"/v1/pupils/{temporary}/history", officer, **PURPOSE).json()["events"]) == 3
