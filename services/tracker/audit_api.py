@@ -1,6 +1,16 @@
 """The ledger's read side, scoped by role: auditors read everything; an LA officer reads their
 LA's schools and the pupils who passed through them; a school reads the events it sent. Every
-read of a pupil's record is written to the access log first."""
+read of a pupil's record (and every report) is written to the access log before it is answered.
+
+- `GET /v1/pupils/{upn}/history`: auditor any pupil; LA officer the whole timeline of a pupil
+  with any event at one of the LA's schools; school the events it sent (404 when nothing is left).
+- `GET /v1/schools/{urn}/movements`: auditor any school; LA officer the LA's schools; school its
+  own URNs (403 otherwise).
+- `GET /v1/las/{la}/summary`: auditor any LA; LA officer its own LA; school never (403).
+- `GET /v1/access-log`, `GET /v1/ledger/verify`: auditors only.
+
+LA officers and auditors state a purpose (`?purpose=`) on every read; it goes into the access log.
+School names come from the schools register."""
 
 from __future__ import annotations
 
@@ -9,6 +19,7 @@ import datetime as dt
 import io
 import logging
 from dataclasses import asdict
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -20,9 +31,12 @@ from rollwatch.access.keys import KeyRecord
 from rollwatch.clickhouse import ClientPerThread
 from rollwatch.http_errors import ApiError
 from rollwatch.http_params import LedgerDate, LedgerDateTime
+from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
-from services.tracker.ledger_reads import LedgerRow
+from services.tracker.exit_classification import ExitRules, default_exit_rules
+from services.tracker.la_summary import la_summary
+from services.tracker.ledger_reads import LedgerRow, PlacementRow
 from services.tracker.verification import verify
 
 log = logging.getLogger(__name__)
@@ -45,9 +59,26 @@ def _clients(request: Request) -> ClientPerThread:
 Ledger = Annotated[ClientPerThread, Depends(_clients)]
 
 
+def _register(request: Request) -> SchoolsRegister:
+    schools: SchoolsRegister | None = getattr(request.app.state, "schools", None)
+    return schools if schools is not None else SchoolsRegister()
+
+
 def _la_of(request: Request, urn: str) -> str | None:
-    schools = getattr(request.app.state, "schools", None)
-    return schools.la_of(urn) if schools is not None else None
+    return _register(request).la_of(urn)
+
+
+@cache
+def _exit_rules() -> ExitRules:
+    return default_exit_rules()
+
+
+def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    last = end or dt.date.today()
+    first = start or last - dt.timedelta(days=365)
+    if first > last:
+        raise ApiError(422, "date_range", "'from' is after 'to'")
+    return first, last
 
 
 def _stated_purpose(caller: KeyRecord, purpose: str | None) -> str:
@@ -67,15 +98,90 @@ def _visible(request: Request, caller: KeyRecord, rows: list[LedgerRow]) -> list
     return []
 
 
-def _row_json(row: LedgerRow, retracted_by: str | None) -> dict[str, Any]:
+def _school_name(register: SchoolsRegister, urn: str) -> str | None:
+    school = register.get(urn)
+    return school.name if school else None
+
+
+def _other_school(register: SchoolsRegister, row: LedgerRow) -> dict[str, Any] | None:
+    """The school at the other end of a move, when the event names it by LAESTAB: where a deleted
+    pupil went (`to`), or where an enrolled pupil came from (`from`)."""
+    data = row.event.get("data")
+    if not isinstance(data, dict):
+        return None
+    if row.type == "pupil.deleted":
+        destination = data.get("destination") or {}
+        direction, laestab = "to", destination.get("laestab") or data.get("ctf_destination")
+    elif row.type == "pupil.enrolled":
+        direction, laestab = "from", data.get("previous_school")
+    else:
+        return None
+    if not isinstance(laestab, str) or not laestab.isdigit():
+        return None  # none given, or a CTF code (MMMMMMM, XXXXXXX)
+    school = register.by_laestab(laestab)
+    return {
+        "direction": direction,
+        "laestab": laestab,
+        "urn": school.urn if school else None,
+        "name": school.name if school else None,
+    }
+
+
+def _row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
     body = asdict(row)
     body.update(
+        school_name=_school_name(register, row.school_urn),
+        other_school=_other_school(register, row),
         occurred_on=row.occurred_on.isoformat(),
         recorded_at=row.recorded_at.isoformat(),
         ingested_at=row.ingested_at.isoformat(),
         retracted=retracted_by is not None,
         retracted_by=retracted_by,
     )
+    return body
+
+
+def _placement_json(
+    placement: PlacementRow | None, caller: KeyRecord, register: SchoolsRegister
+) -> dict[str, Any] | None:
+    """Where the pupil is now, as the tracker last recorded it. A school sees only its own part:
+    whether the pupil is on its roll, the AP placements it made, the exit it recorded last."""
+    if placement is None:
+        return None
+    view = placement.placement
+    on_roll: list[str] = list(view.get("schools_on_roll", []))
+    open_ap = [{"referral_event_id": key, **value} for key, value in view.get("open_ap", {}).items()]
+    last_exit: dict[str, Any] | None = view.get("last_exit")
+    school_view = caller.role == "school"
+    if school_view:
+        on_roll = [urn for urn in on_roll if urn in caller.urns]
+        open_ap = [ap for ap in open_ap if ap.get("school_urn") in caller.urns]
+        if last_exit is not None and last_exit.get("school_urn") not in caller.urns:
+            last_exit = None
+    if on_roll:
+        status = "on_roll"
+    elif school_view:
+        status = "not_on_roll_here"
+    else:
+        status = "off_roll" if last_exit is not None else "unknown"
+    body: dict[str, Any] = {
+        "status": status,
+        "on_roll": [{"urn": urn, "name": _school_name(register, urn)} for urn in on_roll],
+        "open_ap": [
+            {**ap, "school_name": _school_name(register, str(ap.get("school_urn", "")))} for ap in open_ap
+        ],
+        "last_exit": (
+            {**last_exit, "school_name": _school_name(register, str(last_exit.get("school_urn", "")))}
+            if last_exit is not None
+            else None
+        ),
+        "recorded_under_upn": placement.upn,
+        "as_of": placement.updated_at.isoformat(),
+    }
+    if not school_view:
+        body["dual_registered"] = bool(view.get("dual_registered", len(on_roll) > 1))
+    else:
+        body["scope"] = "this school's own records only"
     return body
 
 
@@ -89,21 +195,24 @@ async def pupil_history(
 ) -> dict[str, Any]:
     stated = _stated_purpose(caller, purpose)
 
-    def read() -> tuple[list[str], list[LedgerRow]]:
+    def read() -> tuple[list[str], list[LedgerRow], PlacementRow | None]:
         upns = ledger_reads.linked_upns(clients, upn)
         rows = _visible(request, caller, ledger_reads.pupil_rows(clients, upns))
         record_access(clients, caller, "pupil_history", upn, stated, len(rows))
-        return upns, rows
+        placement = ledger_reads.current_placement(clients, upns) if rows else None
+        return upns, rows, placement
 
-    upns, rows = await run_in_threadpool(read)
+    upns, rows, placement = await run_in_threadpool(read)
     log.info("pupil history read", extra={"key_id": caller.key_id, "rows": len(rows)})
     if not rows:
         raise ApiError(404, "not_found", "no events for this UPN that this key may read")
     retractions = ledger_reads.retracted_ids(rows)
+    register = _register(request)
     return {
         "upn": upn,
         "linked_upns": upns,
-        "events": [_row_json(row, retractions.get(row.event_id)) for row in rows],
+        "placement": _placement_json(placement, caller, register),
+        "events": [_row_json(row, retractions.get(row.event_id), register) for row in rows],
     }
 
 
@@ -118,7 +227,7 @@ async def school_movements(
     clients: Ledger,
     urn: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
     start: Annotated[
-        dt.date | None, Query(alias="from", description="first day (default: a year ago)")
+        LedgerDate | None, Query(alias="from", description="first day (default: a year ago)")
     ] = None,
     end: Annotated[LedgerDate | None, Query(alias="to", description="last day (default: today)")] = None,
     type: Annotated[list[str] | None, Query(description="event types to include (repeatable)")] = None,
@@ -133,10 +242,7 @@ async def school_movements(
     )
     if not allowed:
         raise ApiError(403, "forbidden_school", "this key may not read this school's movements")
-    last = end or dt.date.today()
-    first = start or last - dt.timedelta(days=365)
-    if first > last:
-        raise ApiError(422, "date_range", "'from' is after 'to'")
+    first, last = _period(start, end)
 
     def read() -> list[LedgerRow]:
         rows = ledger_reads.school_rows(clients, urn, first, last, type)
@@ -145,19 +251,68 @@ async def school_movements(
 
     rows = await run_in_threadpool(read)
     retractions = ledger_reads.retracted_ids(rows)
-    items = [_row_json(row, retractions.get(row.event_id)) for row in rows]
+    register = _register(request)
+    items = [_row_json(row, retractions.get(row.event_id), register) for row in rows]
     if format == "csv":
         return Response(_csv(items), media_type="text/csv")
-    return {"school_urn": urn, "from": first.isoformat(), "to": last.isoformat(), "events": items}
+    return {
+        "school_urn": urn,
+        "school_name": _school_name(register, urn),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "events": items,
+    }
+
+
+_CSV_COLUMNS = [
+    "event_id", "type", "upn", "school_urn", "school_name", "occurred_on", "recorded_at", "retracted",
+    "other_school_direction", "other_school_laestab", "other_school_urn", "other_school_name",
+]  # fmt: skip
 
 
 def _csv(items: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    columns = ["event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "retracted"]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(items)
+    for item in items:
+        other = item.get("other_school") or {}
+        writer.writerow({**item, **{f"other_school_{key}": value for key, value in other.items()}})
     return out.getvalue()
+
+
+@router.get(
+    "/v1/las/{la}/summary",
+    summary="Statistics of an LA's schools in a period: events, deletions, exits, unexplained exits",
+)
+async def la_summary_report(
+    request: Request,
+    caller: ReaderCaller,
+    clients: Ledger,
+    la: Annotated[str, Path(pattern=r"^[0-9]{3}$", description="3-digit LA code")],
+    start: Annotated[
+        LedgerDate | None, Query(alias="from", description="first day (default: a year ago)")
+    ] = None,
+    end: Annotated[LedgerDate | None, Query(alias="to", description="last day (default: today)")] = None,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    """Counts only, for the LA's schools in the schools register; never a finding about a school
+    or a pupil (the answer says so)."""
+    if caller.role == "school":
+        raise ApiError(403, "forbidden_role", "LA summaries are for LA officers and auditors")
+    if caller.role == "la_officer" and caller.la_code != la:
+        raise ApiError(403, "forbidden_la", "this key may read its own LA's summary only")
+    stated = _stated_purpose(caller, purpose)
+    first, last = _period(start, end)
+    register = _register(request)
+    if register.count(la) == 0:
+        raise ApiError(404, "unknown_la", f"the schools register has no schools in LA {la}")
+
+    def read() -> dict[str, Any]:
+        report = la_summary(clients, register, la, first, last, _exit_rules())
+        record_access(clients, caller, "la_summary", la, stated, report["deletions"]["total"])
+        return report
+
+    return await run_in_threadpool(read)
 
 
 @router.get("/v1/ledger/verify", summary="Recompute every hash chain and check the latest checkpoint")

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from rollwatch.clickhouse import ClientPerThread
-from services.tracker.tables import IDENTITY_LINKS, LEDGER
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 _ROW = (
     "SELECT toString(event_id), type, upn, school_urn, occurred_on, recorded_at, ingested_at, chain_seq, "
@@ -85,18 +85,62 @@ def pupil_rows(clients: ClientPerThread, upns: list[str]) -> list[LedgerRow]:
     return [LedgerRow.from_result(row) for row in result.result_rows]
 
 
-def school_rows(
-    clients: ClientPerThread, urn: str, start: dt.date, end: dt.date, types: list[str] | None
-) -> list[LedgerRow]:
+def school_rows_query(
+    urn: str, start: dt.date, end: dt.date, types: list[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """A school's rows in a period: served by the ledger's by-school projection (migration 0004)."""
     type_filter = "AND type IN {types:Array(String)} " if types else ""
-    result = clients.get().query(
+    sql = (
         _ROW
         + "WHERE school_urn = {urn:String} AND occurred_on >= {start:Date32} AND occurred_on <= {end:Date32} "
         + type_filter
-        + "ORDER BY occurred_on, recorded_at",
-        parameters={"urn": urn, "start": start, "end": end, "types": types or []},
+        + "ORDER BY occurred_on, recorded_at, event_id"
     )
+    return sql, {"urn": urn, "start": start, "end": end, "types": types or []}
+
+
+def school_rows(
+    clients: ClientPerThread, urn: str, start: dt.date, end: dt.date, types: list[str] | None
+) -> list[LedgerRow]:
+    sql, parameters = school_rows_query(urn, start, end, types)
+    result = clients.get().query(sql, parameters=parameters)
     return [LedgerRow.from_result(row) for row in result.result_rows]
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    """A pupil's current placement as the tracker last recorded it (`placement.summary`)."""
+
+    upn: str
+    version: int
+    placement: dict[str, Any]
+    updated_at: dt.datetime
+
+
+def current_placement(clients: ClientPerThread, upns: list[str]) -> PlacementRow | None:
+    """Where the pupil is now. A pupil with several UPNs (a temporary one replaced by a permanent
+    one) has a placement under each; the current one is under the UPN no later UPN replaced (the
+    tracker keeps a placement per UPN), or else the one recorded last."""
+    client = clients.get()
+    replaced = {
+        row[0]
+        for row in client.query(
+            f"SELECT DISTINCT former_upn FROM {IDENTITY_LINKS} WHERE former_upn IN {{upns:Array(String)}}",
+            parameters={"upns": upns},
+        ).result_rows
+    }
+    result = client.query(
+        f"SELECT upn, version, placement, updated_at FROM {PLACEMENTS} FINAL "
+        "WHERE upn IN {upns:Array(String)}",
+        parameters={"upns": upns},
+    )
+    rows = [
+        PlacementRow(upn, int(version), orjson.loads(placement), _utc(updated_at))
+        for upn, version, placement, updated_at in result.result_rows
+    ]
+    if not rows:
+        return None
+    return max(rows, key=lambda row: (row.upn not in replaced, row.updated_at, row.version))
 
 
 def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:

@@ -52,7 +52,7 @@ def test_a_pending_clock_survives_a_kill_and_fires_once(
     officer = product.create_key("--role", "la_officer", "--la", "886")
     waiting, other = upn_for(886, 2200, 19, 1), upn_for(886, 2200, 19, 2)
     left = deletion(waiting, school_urn=SCHOOL, occurred_on=dt.date(2026, 1, 6), ground="moved_away",
-                    destination="unknown")  # fmt: skip
+                    destination_kind="unknown")  # fmt: skip
     _post(product, school, enrolment(waiting, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3)), left)
     time.sleep(3)
     assert _no_destination(product, officer) == []  # event time is 6 Jan: the wait has not passed

@@ -108,7 +108,10 @@ def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
     elsewhere = product.create_key("--role", "la_officer", "--la", "330")
     upn = upn_for(886, 2100, 19, 1)
     joined = enrolment(upn, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
-    left = deletion(upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 3, 3), sen_provision="E")
+    left = deletion(
+        upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 3, 3), ground="home_education",
+        destination_kind="home_education", sen_provision="E", year_group=6,
+    )  # fmt: skip
     _post(product, school_key, joined, left)
 
     [alert] = _wait_for(product, officer, lambda a: a["rule"] == "ehe_vulnerable")
@@ -155,7 +158,7 @@ def test_an_unknown_destination_alert_waits_and_an_enrolment_resolves_it(product
     officer = product.create_key("--role", "la_officer", "--la", "886")
     upn = upn_for(886, 2100, 19, 2)
     left = deletion(upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 1, 6), ground="moved_away",
-                    destination="unknown")  # fmt: skip
+                    destination_kind="unknown")  # fmt: skip
     # The deletion is old enough that its 10 school days have passed: the clock fires at once.
     _post(product, school_key, enrolment(upn, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3)), left)
     [alert] = _wait_for(product, officer, lambda a: a["rule"] == "no_destination")

@@ -12,11 +12,3 @@ def test_shipped_migrations_are_numbered_in_order() -> None:
     assert versions == sorted(versions)
     assert versions[0] == 1
     assert all(m.statements() for m in available())
-
-
-def test_ledger_migration_never_updates_or_deletes() -> None:
-    for migration in available():
-        for statement in migration.statements():
-            upper = statement.upper()
-            assert "ALTER TABLE MOVEMENT_LEDGER DELETE" not in upper
-            assert "ALTER TABLE MOVEMENT_LEDGER UPDATE" not in upper

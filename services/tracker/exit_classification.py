@@ -1,0 +1,141 @@
+"""Which deletions from a school's roll are exits, and which exits are "unexplained" as the
+Education Policy Institute defines them (2019; domain.md, "Off-rolling and unexplained exits").
+
+Pure: no I/O. The explained grounds and destination kinds, the leaver grounds, the usual top year
+groups and the start of the end-of-year window are data, read from the alert rules' versioned
+defaults (`services/alerts/rule_defaults.json`, sections `exits` and `school_years`), so the LA
+summary and the alert rules can never disagree about what explained means.
+
+- Not an exit: the pupil left for the school's successor (an academy conversion, a merger: a
+  register link), so nobody left the school in any sense that matters here.
+- Explained: a phase transition (a leaver ground, or the school's top year group at the end of the
+  school year); an explained ground (a permanent exclusion, a move away, custody, death, ...); an
+  explained destination kind (moved away, abroad, post-16, ...); a move into a special school.
+- Unexplained: everything else: a move to another school or AP with no change of address on
+  record, to home education, to an independent school, to an unknown destination.
+
+Administrative data cannot show why a pupil left: an unexplained exit is a statistic that prompts
+an enquiry, never a finding about a school or a pupil.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from services.alerts.parameters import RuleParameters, default_parameters
+
+Outcome = Literal["not_an_exit", "explained", "unexplained"]
+Reason = Literal[
+    "successor_school",
+    "phase_transition",
+    "explained_ground",
+    "explained_destination",
+    "special_school",
+    "none",
+]
+# A statutory upper age of N means the school's oldest pupils are in year group N - 5
+# (11 -> Year 6, 16 -> Year 11, 18 -> Year 13, 7 -> Year 2 of an infant school).
+_AGE_TO_YEAR_GROUP = 5
+
+
+@dataclass(frozen=True)
+class ExitRules:
+    """The data the classification reads, with the version of the file it came from."""
+
+    version: str
+    explained_grounds: frozenset[str]
+    explained_destination_kinds: frozenset[str]
+    leaver_grounds: frozenset[str]
+    top_year_groups: frozenset[int]  # used when the register does not give a school's top year
+    end_of_year_from: tuple[int, int]  # (month, day): from then to 31 August is the end of the year
+
+    @classmethod
+    def from_parameters(cls, params: RuleParameters) -> ExitRules:
+        month, day = (int(part) for part in params.school_years.end_of_year_from.split("-"))
+        return cls(
+            version=params.version,
+            explained_grounds=frozenset(params.exits.explained_grounds),
+            explained_destination_kinds=frozenset(params.exits.explained_destination_kinds),
+            leaver_grounds=frozenset(params.school_years.leaver_grounds),
+            top_year_groups=frozenset(params.school_years.top_year_groups),
+            end_of_year_from=(month, day),
+        )
+
+    @property
+    def end_of_year_month_day(self) -> int:
+        """`end_of_year_from` as month * 100 + day (701 for 1 July), the form SQL compares."""
+        return self.end_of_year_from[0] * 100 + self.end_of_year_from[1]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "explained_grounds": sorted(self.explained_grounds),
+            "explained_destination_kinds": sorted(self.explained_destination_kinds),
+            "leaver_grounds": sorted(self.leaver_grounds),
+            "default_top_year_groups": sorted(self.top_year_groups),
+            "end_of_year_from": "{:02d}-{:02d}".format(*self.end_of_year_from),
+        }
+
+
+def default_exit_rules() -> ExitRules:
+    return ExitRules.from_parameters(default_parameters())
+
+
+@dataclass(frozen=True)
+class Exit:
+    """What the classification needs to know about one deletion."""
+
+    ground: str
+    destination_kind: str
+    year_group: int
+    in_end_of_year: bool  # see `in_end_of_year`
+    school_top_year_group: int | None = None  # from the register, when it knows the school's ages
+    to_successor_school: bool = False
+    to_special_school: bool = False
+
+
+@dataclass(frozen=True)
+class ExitClass:
+    outcome: Outcome
+    reason: Reason
+
+
+def classify_exit(exit_: Exit, rules: ExitRules) -> ExitClass:
+    if exit_.to_successor_school:
+        return ExitClass("not_an_exit", "successor_school")
+    if is_phase_transition(exit_, rules):
+        return ExitClass("explained", "phase_transition")
+    if exit_.ground in rules.explained_grounds:
+        return ExitClass("explained", "explained_ground")
+    if exit_.destination_kind in rules.explained_destination_kinds:
+        return ExitClass("explained", "explained_destination")
+    if exit_.to_special_school:
+        return ExitClass("explained", "special_school")
+    return ExitClass("unexplained", "none")
+
+
+def is_phase_transition(exit_: Exit, rules: ExitRules) -> bool:
+    """A leaver ground, or the school's top year group deleted at the end of the school year."""
+    if exit_.ground in rules.leaver_grounds:
+        return True
+    tops = (
+        frozenset({exit_.school_top_year_group})
+        if exit_.school_top_year_group is not None
+        else rules.top_year_groups
+    )
+    return exit_.in_end_of_year and exit_.year_group in tops
+
+
+def in_end_of_year(day: dt.date, rules: ExitRules) -> bool:
+    """From `end_of_year_from` (a day in June to August) to 31 August, the last day of a school
+    year. The LA summary computes the same in SQL from `ExitRules.end_of_year_month_day`."""
+    return rules.end_of_year_month_day <= day.month * 100 + day.day <= 831
+
+
+def top_year_group(statutory_high_age: int | None) -> int | None:
+    """A school's oldest year group from its statutory upper age in the register."""
+    if statutory_high_age is None or statutory_high_age <= _AGE_TO_YEAR_GROUP:
+        return None
+    return statutory_high_age - _AGE_TO_YEAR_GROUP

@@ -1,0 +1,332 @@
+"""Statistics of one LA's schools over a period: events by type, deletions by ground and by
+destination, exits by year group and SEN provision, and unexplained exits as EPI defines them
+(`exit_classification`).
+
+ClickHouse does the counting: one query reads the LA's schools' rows in the period (through the
+ledger's by-school projection, migration 0004), takes what the classification needs out of each
+event's JSON and groups by it, so Python sees a few thousand buckets at most (about 5,000 for 150
+schools' year on a 10-million-row ledger) however many events there are. Each bucket is then classified by the pure `classify_exit`. What the register knows
+(successor schools, special schools, each school's top year group) goes into the query as
+parameters or is applied to the buckets.
+
+These are statistics, not findings: the report says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rollwatch.clickhouse import ClientPerThread
+from services.schools.model import School
+from services.schools.register import SchoolsRegister
+from services.tracker.exit_classification import Exit, ExitRules, classify_exit, top_year_group
+from services.tracker.tables import LEDGER
+
+DELETED = "pupil.deleted"
+ENROLLED = "pupil.enrolled"
+# A pupil deleted from a school and enrolled at its successor from a week before to a month after
+# (a conversion over a weekend or a summer, a register updated late) moved with the school.
+SUCCESSOR_ENROLMENT_DAYS = (-7, 31)
+
+NOTICE = (
+    "Statistics from the movement ledger, not findings. Administrative data cannot show why a "
+    "pupil left a school: an unexplained exit (as the Education Policy Institute defines it) is a "
+    "prompt for an enquiry by a person, never evidence of off-rolling by itself."
+)
+DEFINITION = (
+    "Exits are deletions from the roll, except moves to the school's successor (an academy "
+    "conversion or merger in the schools register). An exit is explained by a phase transition "
+    "(a leaver ground, or the school's top year group at the end of the school year), an explained "
+    "ground (e.g. permanent exclusion, moved away, custody, died), an explained destination (moved "
+    "away, abroad, post-16, ...) or a move into a special school; every other exit is unexplained "
+    "(EPI, 2019)."
+)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Events of one school sharing everything the report counts by."""
+
+    school_urn: str
+    type: str
+    retracted: bool
+    ground: str
+    destination_kind: str
+    year_group: int
+    sen_provision: str
+    in_end_of_year: bool
+    to_successor_school: bool
+    to_special_school: bool
+    events: int
+
+
+_BUCKETS = """
+WITH retracted AS (
+    SELECT toUUIDOrZero(JSONExtractString(event, 'data', 'retracts')) AS id
+    FROM {ledger} WHERE type = 'event.retracted'
+)
+SELECT
+    l.school_urn AS school_urn,
+    l.type AS event_type,
+    l.event_id IN retracted AS is_retracted,
+    if(event_type = '{deleted}', JSONExtractString(l.event, 'data', 'ground'), '') AS ground,
+    if(event_type = '{deleted}', JSONExtractString(l.event, 'data', 'destination', 'kind'), '')
+        AS destination_kind,
+    if(event_type = '{deleted}', JSONExtractInt(l.event, 'pupil', 'year_group'), 0) AS year_group,
+    if(event_type = '{deleted}', JSONExtractString(l.event, 'pupil', 'sen_provision'), '')
+        AS sen_provision,
+    event_type = '{deleted}'
+        AND toMonth(l.occurred_on) * 100 + toDayOfMonth(l.occurred_on)
+            BETWEEN {{end_of_year:UInt16}} AND 831 AS in_end_of_year,
+    event_type = '{deleted}' AND (
+        has({{successor_laestabs:Array(String)}},
+            concat(l.school_urn, ':', JSONExtractString(l.event, 'data', 'destination', 'laestab')))
+        OR has({{successor_laestabs:Array(String)}},
+            concat(l.school_urn, ':', JSONExtractString(l.event, 'data', 'ctf_destination')))
+        {successor_enrolment}
+    ) AS to_successor_school,
+    event_type = '{deleted}'
+        AND has({{special_laestabs:Array(String)}},
+                JSONExtractString(l.event, 'data', 'destination', 'laestab')) AS to_special_school,
+    count() AS events
+FROM {ledger} AS l
+{successor_join}
+WHERE l.school_urn IN {{urns:Array(String)}}
+  AND l.occurred_on >= {{start:Date32}} AND l.occurred_on <= {{end:Date32}}
+GROUP BY school_urn, event_type, is_retracted, ground, destination_kind, year_group, sen_provision,
+         in_end_of_year, to_successor_school, to_special_school
+"""
+
+# The enrolments of the LA's schools' pupils at those schools' successors, by (pupil, predecessor).
+_SUCCESSOR_JOIN = """
+LEFT JOIN (
+    SELECT e.upn AS upn, splitByChar(':', pair)[2] AS predecessor, groupArray(e.occurred_on) AS joined_on
+    FROM {ledger} AS e
+    ARRAY JOIN arrayFilter(p -> startsWith(p, concat(e.school_urn, ':')), {{succession:Array(String)}})
+        AS pair
+    WHERE e.school_urn IN {{successor_urns:Array(String)}} AND e.type = '{enrolled}'
+      AND e.event_id NOT IN retracted
+    GROUP BY upn, predecessor
+) AS s ON s.upn = l.upn AND s.predecessor = l.school_urn
+"""
+_SUCCESSOR_ENROLMENT = (
+    "OR arrayExists(d -> d >= l.occurred_on + {before} AND d <= l.occurred_on + {after}, s.joined_on)"
+)
+
+
+@dataclass(frozen=True)
+class RegisterFacts:
+    """What the summary query needs from the register about one LA's schools."""
+
+    urns: tuple[str, ...]
+    successor_laestabs: tuple[str, ...]  # "<urn>:<LAESTAB of a successor of that school>"
+    succession: tuple[str, ...]  # "<successor urn>:<predecessor urn in this LA>"
+    special_laestabs: tuple[str, ...]  # every special school's LAESTAB (a move there is explained)
+    top_year_groups: Mapping[str, int | None]
+
+    @classmethod
+    def of(cls, register: SchoolsRegister, la_code: str) -> RegisterFacts:
+        schools = register.schools(la_code)
+        successor_laestabs: set[str] = set()
+        succession: set[str] = set()
+        for school in schools:
+            for successor_urn in register.successors_of(school.urn):
+                succession.add(f"{successor_urn}:{school.urn}")
+                successor = register.get(successor_urn)
+                if successor is not None and successor.laestab is not None:
+                    successor_laestabs.add(f"{school.urn}:{successor.laestab}")
+        special = {s.laestab for s in register.schools() if is_special_school(s) and s.laestab}
+        return cls(
+            urns=tuple(s.urn for s in schools),
+            successor_laestabs=tuple(sorted(successor_laestabs)),
+            succession=tuple(sorted(succession)),
+            special_laestabs=tuple(sorted(special)),
+            top_year_groups={s.urn: top_year_group(s.statutory_high_age) for s in schools},
+        )
+
+
+def is_special_school(school: School) -> bool:
+    """A special school of any kind (community, foundation, academy, free, non-maintained,
+    independent): GIAS says so in the establishment type."""
+    return "special" in school.type_name.lower()
+
+
+def buckets_query(
+    facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
+) -> tuple[str, dict[str, Any]]:
+    successor_urns = sorted({pair.split(":", 1)[0] for pair in facts.succession})
+    joined = bool(successor_urns)
+    before, after = SUCCESSOR_ENROLMENT_DAYS
+    sql = _BUCKETS.format(
+        ledger=LEDGER,
+        deleted=DELETED,
+        successor_join=_SUCCESSOR_JOIN.format(ledger=LEDGER, enrolled=ENROLLED) if joined else "",
+        successor_enrolment=_SUCCESSOR_ENROLMENT.format(before=before, after=after) if joined else "",
+    )
+    return sql, {
+        "urns": list(facts.urns),
+        "start": start,
+        "end": end,
+        "end_of_year": rules.end_of_year_month_day,
+        "successor_laestabs": list(facts.successor_laestabs),
+        "special_laestabs": list(facts.special_laestabs),
+        "succession": list(facts.succession),
+        "successor_urns": successor_urns,
+    }
+
+
+def read_buckets(
+    clients: ClientPerThread, facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
+) -> list[Bucket]:
+    """Blocking: the LA's events in [start, end] grouped into buckets, counted by ClickHouse."""
+    if not facts.urns:
+        return []
+    sql, parameters = buckets_query(facts, start, end, rules)
+    result = clients.get().query(sql, parameters=parameters)
+    return [
+        Bucket(
+            school_urn=urn,
+            type=type_,
+            retracted=bool(retracted),
+            ground=ground,
+            destination_kind=kind,
+            year_group=int(year),
+            sen_provision=sen,
+            in_end_of_year=bool(end_of_year),
+            to_successor_school=bool(successor),
+            to_special_school=bool(special),
+            events=int(events),
+        )
+        for urn, type_, retracted, ground, kind, year, sen, end_of_year, successor, special, events in (
+            result.result_rows
+        )
+    ]
+
+
+def summarise(
+    buckets: Iterable[Bucket], rules: ExitRules, top_year_groups: Mapping[str, int | None]
+) -> dict[str, Any]:
+    """The counts of the report from the buckets. Pure. Retracted events count nowhere but in
+    `retracted_events`."""
+    by_type: Counter[str] = Counter()
+    retracted = 0
+    by_ground: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    successor_moves = 0
+    exits: Counter[str] = Counter()
+    exits_by_year: Counter[int] = Counter()
+    exits_by_sen: Counter[str] = Counter()
+    explained_by_reason: Counter[str] = Counter()
+    unexplained_by_year: Counter[int] = Counter()
+    unexplained_by_sen: Counter[str] = Counter()
+    unexplained_by_kind: Counter[str] = Counter()
+    unexplained_by_ground: Counter[str] = Counter()
+    per_school: dict[str, Counter[str]] = defaultdict(Counter)
+    for bucket in buckets:
+        n = bucket.events
+        if bucket.retracted:
+            retracted += n
+            continue
+        by_type[bucket.type] += n
+        if bucket.type != DELETED:
+            continue
+        by_ground[bucket.ground] += n
+        by_kind[bucket.destination_kind] += n
+        verdict = classify_exit(
+            Exit(
+                ground=bucket.ground,
+                destination_kind=bucket.destination_kind,
+                year_group=bucket.year_group,
+                in_end_of_year=bucket.in_end_of_year,
+                school_top_year_group=top_year_groups.get(bucket.school_urn),
+                to_successor_school=bucket.to_successor_school,
+                to_special_school=bucket.to_special_school,
+            ),
+            rules,
+        )
+        if verdict.outcome == "not_an_exit":
+            successor_moves += n
+            continue
+        exits["total"] += n
+        exits_by_year[bucket.year_group] += n
+        exits_by_sen[bucket.sen_provision] += n
+        per_school[bucket.school_urn]["exits"] += n
+        if verdict.outcome == "explained":
+            explained_by_reason[verdict.reason] += n
+        else:
+            unexplained_by_year[bucket.year_group] += n
+            unexplained_by_sen[bucket.sen_provision] += n
+            unexplained_by_kind[bucket.destination_kind] += n
+            unexplained_by_ground[bucket.ground] += n
+            per_school[bucket.school_urn]["unexplained"] += n
+    unexplained = sum(unexplained_by_year.values())
+    return {
+        "events_by_type": _sorted(by_type),
+        "retracted_events": retracted,
+        "deletions": {
+            "total": by_type[DELETED],
+            "by_ground": _sorted(by_ground),
+            "by_destination_kind": _sorted(by_kind),
+            "to_successor_school": successor_moves,
+        },
+        "exits": {
+            "total": exits["total"],
+            "by_year_group": _by_year(exits_by_year),
+            "by_sen_provision": _sorted(exits_by_sen),
+            "explained": {
+                "total": sum(explained_by_reason.values()),
+                "by_reason": _sorted(explained_by_reason),
+            },
+            "unexplained": {
+                "total": unexplained,
+                "share_of_exits": round(unexplained / exits["total"], 4) if exits["total"] else None,
+                "by_year_group": _by_year(unexplained_by_year),
+                "by_sen_provision": _sorted(unexplained_by_sen),
+                "by_destination_kind": _sorted(unexplained_by_kind),
+                "by_ground": _sorted(unexplained_by_ground),
+            },
+            "by_school": [
+                {"urn": urn, "exits": counts["exits"], "unexplained": counts["unexplained"]}
+                for urn, counts in sorted(
+                    per_school.items(), key=lambda item: (-item[1]["unexplained"], -item[1]["exits"], item[0])
+                )
+            ],
+        },
+    }
+
+
+def la_summary(
+    clients: ClientPerThread,
+    register: SchoolsRegister,
+    la_code: str,
+    start: dt.date,
+    end: dt.date,
+    rules: ExitRules,
+) -> dict[str, Any]:
+    """Blocking: the whole report for one LA."""
+    facts = RegisterFacts.of(register, la_code)
+    counts = summarise(read_buckets(clients, facts, start, end, rules), rules, facts.top_year_groups)
+    for row in counts["exits"]["by_school"]:
+        school = register.get(row["urn"])
+        row["school_name"] = school.name if school else None
+    return {
+        "statistics_not_findings": True,
+        "notice": NOTICE,
+        "la": {"code": la_code, "name": register.la_name(la_code)},
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "schools": len(facts.urns),
+        **counts,
+        "classification": {"definition": DEFINITION, "source": "rule_defaults.json", **rules.as_dict()},
+    }
+
+
+def _sorted(counter: Mapping[str, int]) -> dict[str, int]:
+    return {key: counter[key] for key in sorted(counter)}
+
+
+def _by_year(counter: Mapping[int, int]) -> dict[str, int]:
+    return {str(year): counter[year] for year in sorted(counter)}
