@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ from services.alerts.calendar import AcademicYear, census_days, load_calendar
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
 from tests.support.events import upn_for
-from tests.support.scenarios import Event, Pupil, born_for_year_group
+from tests.support.scenarios import Event, Pupil, born_for_year_group, temporary_upn_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
@@ -96,10 +95,11 @@ def test_the_dates_sit_where_the_scenarios_say() -> None:
 
 @dataclass
 class Scenario:
-    """Pupils' events and the alerts they must raise: `expected` maps each rule that must open an
-    alert about the subject to its last transition once everything is in (opened and
-    evidence_added leave it open; auto_resolved and inhibited close it). Every rule not named
-    must raise nothing about the subject."""
+    """Pupils' events and the alerts they must raise: `expected` maps each rule that must raise
+    an alert about the subject to that alert's last transition once everything is in (opened and
+    evidence_added leave it open; auto_resolved and inhibited close it), or to a tuple of them
+    when the rule must raise several alerts (in the order they opened; only the first opens
+    before the LATER events). Every rule not named must raise nothing about the subject."""
 
     name: str
     rule: str
@@ -108,8 +108,12 @@ class Scenario:
     early: list[Event] = field(default_factory=list)
     main: list[Event] = field(default_factory=list)
     later: list[Event] = field(default_factory=list)
-    expected: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     evidence: dict[str, list[str]] = field(default_factory=dict)  # rule -> event ids, in order
+
+    @property
+    def transitions(self) -> dict[str, tuple[str, ...]]:
+        return {rule: (t,) if isinstance(t, str) else t for rule, t in self.expected.items()}
 
     @property
     def events(self) -> list[Event]:
@@ -166,6 +170,13 @@ scenario(
     "near miss (inside): enrolled at a school in another LA on the 10th school day after the deletion",
     p, early=[p.deleted(SECONDARY, day("2026-03-02"), ground="moved_away", destination="moved_away"),
               p.enrolled(ELSEWHERE, day("2026-03-16"), previous_school=SECONDARY_LAESTAB)],
+)  # fmt: skip
+p = pupil(9)
+left = p.deleted(SECONDARY, day("2026-03-02"), ground="moved_away", destination="moved_away")
+scenario(
+    "no_destination-retracted-before-its-deadline", "no_destination",
+    "negative: the deletion is retracted two days later (sent for the wrong pupil)",
+    p, early=[left, p.retraction(left, day("2026-03-04"), reason="Sent for the wrong pupil.")],
 )  # fmt: skip
 p = pupil(9)
 scenario(
@@ -567,6 +578,38 @@ scenario(
     p, main=[p.suspended(SECONDARY, day("2025-10-01"), sessions=60), second],
     later=[p.retraction(second, day("2026-03-09"))], expected={"suspension_limit": AUTO_RESOLVED},
 )  # fmt: skip
+p = pupil(9)
+second = p.suspended(SECONDARY, day("2026-02-02"), sessions=31)
+scenario(
+    "lifecycle-over-the-limit-again-after-a-retraction", "lifecycle",
+    "60 + 31 sessions (alert), the 31 retracted (auto-resolved), then a new 40-session suspension: "
+    "100 sessions, over the limit again: a new alert opens",
+    p, main=[p.suspended(SECONDARY, day("2025-10-01"), sessions=60), second],
+    later=[p.retraction(second, day("2026-03-09")), p.suspended(SECONDARY, day("2026-03-16"), sessions=40)],
+    expected={"suspension_limit": (AUTO_RESOLVED, OPENED)},
+)  # fmt: skip
+# Known gaps: posted with the rest, checked by their own xfail tests, left out of the complete set.
+GAPS: list[Scenario] = []
+arrived = Pupil(temporary_upn_for(886, 4000, 25, 1), born_for_year_group(9))
+settled = Pupil(upn_for(886, 4000, 25, 900), born_for_year_group(9), former_upn=arrived.upn)
+GAPS.append(
+    scenario(
+        "no_destination-enrolled-elsewhere-under-a-permanent-upn", "no_destination",
+        "negative: a pupil on a temporary UPN moves away; 5 school days later the new school enrols "
+        "the child under a permanent UPN naming the temporary one as former_upn (both histories join)",
+        arrived.upn,
+        early=[arrived.enrolled(SECONDARY, day("2025-09-03"), previous_school="MMMMMMM"),
+               arrived.deleted(SECONDARY, day("2026-03-02"), ground="moved_away", destination="moved_away"),
+               settled.enrolled(ELSEWHERE, day("2026-03-09"), previous_school=SECONDARY_LAESTAB)],
+    )
+)  # fmt: skip
+GAP_UPNS = {arrived.upn, settled.upn}
+FORMER_UPN_DETAIL = (
+    "the alert service keeps each UPN's history apart and ignores former_upn, so an enrolment under "
+    "the permanent UPN never answers a deletion under the temporary one (design.md: a former UPN's "
+    "histories join); pupil-moves is keyed by UPN, so the two may sit on different partitions"
+)
+
 p = pupil(4)
 scenario(
     "clock-today", "clock", "negative: an admission notified on the day; its date sets the event clock",
@@ -625,7 +668,7 @@ SCHOOL_SCENARIOS = [
         expected={"school_exit_pattern": OPENED},
     ),
 ]  # fmt: skip
-PUPIL_SCENARIOS = [s for s in SCENARIOS if s not in SCHOOL_SCENARIOS]
+PUPIL_SCENARIOS = [s for s in SCENARIOS if s not in SCHOOL_SCENARIOS and s not in GAPS]
 SCHOOL_DETAIL = (
     "the alert service never evaluates school_exit_pattern: services/alerts/service.py calls "
     "judge_fact and judge_tick only, never judge_school, and nothing builds a school's SchoolStats "
@@ -686,18 +729,36 @@ def _wait_judged(product: RunningProduct, count: int, timeout_s: float = 90) -> 
         time.sleep(0.3)
 
 
+def _by_subject(alerts: list[dict[str, Any]], subject: str) -> dict[str, list[dict[str, Any]]]:
+    """The subject's alerts by rule, each rule's in the order they opened."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for alert in sorted(alerts, key=lambda a: (a["opened_at"], a["alert_id"])):
+        if _subject(alert) == subject:
+            found.setdefault(alert["rule"], []).append(alert)
+    return found
+
+
+def _seen(alerts: list[dict[str, Any]], scenarios: list[Scenario], by: str) -> dict[Key, tuple[str, ...]]:
+    """(rule, subject) -> each alert's `by` (status or transition), for the scenarios' subjects."""
+    return {
+        (rule, case.subject): tuple(alert[by] for alert in found)
+        for case in scenarios
+        for rule, found in _by_subject(alerts, case.subject).items()
+    }
+
+
 def _settle(
-    product: RunningProduct, wanted: dict[Key, str], by: str, timeout_s: float = 20
+    product: RunningProduct, wanted: dict[Key, tuple[str, ...]], by: str, timeout_s: float = 20
 ) -> list[dict[str, Any]]:
-    """The alerts once every wanted (rule, subject) alert has the wanted value of `by` (its
-    status or its last transition), and two more clock ticks have given anything unwanted its
-    chance to appear too. Every event is judged already, so only clocks can still be running:
-    after `timeout_s` the alerts are returned as they are, and each scenario's test says what is
-    wrong with its own."""
+    """The alerts once every wanted (rule, subject) has its alerts with the wanted values of `by`
+    (status or last transition), and two more clock ticks have given anything unwanted its chance
+    to appear too. Every event is judged already, so only clocks can still be running: after
+    `timeout_s` the alerts are returned as they are, and each scenario's test says what is wrong
+    with its own."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        seen = {(a["rule"], _subject(a)): a[by] for a in _alerts(product)}
-        if all(seen.get(k) == v for k, v in wanted.items()):
+        seen = _seen(_alerts(product), PUPIL_SCENARIOS, by)
+        if all(seen.get(key) == values for key, values in wanted.items()):
             break
         time.sleep(0.3)
     time.sleep(2 * TICK_SECONDS + 0.5)
@@ -721,21 +782,16 @@ def outcome(_kafka_broker: KafkaForTests, tmp_path_factory: pytest.TempPathFacto
         _post(product, key, main)
         _wait_judged(product, len(early) + len(main))
         opened = _settle(
-            product, {(r, s.subject): "open" for s in PUPIL_SCENARIOS for r in s.expected}, "status"
+            product, {(r, s.subject): ("open",) for s in PUPIL_SCENARIOS for r in s.expected}, "status"
         )
         _post(product, key, later)
         _wait_judged(product, len(early) + len(main) + len(later))
         final = _settle(
-            product, {(r, s.subject): t for s in PUPIL_SCENARIOS for r, t in s.expected.items()}, "transition"
+            product,
+            {(r, s.subject): t for s in PUPIL_SCENARIOS for r, t in s.transitions.items()},
+            "transition",
         )
         yield Outcome(opened, final)
-
-
-def _about(alerts: list[dict[str, Any]], subject: str) -> dict[str, dict[str, Any]]:
-    found = [a for a in alerts if _subject(a) == subject]
-    rules = Counter(a["rule"] for a in found)
-    assert all(n == 1 for n in rules.values()), f"one alert per rule and subject: {rules}"
-    return {a["rule"]: a for a in found}
 
 
 _STATUS = {OPENED: "open", EVIDENCE_ADDED: "open", AUTO_RESOLVED: "auto_resolved", INHIBITED: "auto_resolved"}
@@ -743,27 +799,38 @@ _STATUS = {OPENED: "open", EVIDENCE_ADDED: "open", AUTO_RESOLVED: "auto_resolved
 
 @pytest.mark.parametrize("case", PUPIL_SCENARIOS, ids=[s.name for s in PUPIL_SCENARIOS])
 def test_scenario(outcome: Outcome, case: Scenario) -> None:
-    opened = _about(outcome.opened, case.subject)
-    assert {rule: a["status"] for rule, a in opened.items()} == dict.fromkeys(case.expected, "open")
-    final = _about(outcome.final, case.subject)
-    assert {rule: a["transition"] for rule, a in final.items()} == case.expected
-    statuses = {rule: _STATUS[transition] for rule, transition in case.expected.items()}
-    assert {rule: a["status"] for rule, a in final.items()} == statuses
-    for rule, alert in final.items():
-        assert alert["la_code"] == LA and "prompt for enquiry" in alert["reason"]
-        assert alert["upn"] == case.subject and case.subject not in alert["reason"]
-        events = {e["event_id"] for e in case.events}
-        assert set(alert["evidence"]) <= events, "evidence comes from the pupil's own events"
+    opened = _seen(outcome.opened, [case], "status")
+    assert opened == {(rule, case.subject): ("open",) for rule in case.expected}
+    final = _seen(outcome.final, [case], "transition")
+    assert final == {(rule, case.subject): t for rule, t in case.transitions.items()}
+    statuses = _seen(outcome.final, [case], "status")
+    assert statuses == {
+        (r, case.subject): tuple(_STATUS[t] for t in ts) for r, ts in case.transitions.items()
+    }
+    events = {e["event_id"] for e in case.events}
+    for rule, alerts in _by_subject(outcome.final, case.subject).items():
+        for alert in alerts:
+            assert alert["la_code"] == LA and "prompt for enquiry" in alert["reason"]
+            assert alert["upn"] == case.subject and case.subject not in alert["reason"]
+            assert set(alert["evidence"]) <= events, "evidence comes from the pupil's own events"
         if rule in case.evidence:
-            assert alert["evidence"] == case.evidence[rule]
+            assert alerts[0]["evidence"] == case.evidence[rule]
 
 
 def test_nothing_else_raises_an_alert(outcome: Outcome) -> None:
     """The complete set: every pupil alert belongs to a scenario that expects it (pupils of the
     school-level scenarios included: their exits raise nothing about the pupil)."""
-    wanted = sorted((rule, s.subject) for s in PUPIL_SCENARIOS for rule in s.expected)
-    for alerts in (outcome.opened, outcome.final):
-        assert sorted((a["rule"], a["upn"]) for a in alerts if a["upn"]) == wanted
+    opened = sorted((rule, s.subject) for s in PUPIL_SCENARIOS for rule in s.expected)
+    assert (
+        sorted((a["rule"], a["upn"]) for a in outcome.opened if a["upn"] not in (None, *GAP_UPNS)) == opened
+    )
+    final = sorted((r, s.subject) for s in PUPIL_SCENARIOS for r, ts in s.transitions.items() for _ in ts)
+    assert sorted((a["rule"], a["upn"]) for a in outcome.final if a["upn"] not in (None, *GAP_UPNS)) == final
+
+
+@pytest.mark.xfail(strict=True, reason=FORMER_UPN_DETAIL)
+def test_an_enrolment_under_a_new_upn_answers_a_deletion_under_the_former(outcome: Outcome) -> None:
+    assert [(a["rule"], a["upn"]) for a in outcome.final if a["upn"] in GAP_UPNS] == []
 
 
 @pytest.mark.xfail(strict=True, reason=SCHOOL_DETAIL)

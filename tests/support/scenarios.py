@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.identifiers import upn_check_letter
 from schemas.plausibility import expected_year_group
 
 Event = dict[str, Any]
@@ -30,6 +31,12 @@ def born_for_year_group(year_group: int, academic_year: int = 2025) -> dt.date:
     return dt.date(academic_year - 5 - year_group, 12, 1)
 
 
+def temporary_upn_for(la: int, estab: int, year: int, serial: int, letter: str = "A") -> str:
+    """A temporary UPN (ending in a letter) with the right check letter."""
+    body = f"{la:03d}{estab:04d}{year % 100:02d}{serial:02d}{letter}"
+    return upn_check_letter(body) + body
+
+
 def noon(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, RECORDED_AT, dt.UTC)
 
@@ -41,6 +48,7 @@ class Pupil:
     sen_provision: str = "N"  # E: EHC plan, K: SEN support, N: none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    former_upn: str | None = None  # an earlier (temporary) UPN of the same child, sent with every event
 
     def year_group(self, on: dt.date) -> int:
         return expected_year_group(self.date_of_birth, on)
@@ -62,7 +70,7 @@ class Pupil:
             pupil["looked_after"] = self.looked_after
         if self.child_in_need is not None:
             pupil["child_in_need"] = self.child_in_need
-        return {
+        event: Event = {
             "event_id": str(uuid.uuid4()),
             "type": kind,
             "schema_version": 1,
@@ -73,6 +81,9 @@ class Pupil:
             "pupil": pupil,
             "data": data,
         }
+        if self.former_upn is not None:
+            event["former_upn"] = self.former_upn
+        return event
 
     def enrolled(
         self,
