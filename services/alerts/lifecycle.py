@@ -1,5 +1,6 @@
-"""An alert's life, Alertmanager-style: raised once per fingerprint (duplicates fold), resolved
-automatically by a later event or by an officer, muted by silences without losing the record.
+"""An alert's life, Alertmanager-style: raised once per fingerprint while open (duplicates fold),
+resolved automatically by a later event or by an officer, raised anew if the condition holds again
+on new evidence after that, muted by silences without losing the record.
 Pure: every change is returned as a transition (a full snapshot of the alert after it), which
 the store appends and publishes; nothing is edited in place."""
 
@@ -94,8 +95,16 @@ class AlertBook:
         return next((s.silence_id for s in self.silences.values() if s.mutes(alert, at)), None)
 
     def raise_candidate(self, candidate: AlertCandidate, at: dt.datetime) -> Alert | None:
+        """A new alert, a step adding evidence to the open alert of the candidate's fingerprint, or
+        None when the candidate repeats what the fingerprint's latest alert holds. Once that alert
+        is closed (by an officer or by a later event), a candidate bringing evidence it does not
+        hold opens a new alert with the same fingerprint: the condition holds again on new facts
+        (the closed alert and its history stay as they were)."""
         known = self._by_fingerprint(candidate.fingerprint)
-        if known is None:
+        new_evidence = tuple(e for e in candidate.evidence if known is None or e not in known.evidence)
+        if known is not None and not new_evidence:
+            return None  # a duplicate folds into the alert it repeats
+        if known is None or not known.is_open:
             alert = Alert(
                 alert_id=uuid.uuid4().hex,
                 fingerprint=candidate.fingerprint,
@@ -119,9 +128,6 @@ class AlertBook:
             )
             alert = replace(alert, silenced_by=self.silence_for(alert, at))
             return self._keep(alert)
-        new_evidence = tuple(e for e in candidate.evidence if e not in known.evidence)
-        if not known.is_open or not new_evidence:
-            return None  # a duplicate folds into the alert it repeats
         return self._keep(
             replace(
                 known,
@@ -191,5 +197,8 @@ class AlertBook:
 
     def _keep(self, alert: Alert) -> Alert:
         self.alerts[alert.alert_id] = alert
-        self.by_fingerprint[alert.fingerprint] = alert.alert_id
+        latest = self._by_fingerprint(alert.fingerprint)
+        # A fingerprint leads to its latest alert, whatever order `restore` meets them in.
+        if latest is None or (latest.opened_at, latest.alert_id) <= (alert.opened_at, alert.alert_id):
+            self.by_fingerprint[alert.fingerprint] = alert.alert_id
         return alert
