@@ -108,28 +108,33 @@ class Tracker:
         """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
         the alert service sees every ledger event in order, each with where the pupil now is."""
         changed: dict[str, tuple[int, dict[str, Any]]] = {}
-        sent: list[Awaitable[RecordMetadata]] = []
+        records: list[tuple[bytes, bytes]] = []
         for item in items:
             upn = item.event.upn
             before = changed[upn][1] if upn in changed else self.placements.get(upn)
             after, move = placement.apply(before, item.event, item.offset)
-            if after == before:
-                continue  # replayed: already applied and published
-            # A batch has no single "current event" for Faust to take the changelog partition
-            # from, so the change is filed under the partition the pupil's events come from.
-            self.placements.data[upn] = after
-            self.placements.send_changelog(item.partition, upn, after)
-            changed[upn] = (item.offset, after)
+            if after != before:
+                # A batch has no single "current event" for Faust to take the changelog partition
+                # from, so the change is filed under the partition the pupil's events come from.
+                self.placements.data[upn] = after
+                self.placements.send_changelog(item.partition, upn, after)
+                changed[upn] = (item.offset, after)
+            # Published even for a replayed event (its placement already applied): the alert
+            # service drops what it has judged, and a move lost between the two would be worse.
             record = {
                 "event": orjson.loads(item.canonical),
                 "move": move,
                 "placement": placement.summary(after),
             }
-            sent.append(await self.moves_topic.send(key=upn.encode(), value=orjson.dumps(record)))
-        for pending in sent:
-            await pending
+            records.append((upn.encode(), orjson.dumps(record)))
+        # Placements first, so that whoever reads a move can find the placement it led to.
         if changed:
             await self._until_done(self.writer.record_placements, changed)
+        sent: list[Awaitable[RecordMetadata]] = [
+            await self.moves_topic.send(key=key, value=value) for key, value in records
+        ]
+        for pending in sent:
+            await pending
 
     async def _dead_letter_conflicts(
         self, conflicts: tuple[Received, ...], by_offset: dict[tuple[int, int], EventT]

@@ -5,7 +5,8 @@ destination, exits by year group and SEN provision, and unexplained exits as EPI
 ClickHouse does the counting: one query reads the LA's schools' rows in the period (through the
 ledger's by-school projection, migration 0004), takes what the classification needs out of each
 event's JSON and groups by it, so Python sees a few thousand buckets at most (about 5,000 for 150
-schools' year on a 10-million-row ledger) however many events there are. Each bucket is then classified by the pure `classify_exit`. What the register knows
+schools' year on a 10-million-row ledger) however many events there are. Each bucket is then
+classified by the pure `classify_exit`. What the register knows
 (successor schools, special schools, each school's top year group) goes into the query as
 parameters or is applied to the buckets.
 

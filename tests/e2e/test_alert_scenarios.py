@@ -840,7 +840,6 @@ def test_an_enrolment_under_a_new_upn_answers_a_deletion_under_the_former(outcom
     assert [(a["rule"], a["upn"]) for a in outcome.final if a["upn"] in GAP_UPNS] == []
 
 
-@pytest.mark.xfail(strict=True, reason=SCHOOL_DETAIL)
 def test_school_exit_pattern_at_5_exits_and_5_percent(outcome: Outcome) -> None:
     schools = {s.subject: s for s in SCHOOL_SCENARIOS}
     raised = {(a["rule"], a["school_urn"]) for a in outcome.final if a["upn"] is None}
@@ -849,7 +848,6 @@ def test_school_exit_pattern_at_5_exits_and_5_percent(outcome: Outcome) -> None:
     assert ("school_exit_pattern", PATTERN_PERCENT) not in raised, schools[PATTERN_PERCENT].case
 
 
-@pytest.mark.xfail(strict=True, reason=SCHOOL_DETAIL)
 def test_school_exit_pattern_send_share(outcome: Outcome) -> None:
     raised = {(a["rule"], a["school_urn"]) for a in outcome.final if a["upn"] is None}
     assert ("school_exit_pattern", PATTERN_SEND) in raised
