@@ -19,6 +19,7 @@ import faust
 import orjson
 from faust.types.tables import TableT
 from faust.types.tuples import RecordMetadata
+from kafka.partitioner.default import murmur2
 from prometheus_client import Counter, Histogram
 
 from rollwatch.clickhouse import ClientPerThread
@@ -26,7 +27,7 @@ from rollwatch.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
 from services.alerts.facts import Deletion, PupilState
-from services.alerts.judge import judge_fact, judge_school, judge_tick
+from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
 from services.alerts.school_stats import school_stats
@@ -66,6 +67,7 @@ class AlertService:
             settings.topics.alert_events, key_serializer="raw", value_serializer="raw"
         )
         partitions = settings.events_partitions
+        self.partitions = partitions
         self.pupils = app.Table("alert-pupils", default=None, partitions=partitions)
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
@@ -88,9 +90,15 @@ class AlertService:
             partition = event.message.partition
             started = asyncio.get_running_loop().time()
             await self._judge(record["event"], partition)
+            former = record["event"].get("former_upn")
+            if former and former != record["event"]["upn"]:
+                # A temporary UPN replaced by a permanent one: one pupil. The event also answers
+                # (resolves) what is open under the former UPN, without raising anything twice.
+                await self._judge(record["event"] | {"upn": former}, partition_of(former, self.partitions),
+                                  resolve_only=True)  # fmt: skip
             JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
 
-    async def _judge(self, raw: dict[str, Any], partition: int) -> None:
+    async def _judge(self, raw: dict[str, Any], partition: int, resolve_only: bool = False) -> None:
         fact = to_fact(raw, self.schools)
         if fact is None:
             return
@@ -101,6 +109,8 @@ class AlertService:
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
         rules = self.rules_for(fact.la_code)
         judgement = judge_fact(state, fact, rules.calendar, rules.parameters, self.book.open_for(upn))
+        if resolve_only:
+            judgement = Judgement(resolutions=judgement.resolutions)
         now = dt.datetime.now(dt.UTC)
         steps = [s for s in (self.book.raise_candidate(c, now) for c in judgement.candidates) if s]
         steps += [s for s in (self.book.apply_resolution(r, now) for r in judgement.resolutions) if s]
@@ -196,6 +206,11 @@ class AlertService:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def partition_of(upn: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a UPN key (murmur2, as producers use)."""
+    return (murmur2(upn.encode()) & 0x7FFFFFFF) % partitions
 
 
 def _recent(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -24,9 +24,8 @@ Time moves forward in three steps, each posted once the alert service has judged
 
 The complete set covers pupil alerts. School-level alerts are checked for the four schools of the
 school_exit_pattern scenarios only (the secondary school used by most pupil scenarios has many
-unexplained exits and a tiny roll here, and would rightly be flagged once the rule runs). Known
-gaps (the alert service never evaluates school_exit_pattern; it ignores former_upn) are xfail
-tests with strict=True, so the day they are closed the marker must go.
+unexplained exits and a tiny roll here, and is rightly flagged). The temporary -> permanent UPN
+pupils are checked by their own test and left out of the complete set.
 """
 
 from __future__ import annotations
@@ -611,12 +610,6 @@ GAPS.append(
     )
 )  # fmt: skip
 GAP_UPNS = {arrived.upn, settled.upn}
-FORMER_UPN_DETAIL = (
-    "the alert service keeps each UPN's history apart and ignores former_upn, so an enrolment under "
-    "the permanent UPN never answers a deletion under the temporary one (design.md: a former UPN's "
-    "histories join); pupil-moves is keyed by UPN, so the two may sit on different partitions"
-)
-
 p = pupil(4)
 scenario(
     "clock-today", "clock", "negative: an admission notified on the day; its date sets the event clock",
@@ -676,12 +669,6 @@ SCHOOL_SCENARIOS = [
     ),
 ]  # fmt: skip
 PUPIL_SCENARIOS = [s for s in SCENARIOS if s not in SCHOOL_SCENARIOS and s not in GAPS]
-SCHOOL_DETAIL = (
-    "the alert service never evaluates school_exit_pattern: services/alerts/service.py calls "
-    "judge_fact and judge_tick only, never judge_school, and nothing builds a school's SchoolStats "
-    "(its roll, SEND on roll and exits)"
-)
-
 
 # -- the run --------------------------------------------------------------------------------------
 
@@ -835,7 +822,6 @@ def test_nothing_else_raises_an_alert(outcome: Outcome) -> None:
     assert sorted((a["rule"], a["upn"]) for a in outcome.final if a["upn"] not in (None, *GAP_UPNS)) == final
 
 
-@pytest.mark.xfail(strict=True, reason=FORMER_UPN_DETAIL)
 def test_an_enrolment_under_a_new_upn_answers_a_deletion_under_the_former(outcome: Outcome) -> None:
     assert [(a["rule"], a["upn"]) for a in outcome.final if a["upn"] in GAP_UPNS] == []
 
