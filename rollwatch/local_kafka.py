@@ -172,7 +172,7 @@ class LocalKafka:
             cluster_id = _kafka_uuid()
             fmt = subprocess.run(
                 [*jvm, "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 "-t", cluster_id, "-c", str(self.properties_file)],
+                 f"--cluster-id={cluster_id}", "-c", str(self.properties_file)],
                 capture_output=True, text=True,
             )  # fmt: skip
             if fmt.returncode != 0:
@@ -260,9 +260,14 @@ def _require(tool: str, message: str) -> None:
 
 
 def _kafka_uuid() -> str:
+    """A Kafka cluster id (22 URL-safe base64 characters). One starting with '-' would be read
+    by the storage tool as an option, so such ids are drawn again."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if cluster_id[0].isalnum():
+            return cluster_id
 
 
 def process_alive(pid: int) -> bool:

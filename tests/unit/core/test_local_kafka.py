@@ -46,3 +46,10 @@ def test_missing_maven_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(LocalKafkaError, match="Maven"):
         _broker(tmp_path).fetch()
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    from rollwatch.local_kafka import _kafka_uuid
+
+    ids = {_kafka_uuid() for _ in range(2000)}
+    assert all(len(i) == 22 and i[0].isalnum() for i in ids)
