@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--json", action="store_true", help="print the full report (every URN) as JSON")
     load.set_defaults(handler=_schools_import)
+
+    from rollwatch.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 
