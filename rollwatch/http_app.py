@@ -58,6 +58,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
                 app.state.tracker = tracker
                 stack.callback(tracker.close)
+                stack.push_async_callback(tracker.stop)
                 await stream_app.start()
                 stack.push_async_callback(_stop_stream_app, stream_app)
             if "ingest" in components:
