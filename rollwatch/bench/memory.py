@@ -21,8 +21,8 @@ class PeakMemory:
         ledger = session.ledger_under_load()
         session.progress("memory: a mixed read load, then the process's peak RSS ...")
         with client_for(ledger) as client:
-            timed(client, history_requests(session, ledger, 300, seed=7))
-            timed(client, movements_requests(session, 100, seed=7))
+            timed(client, history_requests(session, ledger, 200, seed=7))
+            timed(client, movements_requests(session, 20, seed=7))
         memory = ledger.product.memory_kib()
         rows = f"{ledger.rows / 1e6:.3g}M-row ledger"
         return [

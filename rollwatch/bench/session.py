@@ -24,11 +24,13 @@ class Scale:
     history_requests: int
     movements_requests: int
     warmup_requests: int
+    # Each kind of query stops after this long (and at least 100 requests) if not done before.
+    query_budget_s: float
     schools: int = 1000
 
 
-QUICK = Scale("quick", 200_000, 200_000, 1_000_000, 1_000, 300, 50)
-FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 3_000, 1_000, 100)
+QUICK = Scale("quick", 200_000, 200_000, 1_000_000, 1_000, 300, 50, 60.0)
+FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 2_000, 500, 100, 240.0)
 
 
 @dataclass

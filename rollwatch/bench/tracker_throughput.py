@@ -1,12 +1,14 @@
 """Figure: tracker throughput, `pupil-events` -> committed ledger rows.
 
 N valid events are produced to a fresh namespace's `pupil-events` first; then a bare aiokafka
-consumer reads them all doing nothing (the baseline), then `rollwatch tracker` starts on a fresh
-ledger and consumes them. Its rate is counted from the first committed row to the last, by
-polling `rollwatch_tracker_rows_written_total` on its `/metrics`."""
+consumer reads them all doing nothing (the baseline), then a Faust agent set up like the
+tracker's but doing nothing reads them (the framework's floor, reported beside the figure), then
+`rollwatch tracker` starts on a fresh ledger and consumes them. Its rate is counted from the
+first committed row to the last, by polling `rollwatch_tracker_rows_written_total` on its `/metrics`."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -40,7 +42,16 @@ class TrackerThroughput:
             raise RuntimeError(f"the bare consumer read {bare.count} of {produced} messages")
         baseline = rate(bare.count, bare.seconds)
 
-        session.progress(f"tracker: starting rollwatch tracker (baseline {baseline:,.0f} events/s) ...")
+        session.progress("tracker: the stream framework's floor, a Faust agent doing nothing ...")
+        floor_file = product.workdir / "faust-floor.json"
+        product.python("rollwatch.bench.faust_floor", topics.pupil_events, str(produced), str(floor_file))
+        floor = json.loads(floor_file.read_text())
+        floor_rate = rate(floor["events"], floor["seconds"])
+
+        session.progress(
+            f"tracker: starting rollwatch tracker (baseline {baseline:,.0f}, Faust floor "
+            f"{floor_rate:,.0f} events/s) ..."
+        )
         product.start()
         samples = _watch(product, produced, session)
         product.stop()
@@ -62,10 +73,13 @@ class TrackerThroughput:
                     "events": produced,
                     "rows_written": rows_last,
                     "tracker_seconds": round(t_last - t_first, 2),
+                    "faust_floor_events_per_s": round(floor_rate),
+                    "tracker_over_faust_floor": round(value / floor_rate, 3),
                     "baseline_seconds": round(bare.seconds, 2),
                     "produce_seconds": round(produce_s, 1),
-                    "batch_size": product.settings.get("tracker_batch_size", "default"),
                 },
+                note=f"a Faust agent doing nothing reads {floor_rate:,.0f} events/s here "
+                f"(tracker = {value / floor_rate:.2f} of it)",
             )
         ]
 
