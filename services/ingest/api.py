@@ -71,6 +71,7 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
     """Validate every item, check the caller may write it, and fold repeats (pure: no I/O)."""
     out = Sorted()
     seen: dict[str, bytes] = {}
+    writes_for = frozenset(caller.urns)  # a connector's key may hold thousands of schools
     for index, item in enumerate(items):
         try:
             validated = validate_event(item)
@@ -82,7 +83,7 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
         if unknown is not None:
             out.rejected.append(_report(index, item, [unknown]))
             continue
-        if event.school_urn not in caller.urns:
+        if event.school_urn not in writes_for:
             out.foreign.append(index)
             continue
         event_id = str(event.event_id)
