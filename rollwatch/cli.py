@@ -147,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_simulate_arguments(simulate)
     simulate.set_defaults(handler=_simulate)
+
+    from rollwatch.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 

@@ -66,6 +66,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
                     app.state.tracker = tracker
                     stack.callback(tracker.close)
+                    stack.push_async_callback(tracker.stop)
                 if "alerts" in components:
                     alerts = AlertService(
                         stream_app, settings, AlertStore(clients), app.state.schools, clients

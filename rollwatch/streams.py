@@ -27,5 +27,9 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=max(4096, settings.tracker_batch_size),
+        # The tracker publishes a record per event (pupil-moves, the placements changelog): let
+        # the producer gather them into a few large requests rather than one request each.
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
         autodiscover=False,
     )

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 log = logging.getLogger(__name__)
+
+
+# Kafka's default request limit is 1 MiB; a batch of 1,000 events is about 0.4 MiB.
+MAX_BATCH_BYTES = 1024 * 1024
 
 
 class BrokerUnavailable(RuntimeError):
@@ -21,6 +27,7 @@ class EventPublisher:
         self._topic = topic
         self._ack_timeout_s = ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
+        self._partitioner = DefaultPartitioner()
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -28,7 +35,7 @@ class EventPublisher:
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
-            max_batch_size=1024 * 1024,
+            max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout_s * 1000),
         )
         await self._producer.start()
@@ -39,13 +46,31 @@ class EventPublisher:
             self._producer = None
 
     async def publish(self, messages: list[tuple[bytes, bytes]]) -> None:
-        """Send (key, value) pairs and wait until the broker acknowledged every one."""
-        if self._producer is None:
+        """Send (key, value) pairs and wait until the broker acknowledged every one.
+
+        A request's messages go out as one batch per partition (the partition the producer would
+        have chosen for each key: murmur2, as Kafka's Java client), so a request costs a few
+        futures and produce requests rather than one per event."""
+        producer = self._producer
+        if producer is None:
             raise BrokerUnavailable("the Kafka producer is not started")
         try:
-            pending = [
-                await self._producer.send(self._topic, value=value, key=key) for key, value in messages
-            ]
+            partitions = sorted(await producer.partitions_for(self._topic))
+            by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+            for key, value in messages:
+                by_partition[self._partitioner(key, partitions, partitions)].append((key, value))
+            pending = []
+            for partition, records in by_partition.items():
+                batch = producer.create_batch()
+                for key, value in records:
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        batch.close()
+                        pending.append(await producer.send_batch(batch, self._topic, partition=partition))
+                        batch = producer.create_batch()
+                        if batch.append(key=key, value=value, timestamp=None) is None:
+                            raise ValueError(f"an event of {len(value)} bytes is over the batch size")
+                batch.close()
+                pending.append(await producer.send_batch(batch, self._topic, partition=partition))
             await asyncio.wait_for(asyncio.gather(*pending), timeout=self._ack_timeout_s)
         except (KafkaError, TimeoutError) as exc:
             log.warning(

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import os
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import faust
 import orjson
+from aiokafka import AIOKafkaProducer
 from faust.types import EventT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
@@ -39,6 +41,9 @@ DEAD_LETTERS = Counter("rollwatch_tracker_dead_letters_total", "Invalid messages
 WRITE_FAILURES = Counter(
     "rollwatch_tracker_write_failures_total", "Ledger writes that failed and were retried"
 )
+# Records of one partition go out in batches of up to this many bytes (Kafka's default request
+# limit is 1 MiB).
+PUBLISH_BATCH_BYTES = 512 * 1024
 BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate and write one batch")
 
 
@@ -64,6 +69,7 @@ class Tracker:
         # Where each pupil is now, co-partitioned with pupil-events (both keyed by UPN).
         self.placements = app.Table("placements", default=None, partitions=settings.events_partitions)
         self.last_write_ok = True
+        self._producer: AIOKafkaProducer | None = None
         app.agent(self.events_topic, name="tracker")(self._consume)
         # One checkpoint writer across all tracker workers: the leader's.
         app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
@@ -107,34 +113,67 @@ class Tracker:
     async def _track(self, items: list[Received]) -> None:
         """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
         the alert service sees every ledger event in order, each with where the pupil now is."""
-        changed: dict[str, tuple[int, dict[str, Any]]] = {}
-        records: list[tuple[bytes, bytes]] = []
+        changed: dict[str, tuple[int, int, dict[str, Any]]] = {}  # upn -> partition, offset, placement
+        moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         for item in items:
             upn = item.event.upn
-            before = changed[upn][1] if upn in changed else self.placements.get(upn)
+            before = changed[upn][2] if upn in changed else self.placements.get(upn)
             after, move = placement.apply(before, item.event, item.offset)
             if after != before:
-                # A batch has no single "current event" for Faust to take the changelog partition
-                # from, so the change is filed under the partition the pupil's events come from.
                 self.placements.data[upn] = after
-                self.placements.send_changelog(item.partition, upn, after)
-                changed[upn] = (item.offset, after)
+                changed[upn] = (item.partition, item.offset, after)
             # Published even for a replayed event (its placement already applied): the alert
             # service drops what it has judged, and a move lost between the two would be worse.
             record = {
-                "event": orjson.loads(item.canonical),
+                "event": orjson.Fragment(item.canonical),
                 "move": move,
                 "placement": placement.summary(after),
             }
-            records.append((upn.encode(), orjson.dumps(record)))
+            # pupil-moves is co-partitioned with pupil-events (rollwatch.topics): the record goes
+            # to the partition its event came from, in the order the events came.
+            moves[item.partition].append((upn.encode(), orjson.dumps(record)))
+        # A batch has no single "current event" for Faust to take the changelog partition from,
+        # so each change is filed under the partition the pupil's events come from. The changelog
+        # is compacted by key: a pupil's last placement in the batch is all it needs.
+        for upn, (partition, _, after) in changed.items():
+            self.placements.send_changelog(partition, upn, after)
         # Placements first, so that whoever reads a move can find the placement it led to.
         if changed:
-            await self._until_done(self.writer.record_placements, changed)
-        sent: list[Awaitable[RecordMetadata]] = [
-            await self.moves_topic.send(key=key, value=value) for key, value in records
-        ]
-        for pending in sent:
-            await pending
+            latest = {upn: (offset, after) for upn, (_, offset, after) in changed.items()}
+            await self._until_done(self.writer.record_placements, latest)
+        await self._publish(self.settings.topics.pupil_moves, moves)
+
+    async def _publish(self, topic: str, records: dict[int, list[tuple[bytes, bytes]]]) -> None:
+        """Send (key, value) records to their partitions, a few large batches per partition, and
+        wait until the broker acknowledged them all."""
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                max_batch_size=PUBLISH_BATCH_BYTES,
+            )
+            await producer.start()
+            self._producer = producer
+        producer = self._producer
+        pending = []
+        for partition, messages in records.items():
+            batch = producer.create_batch()
+            for key, value in messages:
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    batch.close()
+                    pending.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        raise ValueError(f"a {topic} record is larger than {PUBLISH_BATCH_BYTES} bytes")
+            batch.close()
+            pending.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*pending)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def _dead_letter_conflicts(
         self, conflicts: tuple[Received, ...], by_offset: dict[tuple[int, int], EventT]
