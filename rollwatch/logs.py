@@ -37,5 +37,5 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Client libraries log broker chatter at INFO; keep it for when it matters.
-    for noisy in ("aiokafka", "kafka", "faust", "mode", "uvicorn.access", "clickhouse_connect"):
+    for noisy in ("aiokafka", "kafka", "faust", "mode", "uvicorn.access", "clickhouse_connect", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
-"""Figures whose parts of the product are not merged yet: reported as "not available", never
-guessed. When the part lands, replace its entry in `rollwatch.bench.runner.FIGURES` by a figure
-class (see `rollwatch.bench.figure.Figure`)."""
+"""A figure whose part of the product does not exist yet is reported as "not available", never
+guessed: put a `NotYetAvailable` in `rollwatch.bench.runner.FIGURES` until the part lands, then
+replace it by a figure class (see `rollwatch.bench.figure.Figure`). None is pending today."""
 
 from __future__ import annotations
 
@@ -25,17 +25,3 @@ class NotYetAvailable:
 
     def run(self, session: Session) -> list[Result]:
         return [self.result()]
-
-
-ALERT_LATENCY = NotYetAvailable(
-    "alert_latency_p99",
-    "Alert latency p99, ingest -> alert on the API (immediate rules)",
-    "the alerts service is not merged yet",
-    (Target("max", 1000.0),),
-    unit="ms",
-)
-ALERT_QUALITY = NotYetAvailable(
-    "alert_precision_recall",
-    "Alert precision / recall against the simulator's ground truth",
-    "the alerts service and the simulator are not merged yet",
-)

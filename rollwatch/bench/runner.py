@@ -19,12 +19,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rollwatch.bench.alert_latency import AlertLatency
+from rollwatch.bench.alert_quality import AlertQuality
 from rollwatch.bench.figure import Figure
 from rollwatch.bench.harness import Progress, kafka_for_bench
 from rollwatch.bench.ingest_throughput import IngestThroughput
 from rollwatch.bench.ledger_queries import LedgerQueries
 from rollwatch.bench.memory import PeakMemory
-from rollwatch.bench.pending import ALERT_LATENCY, ALERT_QUALITY, NotYetAvailable
+from rollwatch.bench.pending import NotYetAvailable
 from rollwatch.bench.report import Result, format_table, machine_info, report_dict, write_json
 from rollwatch.bench.session import Scale, Session
 from rollwatch.bench.tracker_throughput import TrackerThroughput
@@ -34,8 +36,8 @@ FIGURES: list[Figure] = [
     IngestThroughput(),
     LedgerQueries(),
     PeakMemory(),
-    ALERT_LATENCY,
-    ALERT_QUALITY,
+    AlertLatency(),
+    AlertQuality(),
 ]
 
 
