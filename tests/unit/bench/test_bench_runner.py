@@ -15,14 +15,16 @@ def test_only_the_named_figures_and_unknown_names_refused() -> None:
         select(["nope"])
 
 
-def test_figure_names_are_distinct_and_alert_figures_not_yet_available() -> None:
+def test_figure_names_are_distinct_and_every_figure_is_measured() -> None:
     names = [f.name for f in FIGURES]
     assert len(names) == len(set(names))
-    pending = [f for f in FIGURES if isinstance(f, NotYetAvailable)]
-    assert {f.name for f in pending} == {"alert_latency_p99", "alert_precision_recall"}
-    for figure in pending:
-        result = figure.result()
-        assert result.status == "not_available" and result.value is None and result.passed is None
+    assert {"alert_latency_p99", "alert_precision_recall"} <= set(names)
+    assert not [f for f in FIGURES if isinstance(f, NotYetAvailable)]
+
+
+def test_a_pending_figure_reports_not_available_never_a_number() -> None:
+    result = NotYetAvailable("x", "X", "not built").result()
+    assert result.status == "not_available" and result.value is None and result.passed is None
 
 
 def test_the_help_lists_every_figure() -> None:
