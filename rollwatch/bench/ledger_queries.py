@@ -104,12 +104,7 @@ class LedgerQueries:
                 baseline_name="GET /healthz p99",
                 baseline=floor_p99,
                 targets=self.history_target,
-                details={
-                    **common,
-                    "requests": len(history),
-                    "p50_ms": round(percentile(history, 50), 3),
-                    "max_ms": round(max(history), 3),
-                },
+                details={**common, **_spread(history)},
                 note=f"p50 {percentile(history, 50):.1f} ms",
             ),
             Result(
@@ -120,13 +115,7 @@ class LedgerQueries:
                 baseline_name="GET /healthz p99",
                 baseline=floor_p99,
                 targets=self.movements_target,
-                details={
-                    **common,
-                    "requests": len(movements),
-                    "p50_ms": round(percentile(movements, 50), 3),
-                    "max_ms": round(max(movements), 3),
-                    "period": [d.isoformat() for d in REPORT_YEAR],
-                },
+                details={**common, **_spread(movements), "period": [d.isoformat() for d in REPORT_YEAR]},
                 note=f"p50 {percentile(movements, 50):.1f} ms",
             ),
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -142,13 +143,12 @@ class LedgerWriter:
         """The batch's event ids the ledger holds already, with the content it holds."""
         # The ledger is ordered by UPN, so filtering on the batch's UPNs first keeps this a
         # few granule reads however large the ledger grows.
+        upns = _in_list(sorted({i.event.upn for i in items}))
+        ids = _in_list([str(i.event.event_id) for i in items])
         result = self._clients.get().query(
-            f"SELECT event_id, any(event) FROM {LEDGER} "
-            "WHERE upn IN {upns:Array(String)} AND event_id IN {ids:Array(UUID)} GROUP BY event_id",
-            parameters={
-                "upns": sorted({i.event.upn for i in items}),
-                "ids": [str(i.event.event_id) for i in items],
-            },
+            f"SELECT event_id, any(event) FROM {LEDGER} WHERE upn IN {upns} AND event_id IN {ids} "
+            "GROUP BY event_id",
+            settings=_LONG_QUERY,
         )
         return {
             (row[0] if isinstance(row[0], UUID) else UUID(str(row[0]))): row[1].encode()
@@ -167,12 +167,27 @@ class LedgerWriter:
         if missing:
             result = self._clients.get().query(
                 f"SELECT upn, max(chain_seq), argMax(hash, chain_seq) FROM {LEDGER} "
-                "WHERE upn IN {upns:Array(String)} GROUP BY upn",
-                parameters={"upns": sorted(missing)},
+                f"WHERE upn IN {_in_list(sorted(missing))} GROUP BY upn",
+                settings=_LONG_QUERY,
             )
             for upn, seq, digest in result.result_rows:
                 heads[upn] = (int(seq), digest)
         return heads
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z-]*")
+# A batch's ids written out in the query text take some 40 bytes each (the default limit of the
+# query text is 256 KiB).
+_LONG_QUERY = {"max_query_size": 64 * 1024 * 1024}
+
+
+def _in_list(values: list[str]) -> str:
+    """An SQL list literal of values that need no escaping: UPNs and event ids, which
+    validation has held to letters, digits and hyphens (checked again here). Binding 10,000 of
+    them as query parameters escapes every character in Python, a fifth of a batch's write."""
+    if not _PLAIN.fullmatch("".join(values)):
+        raise ValueError("only letters, digits and hyphens can go in an SQL list unescaped")
+    return "('" + "','".join(values) + "')" if values else "('')"
 
 
 def _token(items: list[Received]) -> str:
