@@ -14,9 +14,9 @@ from prometheus_client import Counter
 
 from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.access.keys import KeyRecord
-from rollwatch.settings import Settings
 from schemas import Problem
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
+from services.ingest.dependencies import AppSettings, Publisher, Schools
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.recent_ids import RecentIds, digest
 from services.schools.register import SchoolsRegister
@@ -26,26 +26,11 @@ EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest
 router = APIRouter(tags=["ingest"])
 
 
-def _publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.publisher
-    return publisher
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _recent(request: Request) -> RecentIds:
     if not hasattr(request.app.state, "recent_ids"):
         request.app.state.recent_ids = RecentIds()
     recent: RecentIds = request.app.state.recent_ids
     return recent
-
-
-def _schools(request: Request) -> SchoolsRegister:
-    schools: SchoolsRegister = request.app.state.schools
-    return schools
 
 
 def _error(status: int, rule: str, message: str, **extra: Any) -> JSONResponse:
@@ -111,10 +96,10 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
 async def post_events(
     request: Request,
     caller: SchoolCaller,
-    publisher: Annotated[EventPublisher, Depends(_publisher)],
-    settings: Annotated[Settings, Depends(_settings)],
+    publisher: Publisher,
+    settings: AppSettings,
     recent: Annotated[RecentIds, Depends(_recent)],
-    schools: Annotated[SchoolsRegister, Depends(_schools)],
+    schools: Schools,
 ) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _error(415, "content_type", "send the events as application/json")

@@ -17,20 +17,20 @@ import datetime as dt
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
 from rollwatch.access.dependencies import SchoolCaller
 from rollwatch.http_errors import ApiError
-from rollwatch.settings import Settings
 from schemas.identifiers import URN_PATTERN
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
 from services.ingest.ctf.mapping import Direction, ImportOptions, PlanRefused
 from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
 from services.ingest.ctf.service import import_ctf
-from services.ingest.publisher import BrokerUnavailable, EventPublisher
+from services.ingest.dependencies import AppSettings, Publisher
+from services.ingest.publisher import BrokerUnavailable
 from services.schools.unknown import unregistered_school
 
 log = logging.getLogger(__name__)
@@ -40,16 +40,6 @@ XML_TYPES = ("application/xml", "text/xml")
 _CODE = r"^[a-z0-9_]{1,40}$"
 
 router = APIRouter(tags=["ingest"])
-
-
-def _publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.publisher
-    return publisher
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.post(
@@ -72,8 +62,8 @@ def _settings(request: Request) -> Settings:
 async def post_ctf(
     request: Request,
     caller: SchoolCaller,
-    publisher: Annotated[EventPublisher, Depends(_publisher)],
-    settings: Annotated[Settings, Depends(_settings)],
+    publisher: Publisher,
+    settings: AppSettings,
     direction: Annotated[
         Direction,
         Query(description="sent: the school sent this CTF (deletions); received: it imported it"),
