@@ -85,12 +85,14 @@ def test_kill_9_mid_stream_then_restart_gives_exactly_one_row_per_event(
     producer.close()
     tracker.start()
 
-    deadline = time.monotonic() + 120
+    # Generous: on a loaded 2-core machine the restarted worker waits out the dead member's
+    # session and recovers its tables before it consumes again.
+    deadline = time.monotonic() + 300
     report = _ledger(tracker)
     while report["rows"] != distinct and time.monotonic() < deadline:
         time.sleep(0.5)
         report = _ledger(tracker)
     time.sleep(2)  # any late duplicate would land now
     report = _ledger(tracker)
-    assert report["rows"] == distinct, tracker.log()[-3000:]
+    assert report["rows"] == distinct, f"{report} != {distinct} distinct ids\n{tracker.log()[-1500:]}"
     assert report["ok"] is True, report
