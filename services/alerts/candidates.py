@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from services.alerts.facts import Fact
 
 Severity = Literal["low", "medium", "high"]
 ResolutionKind = Literal["auto_resolved", "inhibited"]
@@ -57,6 +60,23 @@ class WakeUp:
     due_on: dt.date
     fires_on: dt.date
     calendar_estimated: bool = False
+
+    @classmethod
+    def for_fact(
+        cls, rule: str, fact: Fact, due_on: dt.date, fires_on: dt.date, calendar_estimated: bool
+    ) -> WakeUp:
+        """The wake-up of a waiting rule about one of the pupil's facts (its key event)."""
+        return cls(
+            rule=rule,
+            fingerprint=fingerprint(rule, fact.upn, fact.event_id),
+            la_code=fact.la_code,
+            school_urn=fact.school_urn,
+            upn=fact.upn,
+            key_event_id=fact.event_id,
+            due_on=due_on,
+            fires_on=fires_on,
+            calendar_estimated=calendar_estimated,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,17 +70,7 @@ def wake_ups(
         return []
     due_on, fires_on = _clock(fact, calendar, p)
     return [
-        WakeUp(
-            rule=RULE,
-            fingerprint=fingerprint(RULE, state.upn, fact.event_id),
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
-            key_event_id=fact.event_id,
-            due_on=due_on,
-            fires_on=fires_on,
-            calendar_estimated=calendar.estimated_between(fact.occurred_on, fires_on),
-        )
+        WakeUp.for_fact(RULE, fact, due_on, fires_on, calendar.estimated_between(fact.occurred_on, fires_on))
     ]
 
 
