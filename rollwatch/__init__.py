@@ -1,2 +1,2 @@
-"""Rollwatch's shared core: settings, topic names, the ledger connection, the local broker,
-the composed all-in-one app and the command line. The services live in `services/`."""
+"""Rollwatch. `rollwatch.core` is what every service stands on; `rollwatch.app` composes the
+services (`services/`) into the HTTP app and the command line. See docs/architecture.md."""

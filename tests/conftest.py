@@ -15,7 +15,7 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from tests.support.brokers import KafkaForTests, start_kafka_for_tests
 
 _kafka_ports: set[int] = {9092}

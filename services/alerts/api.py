@@ -15,15 +15,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
-from rollwatch.access.dependencies import require_role
-from rollwatch.access.keys import KeyRecord
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.http_errors import ApiError
-from rollwatch.http_params import LedgerDate
+from rollwatch.core.access.dependencies import require_role
+from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.http_errors import ApiError
+from rollwatch.core.http_params import LedgerDate
 from services.alerts.lifecycle import Alert, LifecycleError, Silence
 from services.alerts.service import AlertService
-from services.tracker import ledger_reads
-from services.tracker.access_log import record_access
+from services.tracker import reads as tracker_reads
 
 router = APIRouter(tags=["alerts"])
 
@@ -126,10 +125,10 @@ async def get_alert(
     def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         evidence: list[dict[str, Any]] = []
         if alert.upn:
-            rows = ledger_reads.pupil_rows(clients, ledger_reads.linked_upns(clients, alert.upn))
+            rows = tracker_reads.pupil_rows(clients, tracker_reads.linked_upns(clients, alert.upn))
             wanted = set(alert.evidence)
             evidence = [row.as_json() for row in rows if row.event_id in wanted]
-            record_access(clients, caller, "alert_evidence", alert.upn, purpose, len(evidence))
+            tracker_reads.record_access(clients, caller, "alert_evidence", alert.upn, purpose, len(evidence))
         return evidence, service.store.history(alert_id)
 
     evidence, history = await run_in_threadpool(read)

@@ -9,7 +9,7 @@ import datetime as dt
 
 import orjson
 
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread
 from services.alerts.delivery import Dispatcher, Notification
 from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
 from services.alerts.lifecycle import Alert, AlertBook

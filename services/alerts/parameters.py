@@ -7,7 +7,6 @@ the key named, so a typo never silently keeps a default.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -16,44 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.alerts.candidates import Severity
+from services.tracker.reads import ExitParams, SchoolYearParams, default_exit_document
 
 _LA_CODE = re.compile(r"^[0-9]{3}$")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SchoolYearParams(_Strict):
-    """Which year groups start and end a school, when the register does not say."""
-
-    top_year_groups: tuple[int, ...]
-    entry_year_groups: tuple[int, ...]
-    end_of_year_from: str = Field(pattern=r"^[0-9]{2}-[0-9]{2}$")  # "07-01": 1 July to 31 August
-    leaver_grounds: tuple[str, ...]
-
-    @field_validator("end_of_year_from")
-    @classmethod
-    def _real_day(cls, value: str) -> str:
-        month, day = (int(part) for part in value.split("-"))
-        dt.date(2001, month, day)  # raises for 02-30 and friends
-        if month < 6 or month > 8:
-            raise ValueError("the end of the school year starts in June, July or August")
-        return value
-
-    def end_of_year_starts(self, academic_year_start: int) -> dt.date:
-        month, day = (int(part) for part in self.end_of_year_from.split("-"))
-        return dt.date(academic_year_start + 1, month, day)
-
-
-class ExitParams(_Strict):
-    """EPI's "explained" exits (domain.md, "Off-rolling and unexplained exits")."""
-
-    explained_grounds: tuple[str, ...]
-    explained_destination_kinds: tuple[str, ...]
 
 
 class RuleParams(_Strict):
@@ -163,7 +134,8 @@ def _default_document() -> dict[str, Any]:
     text = resources.files("services.alerts").joinpath("rule_defaults.json").read_text(encoding="utf-8")
     document = json.loads(text)
     assert isinstance(document, dict)
-    return document
+    exit_sections = default_exit_document()
+    return {**document, "school_years": exit_sections["school_years"], "exits": exit_sections["exits"]}
 
 
 def default_parameters() -> RuleParameters:

@@ -22,8 +22,8 @@ from faust.types.tuples import RecordMetadata
 from kafka.partitioner.default import murmur2
 from prometheus_client import Counter, Histogram
 
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
 from services.alerts.facts import Deletion, PupilState

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread
 from services.alerts.lifecycle import Alert, Silence
 
 LIFECYCLE = "alert_lifecycle"

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
-from rollwatch.access.dependencies import SchoolCaller
-from rollwatch.access.keys import KeyRecord
+from rollwatch.core.access.dependencies import SchoolCaller
+from rollwatch.core.access.keys import KeyRecord
 from schemas import Problem
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.dependencies import AppSettings, Publisher, Schools

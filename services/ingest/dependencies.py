@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from services.ingest.publisher import EventPublisher
 from services.schools.register import SchoolsRegister
 

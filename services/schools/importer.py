@@ -34,7 +34,7 @@ from services.schools.model import School, SchoolLink
 from services.schools.register_store import ImportRecord, RegisterDiff, RegisterStore
 
 if TYPE_CHECKING:
-    from rollwatch.settings import Settings
+    from rollwatch.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def import_register(
 ) -> ImportReport:
     """Import one GIAS extract (and optionally its links file) as a new register version.
     Blocking. Raises `ImportFailed` (its `cause` a `GiasFileError` for a bad file) and then the
-    previous version is still current. The tables must exist (`rollwatch.migrate.migrate`)."""
+    previous version is still current. The tables must exist (`rollwatch.core.migrate.migrate`)."""
     schools_path = Path(schools_path)
     links_path = Path(links_path) if links_path is not None else None
     store = RegisterStore(client)
@@ -353,8 +353,8 @@ def run_import_command(
     """What `rollwatch schools import` does: open the ledger, apply migrations, import, report."""
     from clickhouse_connect.driver.exceptions import ClickHouseError
 
-    from rollwatch.clickhouse import connect
-    from rollwatch.migrate import migrate
+    from rollwatch.core.clickhouse import connect
+    from rollwatch.core.migrate import migrate
 
     try:
         client = connect(settings)

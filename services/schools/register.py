@@ -26,8 +26,8 @@ from services.schools.model import School, SchoolLink
 from services.schools.register_store import RegisterStore
 
 if TYPE_CHECKING:
-    from rollwatch.clickhouse import ClientPerThread
-    from rollwatch.settings import Settings
+    from rollwatch.core.clickhouse import ClientPerThread
+    from rollwatch.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ async def serve_register(
 ) -> AsyncIterator[SchoolsRegister]:
     """For an app's lifespan: the register loaded from ClickHouse, refreshed in the background
     when a newer import completes."""
-    from rollwatch.clickhouse import ClientPerThread
+    from rollwatch.core.clickhouse import ClientPerThread
 
     clients = ClientPerThread(settings)
     refresher: asyncio.Task[None] | None = None

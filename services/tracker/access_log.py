@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rollwatch.access.keys import KeyRecord
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.clickhouse import ClientPerThread
 
 ACCESS_LOG = "access_log"
 _COLUMNS = ["read_at", "key_id", "role", "la_code", "action", "subject", "purpose", "rows"]

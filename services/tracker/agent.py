@@ -22,7 +22,7 @@ from faust.types import EventT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
@@ -129,7 +129,7 @@ class Tracker:
                 "move": move,
                 "placement": placement.summary(after),
             }
-            # pupil-moves is co-partitioned with pupil-events (rollwatch.topics): the record goes
+            # pupil-moves is co-partitioned with pupil-events (rollwatch.core.topics): the record goes
             # to the partition its event came from, in the order the events came.
             moves[item.partition].append((upn.encode(), orjson.dumps(record)))
         # A batch has no single "current event" for Faust to take the changelog partition from,

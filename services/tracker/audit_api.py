@@ -26,11 +26,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from rollwatch.access.dependencies import ReaderCaller, require_role
-from rollwatch.access.keys import KeyRecord
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.http_errors import ApiError
-from rollwatch.http_params import LedgerDate, LedgerDateTime
+from rollwatch.core.access.dependencies import ReaderCaller, require_role
+from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.http_errors import ApiError
+from rollwatch.core.http_params import LedgerDate, LedgerDateTime
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access

@@ -3,7 +3,8 @@ Education Policy Institute defines them (2019; domain.md, "Off-rolling and unexp
 
 Pure: no I/O. The explained grounds and destination kinds, the leaver grounds, the usual top year
 groups and the start of the end-of-year window are data, read from the alert rules' versioned
-defaults (`services/alerts/rule_defaults.json`, sections `exits` and `school_years`), so the LA
+file the tracker owns (`services/tracker/exit_rules.json`, sections `exits` and `school_years`);
+the alert rules' parameters take the same sections (with an LA's overrides) from here, so the LA
 summary and the alert rules can never disagree about what explained means.
 
 - Not an exit: the pupil left for the school's successor (an academy conversion, a merger: a
@@ -21,10 +22,13 @@ an enquiry, never a finding about a school or a pupil.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
 
-from services.alerts.parameters import RuleParameters, default_parameters
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Outcome = Literal["not_an_exit", "explained", "unexplained"]
 Reason = Literal[
@@ -40,6 +44,48 @@ Reason = Literal[
 _AGE_TO_YEAR_GROUP = 5
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SchoolYearParams(_Strict):
+    """Which year groups start and end a school, when the register does not say."""
+
+    top_year_groups: tuple[int, ...]
+    entry_year_groups: tuple[int, ...]
+    end_of_year_from: str = Field(pattern=r"^[0-9]{2}-[0-9]{2}$")  # "07-01": 1 July to 31 August
+    leaver_grounds: tuple[str, ...]
+
+    @field_validator("end_of_year_from")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        dt.date(2001, month, day)  # raises for 02-30 and friends
+        if month < 6 or month > 8:
+            raise ValueError("the end of the school year starts in June, July or August")
+        return value
+
+    def end_of_year_starts(self, academic_year_start: int) -> dt.date:
+        month, day = (int(part) for part in self.end_of_year_from.split("-"))
+        return dt.date(academic_year_start + 1, month, day)
+
+
+class ExitParams(_Strict):
+    """EPI's "explained" exits (docs/domain.md, "Off-rolling and unexplained exits")."""
+
+    explained_grounds: tuple[str, ...]
+    explained_destination_kinds: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def default_exit_document() -> dict[str, Any]:
+    """`exit_rules.json` as it is stored: `version`, `note`, `school_years` and `exits`."""
+    text = resources.files("services.tracker").joinpath("exit_rules.json").read_text(encoding="utf-8")
+    document = json.loads(text)
+    assert isinstance(document, dict)
+    return document
+
+
 @dataclass(frozen=True)
 class ExitRules:
     """The data the classification reads, with the version of the file it came from."""
@@ -52,14 +98,14 @@ class ExitRules:
     end_of_year_from: tuple[int, int]  # (month, day): from then to 31 August is the end of the year
 
     @classmethod
-    def from_parameters(cls, params: RuleParameters) -> ExitRules:
-        month, day = (int(part) for part in params.school_years.end_of_year_from.split("-"))
+    def from_sections(cls, version: str, exits: ExitParams, school_years: SchoolYearParams) -> ExitRules:
+        month, day = (int(part) for part in school_years.end_of_year_from.split("-"))
         return cls(
-            version=params.version,
-            explained_grounds=frozenset(params.exits.explained_grounds),
-            explained_destination_kinds=frozenset(params.exits.explained_destination_kinds),
-            leaver_grounds=frozenset(params.school_years.leaver_grounds),
-            top_year_groups=frozenset(params.school_years.top_year_groups),
+            version=version,
+            explained_grounds=frozenset(exits.explained_grounds),
+            explained_destination_kinds=frozenset(exits.explained_destination_kinds),
+            leaver_grounds=frozenset(school_years.leaver_grounds),
+            top_year_groups=frozenset(school_years.top_year_groups),
             end_of_year_from=(month, day),
         )
 
@@ -80,7 +126,12 @@ class ExitRules:
 
 
 def default_exit_rules() -> ExitRules:
-    return ExitRules.from_parameters(default_parameters())
+    document = default_exit_document()
+    return ExitRules.from_sections(
+        str(document["version"]),
+        ExitParams.model_validate(document["exits"]),
+        SchoolYearParams.model_validate(document["school_years"]),
+    )
 
 
 @dataclass(frozen=True)

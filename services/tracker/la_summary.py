@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread
 from services.schools.model import School
 from services.schools.register import SchoolsRegister
 from services.tracker.exit_classification import Exit, ExitRules, classify_exit, top_year_group

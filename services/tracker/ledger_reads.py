@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 _ROW = (

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import orjson
 
-from rollwatch.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread
 from schemas import Event
 from services.tracker.checkpoints import Checkpoint, write_checkpoint
 from services.tracker.hash_chain import GENESIS, HeadCache, chain_hash

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rollwatch.local_kafka import LocalKafka
-from rollwatch.settings import Settings
+from rollwatch.core.local_kafka import LocalKafka
+from rollwatch.core.settings import Settings
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import enrolment, upn_for
 from tests.support.ports import free_port

@@ -10,9 +10,9 @@ import time
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.migrate import migrate
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
 from services.schools.register import SchoolsRegister
 from services.tracker.exit_classification import default_exit_rules
 from services.tracker.la_summary import RegisterFacts, buckets_query

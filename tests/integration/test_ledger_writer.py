@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.migrate import migrate
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.tracker.ledger_reads import pupil_rows

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from rollwatch.local_kafka import broker_answers, process_alive
-from rollwatch.topics import Topics, ensure_topics
+from rollwatch.core.local_kafka import broker_answers, process_alive
+from rollwatch.core.topics import Topics, ensure_topics
 from tests.support.brokers import KafkaForTests
 from tests.support.cli import rollwatch
 from tests.support.ports import free_port

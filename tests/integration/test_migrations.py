@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from rollwatch.clickhouse import connect
-from rollwatch.migrate import applied, available, migrate
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import connect
+from rollwatch.core.migrate import applied, available, migrate
+from rollwatch.core.settings import Settings
 
 pytestmark = pytest.mark.clickhouse
 

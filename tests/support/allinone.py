@@ -46,7 +46,7 @@ class RunningProduct:
     def import_schools(self) -> None:
         """The test register (GIAS format) into this product's ledger, before it starts."""
         result = subprocess.run(
-            [sys.executable, "-m", "rollwatch.cli", "schools", "import", str(GIAS_FILE),
+            [sys.executable, "-m", "rollwatch", "schools", "import", str(GIAS_FILE),
              "--links", str(GIAS_LINKS)],
             env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
@@ -57,7 +57,7 @@ class RunningProduct:
         self.starts += 1
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "rollwatch.cli", *self.command],
+                [sys.executable, "-m", "rollwatch", *self.command],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         self.wait_ready()
@@ -95,7 +95,7 @@ class RunningProduct:
     def create_key(self, *args: str) -> str:
         """`rollwatch keys create ARGS` against this product's broker; returns the key."""
         result = subprocess.run(
-            [sys.executable, "-m", "rollwatch.cli", "keys", "create", *args],
+            [sys.executable, "-m", "rollwatch", "keys", "create", *args],
             env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         if result.returncode != 0:

@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from rollwatch import http_errors
-from rollwatch.access.keyring import KeyRing
-from rollwatch.access.keys import Role, new_key
-from rollwatch.clickhouse import ClientPerThread
-from rollwatch.migrate import migrate
-from rollwatch.settings import Settings
+from rollwatch.core import http_errors
+from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.access.keys import Role, new_key
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister

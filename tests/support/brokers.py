@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollwatch.local_kafka import LocalKafka, split_host_port
-from rollwatch.settings import Settings
+from rollwatch.core.local_kafka import LocalKafka, split_host_port
+from rollwatch.core.settings import Settings
 from tests.support.ports import free_port
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"

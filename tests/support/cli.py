@@ -18,7 +18,7 @@ def rollwatch_env(**settings: str) -> dict[str, str]:
 
 def rollwatch(*args: str, timeout: float = 180, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rollwatch.cli", *args],
+        [sys.executable, "-m", "rollwatch", *args],
         env=rollwatch_env(**settings),
         cwd=ROOT,
         capture_output=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from services.schools.gias_fixture import GiasExtract, next_extract, synthetic_extract
+from tools.gias_fixture import GiasExtract, next_extract, synthetic_extract
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gias"
 JANUARY = FIXTURES / "edubasealldata20250106.csv"

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from services.alerts.delivery import email_digest, smtp, webhook
 from services.alerts.delivery.notification import Notification
 from services.alerts.delivery.outcomes import (

@@ -22,8 +22,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
-from rollwatch.access.dependencies import SchoolCaller
-from rollwatch.http_errors import ApiError
+from rollwatch.core.access.dependencies import SchoolCaller
+from rollwatch.core.http_errors import ApiError
 from schemas.identifiers import URN_PATTERN
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
 from services.ingest.ctf.mapping import Direction, ImportOptions, PlanRefused

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from schemas.identifiers import URN_PATTERN
 from services.ingest.ctf.mapping import DIRECTIONS
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rollwatch.clickhouse import connect
-from rollwatch.migrate import migrate
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import connect
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
 from services.schools.api import router
 from services.schools.importer import import_register
 from services.schools.register import SchoolsRegister, serve_register

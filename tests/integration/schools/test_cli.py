@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from services.schools.gias_fixture import next_extract
 from tests.support.cli import rollwatch
 from tests.support.gias import FEBRUARY, FEBRUARY_LINKS, JANUARY, JANUARY_LINKS, fixture_extracts, rewrite
+from tools.gias_fixture import next_extract
 
 pytestmark = pytest.mark.clickhouse
 

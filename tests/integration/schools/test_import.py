@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from rollwatch.clickhouse import ClientPerThread, connect
-from rollwatch.migrate import migrate
-from rollwatch.settings import Settings
+from rollwatch.core.clickhouse import ClientPerThread, connect
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
 from services.schools.gias_csv import GiasFileError
-from services.schools.gias_fixture import next_extract
 from services.schools.importer import ImportFailed, import_register
 from services.schools.register import SchoolsRegister
 from services.schools.register_store import RegisterStore
 from tests.support.gias import FEBRUARY, FEBRUARY_LINKS, JANUARY, JANUARY_LINKS, fixture_extracts, rewrite
+from tools.gias_fixture import next_extract
 
 pytestmark = pytest.mark.clickhouse
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from tests.support.audit import AuditWorld
 from tests.support.events import deletion, enrolment, retraction, suspension, upn_for
 

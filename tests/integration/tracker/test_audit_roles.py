@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rollwatch.access.keys import new_key
+from rollwatch.core.access.keys import new_key
 from tests.integration.tracker.conftest import Ledger
 from tests.support.events import deletion, enrolment, temporary_upn_for
 

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from rollwatch.access.keys import hash_key, key_id_of, matches, new_key
+from rollwatch.core.access.keys import hash_key, key_id_of, matches, new_key
 
 
 def test_a_new_key_is_stored_only_as_its_hash() -> None:

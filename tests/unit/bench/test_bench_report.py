@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rollwatch.bench.report import Result, Target, default_path, format_table, report_dict, write_json
+from tools.bench.report import Result, Target, default_path, format_table, report_dict, write_json
 
 
 def _throughput(value: float, baseline: float) -> Result:

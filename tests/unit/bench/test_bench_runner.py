@@ -1,7 +1,7 @@
 import pytest
 
-from rollwatch.bench.pending import NotYetAvailable
-from rollwatch.bench.runner import FIGURES, select
+from tools.bench.pending import NotYetAvailable
+from tools.bench.runner import FIGURES, select
 
 
 def test_every_figure_by_default_in_registry_order() -> None:
@@ -28,6 +28,6 @@ def test_a_pending_figure_reports_not_available_never_a_number() -> None:
 
 
 def test_the_help_lists_every_figure() -> None:
-    from rollwatch.bench.cli import FIGURE_NAMES
+    from tools.bench.cli import FIGURE_NAMES
 
     assert FIGURE_NAMES.split(", ") == [f.name for f in FIGURES]

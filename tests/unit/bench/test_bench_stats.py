@@ -1,6 +1,6 @@
 import pytest
 
-from rollwatch.bench.stats import percentile, rate, ratio
+from tools.bench.stats import percentile, rate, ratio
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:

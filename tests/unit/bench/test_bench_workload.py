@@ -4,9 +4,9 @@ import collections
 
 import orjson
 
-from rollwatch.bench.workload import REPORT_YEAR, Workload, bench_schools, temporary_upn_for, upn_for
 from schemas import canonical_bytes, validate_event
 from schemas.identifiers import is_temporary_upn, is_valid_upn
+from tools.bench.workload import REPORT_YEAR, Workload, bench_schools, temporary_upn_for, upn_for
 
 
 def test_events_are_valid_canonical_and_plausible() -> None:

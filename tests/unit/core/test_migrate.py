@@ -1,4 +1,4 @@
-from rollwatch.migrate import Migration, available
+from rollwatch.core.migrate import Migration, available
 
 
 def test_statements_split_on_line_ending_semicolons_and_skip_comments() -> None:

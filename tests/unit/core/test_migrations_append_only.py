@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rollwatch.migrate import Migration, available
+from rollwatch.core.migrate import Migration, available
 
 APPEND_ONLY = ("movement_ledger", "access_log")
 

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 
 
 def test_development_defaults_are_accepted() -> None:

@@ -18,8 +18,8 @@ from services.schools.gias_csv import (
     read_establishments,
     read_links,
 )
-from services.schools.gias_fixture import COLUMNS
 from tests.support.gias import JANUARY, JANUARY_LINKS, fixture_extracts, rewrite
+from tools.gias_fixture import COLUMNS
 
 
 def _errors(path: Path, encoding: str = "windows-1252") -> GiasFileError:

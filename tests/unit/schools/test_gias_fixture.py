@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 from services.schools.gias_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from services.schools.gias_fixture import COLUMNS, LINK_COLUMNS, main, next_extract, synthetic_extract
 from tests.support.gias import FEBRUARY, FEBRUARY_LINKS, FIXTURES, JANUARY, JANUARY_LINKS
+from tools.gias_fixture import COLUMNS, LINK_COLUMNS, main, next_extract, synthetic_extract
 
 
 def test_the_checked_in_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def test_the_register_tables_are_append_only() -> None:
     from pathlib import Path
 
     import services.schools.register_store as store_module
-    from rollwatch.migrate import available
+    from rollwatch.core.migrate import available
 
     [migration] = [m for m in available() if m.version == 5]
     code = migration.sql.upper() + Path(store_module.__file__).read_text().upper()

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from rollwatch.simulate.engine import Simulation, SimulationConfig
+from tools.simulate.engine import Simulation, SimulationConfig
 
 
 @dataclass

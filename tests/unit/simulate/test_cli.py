@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from rollwatch.cli import main
-from rollwatch.simulate.engine import generate_events
-from rollwatch.simulate.sinks import API_BATCH, ApiSink, SinkError, read_keys
+from rollwatch.app.cli import main
 from schemas import parse_event
+from tools.simulate.engine import generate_events
+from tools.simulate.sinks import API_BATCH, ApiSink, SinkError, read_keys
 
 
 def test_help_explains_the_outputs(capsys: pytest.CaptureFixture[str]) -> None:

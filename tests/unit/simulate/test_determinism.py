@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rollwatch.simulate.engine import SimulationConfig
+from tools.simulate.engine import SimulationConfig
 
 from .conftest import simulate
 

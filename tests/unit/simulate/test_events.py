@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from rollwatch.simulate.engine import SimulationConfig
 from schemas import validate_event
 from schemas.identifiers import is_valid_upn
+from tools.simulate.engine import SimulationConfig
 
 from .conftest import Run, simulate
 

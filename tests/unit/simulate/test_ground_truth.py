@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from rollwatch.simulate.behaviours import NO_INJECTION, InjectionRates
-from rollwatch.simulate.engine import SimulationConfig
+from tools.simulate.behaviours import NO_INJECTION, InjectionRates
+from tools.simulate.engine import SimulationConfig
 
 from .conftest import Run, simulate
 from .oracle import judge_all

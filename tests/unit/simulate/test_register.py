@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rollwatch.simulate.register_file import COLUMNS, read_register, write_register
+from tools.simulate.register_file import COLUMNS, read_register, write_register
 
 from .conftest import Run
 

@@ -23,7 +23,7 @@ from services.tracker.exit_classification import (
 )
 
 RULES = default_exit_rules()
-RULE_DEFAULTS = Path(__file__).resolve().parents[3] / "services" / "alerts" / "rule_defaults.json"
+RULE_DEFAULTS = Path(__file__).resolve().parents[3] / "services" / "tracker" / "exit_rules.json"
 
 
 def _exit(
@@ -40,7 +40,7 @@ def _exit(
     )  # fmt: skip
 
 
-def test_the_rules_come_from_the_versioned_rule_defaults_file() -> None:
+def test_the_rules_come_from_the_versioned_exit_rules_file() -> None:
     document = json.loads(RULE_DEFAULTS.read_text("utf-8"))
     assert RULES.version == document["version"]
     assert RULES.explained_grounds == frozenset(document["exits"]["explained_grounds"])

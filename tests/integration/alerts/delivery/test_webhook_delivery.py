@@ -13,7 +13,7 @@ import orjson
 import pytest
 from prometheus_client import REGISTRY
 
-from rollwatch.logs import JsonFormatter
+from rollwatch.core.logs import JsonFormatter
 from services.alerts.delivery import Dispatcher, InMemoryDeliveryLog, Router
 from services.alerts.delivery.signing import ATTEMPT_HEADER, IDEMPOTENCY_HEADER
 from tests.support.alert_notifications import SECRET, UPN, notification, routes_config, webhook_route

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from rollwatch.settings import Settings
+from rollwatch.core.settings import Settings
 from services.alerts.delivery import (
     DeadLetter,
     DeliveryAttempt,

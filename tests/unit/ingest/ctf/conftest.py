@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rollwatch import http_errors
-from rollwatch.access.keyring import KeyRing
-from rollwatch.access.keys import new_key
-from rollwatch.settings import Settings
+from rollwatch.core import http_errors
+from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.access.keys import new_key
+from rollwatch.core.settings import Settings
 from services.ingest.ctf.api import router
 from services.schools.register import SchoolsRegister
 from tests.support.ctf import CASTLEGATE_URN, HARBOURSIDE_URN, Keys, RecordingPublisher

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from rollwatch.access.keyring import KeyRing
-from rollwatch.access.keys import new_key
+from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.access.keys import new_key
 from schemas import parse_event
 from tests.support.ctf import (
     CASTLEGATE_URN,

@@ -1,0 +1,340 @@
+"""`rollwatch`: run the product, its services and its local broker."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rollwatch.core import logs
+from rollwatch.core.access.keys import ROLES
+from rollwatch.core.clickhouse import LedgerInUse
+from rollwatch.core.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
+from rollwatch.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from rollwatch.app.http_app import Component
+
+log = logging.getLogger("rollwatch")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"rollwatch: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    try:
+        handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+        return handler(settings, args)
+    except (LocalKafkaError, LedgerInUse) as exc:
+        print(f"rollwatch: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rollwatch",
+        description="Rollwatch: a tamper-evident ledger of pupil moves between schools in England. "
+        "Configuration comes from ROLLWATCH_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="everything in one process on the embedded ledger")
+    run.add_argument("--no-local-kafka", action="store_true", help="never start the local broker")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a simulated LA's schools and feed a year of its events through the API (`make run`)",
+    )
+    run.set_defaults(handler=_run_all)
+
+    for name, helptext in (
+        ("ingest", "the schools' HTTP ingest API only"),
+        ("tracker", "the ledger writer and its audit read API"),
+        ("alerts", "the alert rules, clocks and the alerts inbox API"),
+    ):
+        p = sub.add_parser(name, help=helptext + " (production: one service per process)")
+        p.set_defaults(handler=_run_one, component=name)
+
+    kafka = sub.add_parser("kafka", help="the local single-node Kafka broker (KRaft)")
+    kafka_sub = kafka.add_subparsers(title="actions", metavar="ACTION", required=True)
+    for action, helptext in (
+        ("start", "fetch if needed, start, wait until it answers, create the topics"),
+        ("stop", "stop the broker this data folder started"),
+        ("status", "print whether it runs and answers (JSON)"),
+        ("fetch", "only download the broker jars from Maven Central"),
+    ):
+        kafka_sub.add_parser(action, help=helptext).set_defaults(handler=_kafka, action=action)
+
+    keys = sub.add_parser("keys", help="API keys: create (shown once, stored hashed), list, revoke")
+    keys_sub = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
+    create = keys_sub.add_parser(
+        "create",
+        help="issue a key",
+        description="Issue an API key. It is printed once and only its hash is kept. Examples: "
+        "--role school --urn 100000 [--urn 100001]; --role la_officer --la 801; --role auditor.",
+    )
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--urn", action="append", default=[], help="a school the key writes for (repeatable)")
+    create.add_argument("--la", help="the LA code (3 digits) an officer's key reads")
+    create.add_argument("--label", default="", help="who or what holds the key (no personal data)")
+    create.set_defaults(handler=_keys_create)
+    keys_sub.add_parser("list", help="every key, without secrets (JSON lines)").set_defaults(
+        handler=_keys_list
+    )
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(handler=_keys_revoke)
+
+    verify = sub.add_parser(
+        "verify",
+        help="recompute the ledger's hash chains and report the first break",
+        description="Recompute every pupil's hash chain and check the latest checkpoint. Prints a JSON "
+        "report; exits 0 when the ledger verifies, 1 at the first break.",
+    )
+    verify.set_defaults(handler=_verify)
+
+    sub.add_parser("migrate", help="apply ClickHouse migrations (idempotent)").set_defaults(handler=_migrate)
+
+    schools = sub.add_parser("schools", help="the schools register (Get Information About Schools)")
+    schools_sub = schools.add_subparsers(title="actions", metavar="ACTION", required=True)
+    load = schools_sub.add_parser(
+        "import",
+        help="load or refresh the register from a GIAS establishment extract",
+        description="Load a Get Information About Schools extract as a new version of the schools "
+        "register and report what it added, changed and closed. Download 'Establishment fields CSV' "
+        "(and 'Establishment links CSV') from https://get-information-schools.service.gov.uk/Downloads. "
+        "A bad file is refused with the row and column at fault, and the register stays as it was. "
+        "With the embedded ledger, stop `rollwatch run` first: one process at a time can open it.",
+    )
+    load.add_argument("file", type=Path, metavar="FILE", help="edubasealldataYYYYMMDD.csv, as published")
+    load.add_argument(
+        "--links",
+        type=Path,
+        metavar="LINKSFILE",
+        help="links_edubasealldataYYYYMMDD.csv: predecessors and successors (academy conversions, "
+        "mergers); without it the current links are kept",
+    )
+    load.add_argument(
+        "--encoding",
+        default="windows-1252",
+        help="text encoding of the files (default: %(default)s, as published)",
+    )
+    load.add_argument("--json", action="store_true", help="print the full report (every URN) as JSON")
+    load.set_defaults(handler=_schools_import)
+
+    from services.ingest.ctf.command import add_parser as add_import_ctf
+
+    add_import_ctf(sub)
+
+    _add_plugin_commands(sub)
+    return parser
+
+
+def _add_plugin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands of the tools on top of the product (`simulate`, `bench`), found through the
+    `rollwatch.commands` entry points so that the product never imports them."""
+    for entry in sorted(entry_points(group="rollwatch.commands"), key=lambda e: e.name):
+        try:
+            add_parser = entry.load()
+        except ModuleNotFoundError:  # a production image ships without the tools
+            continue
+        add_parser(sub)
+
+
+def _is_loopback(bootstrap: str) -> bool:
+    host, _ = split_host_port(bootstrap)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ensure_topics(settings: Settings) -> None:
+    from rollwatch.core.topics import ensure_topics
+
+    ensure_topics(
+        settings.kafka_bootstrap, settings.topics, settings.events_partitions, settings.topic_replication
+    )
+
+
+def _run_all(settings: Settings, args: argparse.Namespace) -> int:
+    broker = LocalKafka.from_settings(settings)
+    started_here = False
+    if not broker_answers(settings.kafka_bootstrap):
+        if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
+            print(f"rollwatch: no Kafka broker answers at {settings.kafka_bootstrap}", file=sys.stderr)
+            return 1
+        print(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ...", file=sys.stderr)
+        broker.start()
+        started_here = True
+    try:
+        _ensure_topics(settings)
+        if args.demo:
+            from rollwatch.app import demo
+
+            prepared = demo.prepare(settings)
+            demo.feed_in_background(prepared, f"http://{settings.http_host}:{settings.http_port}")
+        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}))
+    finally:
+        if started_here:
+            print("Stopping the local Kafka broker ...", file=sys.stderr)
+            broker.stop()
+
+
+def _run_one(settings: Settings, args: argparse.Namespace) -> int:
+    _ensure_topics(settings)
+    return _serve(settings, frozenset({args.component}))
+
+
+def _serve(settings: Settings, components: frozenset[Component]) -> int:
+    import uvicorn
+
+    from rollwatch.app.http_app import create_app
+
+    app = create_app(settings, components)
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _kafka(settings: Settings, args: argparse.Namespace) -> int:
+    broker = LocalKafka.from_settings(settings)
+    if args.action == "fetch":
+        print(broker.fetch())
+    elif args.action == "start":
+        pid = broker.start()
+        _ensure_topics(settings)
+        print(f"Kafka is running at {settings.kafka_bootstrap} (pid {pid}); logs in {broker.log_file}")
+    elif args.action == "stop":
+        print("stopped" if broker.stop() else "no local broker was running")
+    else:
+        status = broker.status()
+        print(json.dumps(status))
+        return 0 if status["answers"] else 3
+    return 0
+
+
+def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from rollwatch.core.access.keyring import publish_record
+    from rollwatch.core.access.keys import new_key
+
+    try:
+        token, record = new_key(args.role, urns=tuple(args.urn), la_code=args.la, label=args.label)
+    except ValidationError as exc:
+        print(f"rollwatch: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+    unknown = _unregistered(settings, record.urns)
+    if unknown:
+        print(f"rollwatch: not in the schools register: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    _ensure_topics(settings)
+    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
+    print(
+        f"key id {record.key_id} ({record.role}) created. Keep the key safe: it is shown only once.",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def _unregistered(settings: Settings, urns: tuple[str, ...]) -> list[str]:
+    """The URNs the schools register does not know. While `rollwatch run` holds the embedded
+    ledger, ask it over HTTP (the schools endpoints are public register data)."""
+    if not urns:
+        return []
+    from rollwatch.core.clickhouse import ClientPerThread
+    from services.schools.register import SchoolsRegister
+
+    try:
+        register = SchoolsRegister.load(ClientPerThread(settings))
+        return [urn for urn in urns if urn not in register]
+    except LedgerInUse:
+        import httpx
+
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        return [urn for urn in urns if httpx.get(f"{base}/v1/schools/{urn}", timeout=10).status_code == 404]
+
+
+def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.core.access.keyring import read_records
+
+    for record in read_records(settings.kafka_bootstrap, settings.topics.access_keys).values():
+        print(json.dumps(record.public()))
+    return 0
+
+
+def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from rollwatch.core.access.keyring import publish_record, read_records
+
+    record = read_records(settings.kafka_bootstrap, settings.topics.access_keys).get(args.key_id)
+    if record is None:
+        print(f"rollwatch: no key with id {args.key_id}", file=sys.stderr)
+        return 1
+    if not record.active:
+        print(f"key {args.key_id} was already revoked")
+        return 0
+    revoked = record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)})
+    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, revoked)
+    print(f"key {args.key_id} revoked")
+    return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.core.clickhouse import connect
+    from services.tracker.verification import verify
+
+    report = verify(connect(settings))
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0 if report.ok else 1
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.core.clickhouse import connect
+    from rollwatch.core.migrate import migrate
+
+    client = connect(settings)
+    applied = migrate(client)
+    print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
+    return 0
+
+
+def _schools_import(settings: Settings, args: argparse.Namespace) -> int:
+    from services.schools.importer import run_import_command
+
+    return run_import_command(settings, args.file, args.links, encoding=args.encoding, as_json=args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Composes the HTTP app of one process from the services it hosts, with the operations
+endpoints every process has (`/healthz`, `/readyz`, `/metrics`). In the all-in-one process the
+Faust worker starts and stops inside the same lifespan, on the same event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Literal
+
+import faust
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from rollwatch.core import http_errors
+from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.local_kafka import broker_answers
+from rollwatch.core.migrate import migrate
+from rollwatch.core.settings import Settings
+from rollwatch.core.streams import build_stream_app
+from services.alerts.api import router as alerts_router
+from services.alerts.delivery import Dispatcher
+from services.alerts.notify import ClickHouseDeliveryLog, Notifier
+from services.alerts.service import AlertService
+from services.alerts.store import AlertStore
+from services.ingest.api import router as ingest_router
+from services.ingest.ctf.api import router as ctf_router
+from services.ingest.publisher import EventPublisher
+from services.schools.api import router as schools_router
+from services.schools.register import serve_register
+from services.tracker.agent import Tracker
+from services.tracker.audit_api import router as audit_router
+from services.tracker.ledger_writer import LedgerWriter
+
+log = logging.getLogger(__name__)
+
+Component = Literal["ingest", "tracker", "alerts"]
+ALL: frozenset[Component] = frozenset({"ingest", "tracker", "alerts"})
+
+
+def create_app(settings: Settings, components: frozenset[Component] = ALL) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        async with AsyncExitStack() as stack:
+            keyring = KeyRing(settings.kafka_bootstrap, settings.topics.access_keys)
+            await keyring.start()
+            stack.push_async_callback(keyring.stop)
+            app.state.keyring = keyring
+            # Every component knows the schools register, loaded before anything consumes events.
+            app.state.schools = await stack.enter_async_context(serve_register(settings))
+            streaming = components & {"tracker", "alerts"}
+            if streaming:
+                clients = ClientPerThread(settings)
+                stack.callback(clients.close)
+                app.state.ledger_clients = clients
+                applied = await run_in_threadpool(lambda: migrate(clients.get()))
+                log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
+                stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
+                if "tracker" in components:
+                    tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
+                    app.state.tracker = tracker
+                    stack.callback(tracker.close)
+                    stack.push_async_callback(tracker.stop)
+                if "alerts" in components:
+                    alerts = AlertService(
+                        stream_app, settings, AlertStore(clients), app.state.schools, clients
+                    )
+                    await alerts.load()
+                    app.state.alerts = alerts
+                    stack.callback(alerts.close)
+                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
+                    stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
+                    alerts.listeners.append(Notifier(dispatcher, app.state.schools, alerts.book))
+                await stream_app.start()
+                app.state.stream_app = stream_app
+                stack.push_async_callback(_stop_stream_app, stream_app)
+            if "ingest" in components:
+                publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
+                await publisher.start()
+                stack.push_async_callback(publisher.stop)
+                app.state.publisher = publisher
+            log.info("rollwatch started", extra={"components": sorted(components)})
+            yield
+        log.info("rollwatch stopped")
+
+    app = FastAPI(
+        title="Rollwatch",
+        version="0.1.0",
+        summary="A tamper-evident ledger of pupil moves between schools in England",
+        lifespan=lifespan,
+    )
+    http_errors.install(app)
+    if "ingest" in components:
+        app.include_router(ingest_router)
+        app.include_router(ctf_router)
+    if "tracker" in components:
+        app.include_router(audit_router)
+    if "alerts" in components:
+        app.include_router(alerts_router)
+    app.include_router(schools_router)
+    _add_operations(app, settings, components)
+    return app
+
+
+async def _stop_stream_app(stream_app: faust.App) -> None:
+    try:
+        await asyncio.wait_for(stream_app.stop(), timeout=60)
+    except TimeoutError:
+        log.error("the stream processors did not stop within 60s")
+
+
+def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Component]) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Kafka and the ledger are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, bool] = {}
+        checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka_bootstrap, 2.0)
+        if components & {"tracker", "alerts"}:
+            clients: ClientPerThread = request.app.state.ledger_clients
+            checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)
+            checks["stream_processors"] = not request.app.state.stream_app.crashed
+        if "tracker" in components:
+            checks["tracker"] = request.app.state.tracker.healthy
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _ledger_answers(clients: ClientPerThread) -> bool:
+    try:
+        clients.get().query("SELECT 1")
+        return True
+    except Exception:
+        return False

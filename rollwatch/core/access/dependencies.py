@@ -1,0 +1,51 @@
+"""FastAPI dependencies: who is calling, and may they."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.access.keys import KeyRecord, Role
+from rollwatch.core.http_errors import ApiError
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `rollwatch keys create`")
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> KeyRecord:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "send an API key: Authorization: Bearer <key>",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    keyring: KeyRing = request.app.state.keyring
+    record = keyring.authenticate(credentials.credentials)
+    if record is None:
+        raise ApiError(
+            401, "invalid_key", "the API key is unknown or revoked", {"WWW-Authenticate": "Bearer"}
+        )
+    return record
+
+
+Caller = Annotated[KeyRecord, Depends(authenticate)]
+
+
+def require_role(*roles: Role) -> Callable[[KeyRecord], KeyRecord]:
+    def check(caller: Caller) -> KeyRecord:
+        if caller.role not in roles:
+            raise ApiError(403, "forbidden_role", f"this needs a key of role {' or '.join(roles)}")
+        return caller
+
+    return check
+
+
+SchoolCaller = Annotated[KeyRecord, Depends(require_role("school"))]
+ReaderCaller = Annotated[KeyRecord, Depends(require_role("school", "la_officer", "auditor"))]

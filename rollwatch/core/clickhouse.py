@@ -1,0 +1,89 @@
+"""The one place that opens ClickHouse: embedded chDB on a data folder by default, a server over
+HTTP when `ROLLWATCH_CLICKHOUSE_URL` names one. Calls block, so callers run them in a thread with
+a client of that thread's own (`ClientPerThread`)."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from pathlib import Path
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from rollwatch.core.settings import Settings
+
+_databases_ready: set[tuple[str, str]] = set()
+_databases_lock = threading.Lock()
+
+
+def connect(settings: Settings) -> Client:
+    """A client on the configured database, which is created on first use."""
+    target = settings.clickhouse_url or str(Path(settings.ledger_path).resolve())
+    key = (target, settings.clickhouse_database)
+    with _databases_lock:
+        if key not in _databases_ready:
+            bootstrap = _open(settings, database=None)
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{settings.clickhouse_database}`")
+            bootstrap.close()
+            _databases_ready.add(key)
+    return _open(settings, database=settings.clickhouse_database)
+
+
+class LedgerInUse(RuntimeError):
+    """The embedded ledger folder is held by another process."""
+
+
+def _open(settings: Settings, database: str | None) -> Client:
+    if settings.clickhouse_url:
+        return clickhouse_connect.get_client(dsn=settings.clickhouse_url, database=database)
+    path = Path(settings.ledger_path).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    # One engine per process and folder; chDB accepts any number of handles to it.
+    try:
+        return clickhouse_connect.get_client(interface="chdb", path=str(path), database=database)
+    except Exception:
+        if _locked_by_another_process(path):
+            raise LedgerInUse(
+                f"the embedded ledger at {path} is in use by another process (a running `rollwatch run`?). "
+                "Stop it first, or use the HTTP API of the running process."
+            ) from None
+        raise
+
+
+def _locked_by_another_process(path: Path) -> bool:
+    """ClickHouse holds an exclusive lock on the folder's `status` file while it runs."""
+    try:
+        with open(path / "status", "rb") as status:
+            fcntl.flock(status, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(status, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+class ClientPerThread:
+    """Hands each thread its own client, as clickhouse-connect clients are not thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._all: list[Client] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = connect(self._settings)
+            self._local.client = client
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._all:
+                client.close()
+            self._all.clear()

@@ -1,0 +1,92 @@
+"""Configuration, read once from `ROLLWATCH_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rollwatch.core.topics import Topics
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROLLWATCH_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Prefix of every topic and consumer group: lets deployments or test runs share a cluster.
+    namespace: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
+    # The local broker's controller listener (KRaft); only used by `rollwatch kafka start`.
+    kafka_controller_port: int = 9093
+    kafka_cache_dir: Path = PROJECT_ROOT / ".cache" / "kafka"
+    clickhouse_url: str | None = None
+    clickhouse_database: str = Field(default="rollwatch", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    data_dir: Path = Path(".rollwatch")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    events_partitions: int = Field(default=4, ge=1)
+    # 1 suits the single local broker; production clusters set 3.
+    topic_replication: int = Field(default=1, ge=1)
+    tracker_batch_size: int = Field(default=10_000, ge=1)
+    # Batches close when full or after this long: short enough for sub-second visibility when
+    # quiet; under load they fill by size first.
+    tracker_batch_seconds: float = Field(default=0.2, gt=0)
+    checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # Waiting alert rules fire on event time ("event": the newest event's date, so a replay gives
+    # the same alerts) or on the later of that and today's date ("wall", for live service).
+    alert_clock: Literal["event", "wall"] = "wall"
+    alert_tick_seconds: float = Field(default=5.0, gt=0)
+    max_batch_events: int = Field(default=1_000, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Keyed hashing of API keys; a production start refuses the default.
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    log_level: str = "INFO"
+    # Where alert notifications go, per LA (services/alerts/delivery/routes.py); unset: nowhere.
+    alert_routes_file: Path | None = None
+    # At shutdown, how long deliveries in flight may take before they become dead letters.
+    delivery_shutdown_timeout_s: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            problems.append("ROLLWATCH_SECRET_KEY is the default; set a long random value")
+        if self.clickhouse_url is None:
+            problems.append("ROLLWATCH_CLICKHOUSE_URL is unset; production needs a ClickHouse server")
+        if problems:
+            raise ValueError("unsafe production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.namespace)
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "ledger"
+
+    @property
+    def kafka_data_dir(self) -> Path:
+        return self.data_dir / "kafka"
+
+    @property
+    def alerts_config_dir(self) -> Path:
+        """Per-LA term dates (`calendars/<la>.json`) and rule parameters (`rules/<la>.json`)."""
+        return self.data_dir / "alerts"
+
+    @property
+    def stream_data_dir(self) -> Path:
+        return self.data_dir / "streams"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

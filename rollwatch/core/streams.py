@@ -1,0 +1,35 @@
+"""The Faust app that hosts the stream processors (tracker, alerts) of one process."""
+
+from __future__ import annotations
+
+import faust
+
+from rollwatch.core.settings import Settings
+
+
+def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.App:
+    settings.stream_data_dir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        # The app id is the consumer group: one per service and namespace.
+        f"{settings.namespace}{service}",
+        broker=[f"kafka://{address.strip()}" for address in settings.kafka_bootstrap.split(",")],
+        # exactly_once has open duplicate bugs; exactly-once rows come from the idempotent ledger write.
+        processing_guarantee="at_least_once",
+        web_enabled=False,
+        datadir=str(settings.stream_data_dir),
+        store="memory://",
+        topic_partitions=settings.events_partitions,
+        topic_replication_factor=settings.topic_replication,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        # A worker killed without leaving its group is noticed after this long; Faust's default
+        # (60 s) would hold a restarted worker's partitions that long.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        stream_buffer_maxsize=max(4096, settings.tracker_batch_size),
+        # The tracker publishes a record per event (pupil-moves, the placements changelog): let
+        # the producer gather them into a few large requests rather than one request each.
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
+        autodiscover=False,
+    )

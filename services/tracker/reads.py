@@ -1,0 +1,62 @@
+"""What other services may read from the tracker: its ledger queries, the access log they must
+write, a school's roll, and the exit classification's data. Everything else in `services.tracker`
+is private to it (import-linter enforces this; see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+
+from rollwatch.core.clickhouse import ClientPerThread
+from services.tracker.access_log import record_access
+from services.tracker.exit_classification import (
+    ExitParams,
+    SchoolYearParams,
+    default_exit_document,
+)
+from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows
+from services.tracker.tables import LEDGER, PLACEMENTS
+
+__all__ = [
+    "ExitParams",
+    "LedgerRow",
+    "SchoolYearParams",
+    "default_exit_document",
+    "linked_upns",
+    "pupil_rows",
+    "record_access",
+    "school_deletions",
+    "school_roll",
+]
+
+_ROLL = f"""
+SELECT count(), countIf(sen IN ('E', 'K')) FROM (
+    SELECT upn, argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
+    FROM {LEDGER}
+    WHERE upn IN (SELECT upn FROM {PLACEMENTS} FINAL WHERE has(schools_on_roll, {{urn:String}}))
+    GROUP BY upn
+)
+"""
+_DELETIONS = f"""
+SELECT event FROM {LEDGER}
+WHERE school_urn = {{urn:String}} AND type = 'pupil.deleted' AND occurred_on >= {{since:Date32}}
+  AND occurred_on <= {{as_of:Date32}}
+"""
+
+
+def school_roll(clients: ClientPerThread, urn: str) -> tuple[int, int]:
+    """Blocking. The pupils Rollwatch has on roll at the school (their current placement includes
+    it), and how many of them have SEN support or an EHC plan by their latest event."""
+    roll, send = clients.get().query(_ROLL, parameters={"urn": urn}).result_rows[0]
+    return int(roll), int(send)
+
+
+def school_deletions(
+    clients: ClientPerThread, urn: str, since: dt.date, as_of: dt.date
+) -> list[dict[str, Any]]:
+    """Blocking. The school's `pupil.deleted` events that occurred from `since` to `as_of`."""
+    parameters = {"urn": urn, "since": since, "as_of": as_of}
+    rows = clients.get().query(_DELETIONS, parameters=parameters).result_rows
+    return [orjson.loads(event) for (event,) in rows]

@@ -1,0 +1,504 @@
+"""The ground truth: every alert the rules of design.md should raise on the simulated events, as
+of the end of the simulated window, each marked injected (with its behaviour and case) or
+background.
+
+It is computed from the simulator's own records, not by running services.alerts: an independent
+reading of the rule table with the thresholds of `services/alerts/rule_defaults.json` and the
+LA's school-day calendar, so that a bug in the alert service shows up as a miss or a false alarm
+instead of being copied into the answer. Conventions, where the rule table leaves a choice:
+- facts arrive in `recorded_at` order (the order of the events file);
+- waiting rules (no_destination, ap_review_overdue) count an answering event (an enrolment, a
+  review, an end) when it was recorded on or before the due day, and list an alert only when its
+  firing day is inside the window; the simulator never records an answer between the due day
+  and the firing day;
+- school_exit_pattern is evaluated at the end of every calendar day of the window, with the roll
+  (every registration, dual ones too) and the exits on the ledger by their `occurred_on`; one
+  alert per school and academic year, dated the first day its condition holds;
+- an exit's "unexplained" and a deletion's "end-of-year leaver" use the default top year groups
+  (the simulator never lets the school's own top year decide).
+
+Format (one JSON object per line, `GroundTruthEntry.as_json`): `rule`, `fingerprint` (as
+services.alerts.candidates.fingerprint makes it), `la_code`, `school_urn`, `upn` (null for a
+school), `key_event_id` (the event the alert is about; for suspension_limit the suspension that
+crossed 45 days, for high_mobility the enrolment that made the third change; null for a school),
+`evidence` (event ids, in the order they took effect), `as_of` (the day the condition was met),
+`fires_on` (waiting rules), `injected` (bool), `behaviour` (an injected behaviour's name, or
+`background`), `case_id` (the injected case, or null).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from services.alerts.calendar import (
+    AcademicYear,
+    SchoolCalendar,
+    academic_year_of,
+    census_days,
+    load_calendar,
+    months_before,
+)
+from services.alerts.candidates import fingerprint
+from services.alerts.parameters import RuleParameters, default_parameters
+from tools.simulate.population import Pupil, School
+from tools.simulate.records import AP_ENDED, AP_REFERRED, DELETED, ENROLLED, EXCLUDED, SUSPENDED, SimEvent
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class GroundTruthEntry:
+    rule: str
+    fingerprint: str
+    la_code: str
+    school_urn: str
+    upn: str | None
+    key_event_id: str | None
+    evidence: tuple[str, ...]
+    as_of: dt.date
+    fires_on: dt.date | None = None
+    behaviour: str = "background"
+    case_id: str | None = None
+
+    @property
+    def injected(self) -> bool:
+        return self.behaviour != "background"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "fingerprint": self.fingerprint,
+            "la_code": self.la_code,
+            "school_urn": self.school_urn,
+            "upn": self.upn,
+            "key_event_id": self.key_event_id,
+            "evidence": list(self.evidence),
+            "as_of": self.as_of.isoformat(),
+            "fires_on": self.fires_on.isoformat() if self.fires_on else None,
+            "injected": self.injected,
+            "behaviour": self.behaviour,
+            "case_id": self.case_id,
+        }
+
+
+@cache
+def _calendar(la_code: str) -> SchoolCalendar:
+    return load_calendar(la_code)
+
+
+@cache
+def _first_school_day(la_code: str, start_year: int) -> dt.date:
+    return _calendar(la_code).first_school_day(AcademicYear(start_year))
+
+
+@dataclass
+class GroundTruth:
+    """Evaluates the rules on pupils' histories and schools' events."""
+
+    window_start: dt.date
+    window_end: dt.date
+    params: RuleParameters = field(default_factory=default_parameters)
+
+    # --- shared readings of the rules -----------------------------------------------------------
+
+    def is_end_of_year_leaver(self, deletion: SimEvent) -> bool:
+        years = self.params.school_years
+        if deletion.data["ground"] in years.leaver_grounds:
+            return True
+        if deletion.year_group not in years.top_year_groups:
+            return False
+        year = academic_year_of(deletion.occurred_on)
+        return deletion.occurred_on >= years.end_of_year_starts(year.start_year)
+
+    def is_unexplained(self, deletion: SimEvent) -> bool:
+        exits = self.params.exits
+        if deletion.data["ground"] in exits.explained_grounds:
+            return False
+        if deletion.data["destination"]["kind"] in exits.explained_destination_kinds:
+            return False
+        return not self.is_end_of_year_leaver(deletion)
+
+    # --- pupils ---------------------------------------------------------------------------------
+
+    def pupil_entries(self, pupil: Pupil) -> list[GroundTruthEntry]:
+        history: list[SimEvent] = sorted(pupil.history, key=lambda e: e.sort_key)  # type: ignore[arg-type]
+        if not history:
+            return []
+        found: list[GroundTruthEntry] = []
+        found += self._no_destination(pupil, history)
+        found += self._ehe_vulnerable(pupil, history)
+        found += self._exam_cohort_exit(pupil, history)
+        found += self._late_notification(pupil, history)
+        found += self._retrospective(pupil, history)
+        found += self._exclusion_then_exit(pupil, history)
+        found += self._suspension_limit(pupil, history)
+        found += self._high_mobility(pupil, history)
+        found += self._ap_review_overdue(pupil, history)
+        return found
+
+    def _entry(
+        self,
+        rule: str,
+        key: SimEvent,
+        evidence: Iterable[SimEvent],
+        as_of: dt.date,
+        *,
+        subject: tuple[str, ...] | None = None,
+        fires_on: dt.date | None = None,
+        key_event: bool = True,
+    ) -> GroundTruthEntry:
+        return GroundTruthEntry(
+            rule=rule,
+            fingerprint=fingerprint(rule, *(subject or (key.upn, key.event_id))),
+            la_code=key.la_code,
+            school_urn=key.school_urn,
+            upn=key.upn,
+            key_event_id=key.event_id if key_event else None,
+            evidence=tuple(e.event_id for e in evidence),
+            as_of=as_of,
+            fires_on=fires_on,
+            behaviour=key.behaviour or "background",
+            case_id=key.case_id or None,
+        )
+
+    def _no_destination(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.no_destination
+        found = []
+        for index, deletion in enumerate(history):
+            if deletion.type != DELETED or not self._lacks_destination(deletion):
+                continue
+            calendar = _calendar(deletion.la_code)
+            due = calendar.add_school_days(deletion.occurred_on, p.school_days)
+            fires = calendar.add_school_days(deletion.occurred_on, p.school_days + 1)
+            if fires > self.window_end:
+                continue
+            answered = any(
+                e.type == ENROLLED
+                and e.data["enrolment_status"] in p.resolving_enrolment_statuses
+                and e.recorded_on <= due
+                and (
+                    e.occurred_on >= deletion.occurred_on
+                    or (e.school_urn != deletion.school_urn and position > index)
+                )
+                for position, e in enumerate(history)
+            )
+            if not answered:
+                found.append(self._entry("no_destination", deletion, (deletion,), fires, fires_on=fires))
+        return found
+
+    def _lacks_destination(self, deletion: SimEvent) -> bool:
+        p = self.params.rules.no_destination
+        data = deletion.data
+        if data["ground"] in p.exempt_grounds:
+            return False
+        if data.get("ctf_destination") == "XXXXXXX":
+            return True
+        kind = data["destination"]["kind"]
+        if kind == "unknown":
+            return True
+        return kind in ("moved_away", "school") and not data["destination"].get("laestab")
+
+    def _ehe_vulnerable(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.ehe_vulnerable
+        found = []
+        for index, deletion in enumerate(history):
+            if deletion.type != DELETED:
+                continue
+            if "home_education" not in (deletion.data["ground"], deletion.data["destination"]["kind"]):
+                continue
+            end = deletion.occurred_on
+            start = months_before(end, p.lookback_months)
+            known = history[: index + 1]
+            suspensions = [e for e in known if e.type == SUSPENDED and start <= e.data["start_on"] <= end]
+            exclusions = [e for e in known if e.type == EXCLUDED and start <= e.occurred_on <= end]
+            placements = [e for e in known if e.type == AP_REFERRED and _overlaps(e, known, start, end)]
+            needs = (
+                deletion.sen in p.sen_provisions
+                or (p.looked_after and deletion.looked_after)
+                or (p.child_in_need and deletion.child_in_need)
+            )
+            if needs or suspensions or exclusions or placements:
+                evidence = _chronological([*suspensions, *exclusions, *placements], history)
+                found.append(self._entry("ehe_vulnerable", deletion, [*evidence, deletion], end))
+        return found
+
+    def _exam_cohort_exit(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.exam_cohort_exit
+        found = []
+        for deletion in history:
+            if deletion.type != DELETED or deletion.data["ground"] in p.exempt_grounds:
+                continue
+            if deletion.data["destination"]["kind"] in p.state_school_destination_kinds:
+                continue
+            year = academic_year_of(deletion.occurred_on)
+            if deletion.year_group == 11 and deletion.occurred_on > census_days(year).spring:
+                continue
+            if deletion.year_group in (10, 11):
+                found.append(self._entry("exam_cohort_exit", deletion, (deletion,), deletion.occurred_on))
+        return found
+
+    def _late_notification(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.late_notification
+        years = self.params.school_years
+        found = []
+        for event in history:
+            notified = event.data.get("la_notified_on")
+            if event.type == DELETED:
+                if p.exempt_end_of_year_leavers and self.is_end_of_year_leaver(event):
+                    continue
+                if notified is None or notified > event.occurred_on:
+                    found.append(self._entry("late_notification", event, (event,), event.occurred_on))
+            elif event.type == ENROLLED:
+                calendar = _calendar(event.la_code)
+                first_day = _first_school_day(event.la_code, academic_year_of(event.occurred_on).start_year)
+                if event.year_group in years.entry_year_groups and event.occurred_on <= first_day:
+                    continue
+                told = notified or event.recorded_on
+                if calendar.school_days_between(event.occurred_on, told) > p.admission_school_days:
+                    found.append(self._entry("late_notification", event, (event,), event.occurred_on))
+        return found
+
+    def _retrospective(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.retrospective_deletion
+        found = []
+        for event in history:
+            if event.type != DELETED:
+                continue
+            if p.exempt_end_of_year_leavers and self.is_end_of_year_leaver(event):
+                continue
+            days = _calendar(event.la_code).school_days_between(event.occurred_on, event.recorded_on)
+            if days > p.school_days:
+                found.append(self._entry("retrospective_deletion", event, (event,), event.recorded_on))
+        return found
+
+    def _exclusion_then_exit(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.exclusion_then_exit
+        found = []
+        for deletion in history:
+            if deletion.type != DELETED or deletion.data["ground"] in p.exempt_grounds:
+                continue
+            calendar = _calendar(deletion.la_code)
+            counted = []
+            for exclusion in history:
+                if exclusion.type not in (SUSPENDED, EXCLUDED):
+                    continue
+                if p.same_school_only and exclusion.school_urn != deletion.school_urn:
+                    continue
+                began = exclusion.data["start_on"] if exclusion.type == SUSPENDED else exclusion.occurred_on
+                if began > deletion.occurred_on:
+                    continue
+                if calendar.school_days_between(began, deletion.occurred_on) <= p.school_days:
+                    counted.append(exclusion)
+            if counted:
+                evidence = [*_chronological(counted, history), deletion]
+                found.append(self._entry("exclusion_then_exit", deletion, evidence, deletion.occurred_on))
+        return found
+
+    def _suspension_limit(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        limit = 2 * self.params.rules.suspension_limit.max_school_days
+        by_year: dict[int, list[SimEvent]] = {}
+        found = []
+        for event in history:
+            if event.type != SUSPENDED:
+                continue
+            year = academic_year_of(event.data["start_on"])
+            same = by_year.setdefault(year.start_year, [])
+            before = sum(e.data["sessions"] for e in same)
+            same.append(event)
+            if before <= limit < before + event.data["sessions"]:
+                found.append(
+                    self._entry(
+                        "suspension_limit",
+                        event,
+                        _chronological(same, history),
+                        event.occurred_on,
+                        subject=(event.upn, year.label),
+                    )
+                )
+        return found
+
+    def _high_mobility(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.high_mobility
+        arrived: list[SimEvent] = []
+        for event in history:
+            if event.type != ENROLLED or event.data["enrolment_status"] not in p.counted_enrolment_statuses:
+                continue
+            arrived.append(event)
+            changes = _changes(_chronological(arrived, history))
+            if all(change is not event for change in changes):
+                continue
+            start = months_before(event.occurred_on, p.window_months)
+            in_window = [c for c in changes if start <= c.occurred_on <= event.occurred_on]
+            if len(in_window) >= p.min_changes:
+                return [
+                    self._entry(
+                        "high_mobility",
+                        event,
+                        in_window,
+                        event.occurred_on,
+                        subject=(event.upn,),
+                        key_event=True,
+                    )
+                ]
+        return []
+
+    def _ap_review_overdue(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.ap_review_overdue
+        chains: dict[tuple[str, str, str], list[SimEvent]] = {}
+        superseded: dict[str, SimEvent] = {}
+        for event in history:
+            if event.type == AP_REFERRED:
+                key = (event.school_urn, _provider_key(event.data["provider"]), event.data["arrangement"])
+                chain = chains.setdefault(key, [])
+                if chain:
+                    superseded[chain[-1].event_id] = event
+                chain.append(event)
+            elif event.type == AP_ENDED:
+                for key, chain in list(chains.items()):
+                    if any(r.event_id == event.data["referral_event_id"] for r in chain):
+                        superseded[chain[-1].event_id] = event
+                        del chains[key]
+        found = []
+        referrals = [e for e in history if e.type == AP_REFERRED]
+        for referral in referrals:
+            calendar = _calendar(referral.la_code)
+            options: list[tuple[dt.date, dt.date]] = [
+                (referral.data["review_by"] + _ONE_DAY, referral.data["review_by"])
+            ]
+            if referral.data["arrangement"] in p.directed_arrangements:
+                n = p.directed_off_site_school_days
+                start = referral.data["start_on"]
+                options.append((calendar.add_school_days(start, n + 1), calendar.add_school_days(start, n)))
+            fires, due = min(options)
+            answer = superseded.get(referral.event_id)
+            if fires > self.window_end or (answer is not None and answer.recorded_on <= due):
+                continue
+            chain = [
+                r
+                for r in referrals
+                if r.school_urn == referral.school_urn
+                and r.data["arrangement"] == referral.data["arrangement"]
+                and _provider_key(r.data["provider"]) == _provider_key(referral.data["provider"])
+                and r.sort_key <= referral.sort_key
+                and _same_chain(r, referral, superseded)
+            ]
+            found.append(
+                self._entry(
+                    "ap_review_overdue", referral, _chronological(chain, history), fires, fires_on=fires
+                )
+            )
+        return found
+
+    # --- schools --------------------------------------------------------------------------------
+
+    def school_entries(self, schools: Sequence[School], events: Iterable[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.school_exit_pattern
+        by_school: dict[str, list[SimEvent]] = {}
+        for event in events:
+            if event.type in (ENROLLED, DELETED):
+                by_school.setdefault(event.school_urn, []).append(event)
+        found = []
+        threshold = Fraction(str(p.min_percent_of_roll))
+        ratio = Fraction(str(p.send_share_ratio))
+        for school in schools:
+            moves = sorted(by_school.get(school.urn, []), key=lambda e: (e.occurred_on, e.seq))
+            exits = [e for e in moves if e.type == DELETED and self.is_unexplained(e)]
+            roll = send = 0
+            move_index = exit_lo = exit_hi = 0
+            fired_years: set[int] = set()
+            day = self.window_start
+            # Start the sweep with everything before the window applied.
+            while day <= self.window_end:
+                while move_index < len(moves) and moves[move_index].occurred_on <= day:
+                    event = moves[move_index]
+                    step = 1 if event.type == ENROLLED else -1
+                    roll += step
+                    send += step if event.sen != "N" else 0
+                    move_index += 1
+                start = months_before(day, p.window_months)
+                while exit_hi < len(exits) and exits[exit_hi].occurred_on <= day:
+                    exit_hi += 1
+                while exit_lo < exit_hi and exits[exit_lo].occurred_on < start:
+                    exit_lo += 1
+                count = exit_hi - exit_lo
+                year = academic_year_of(day).start_year
+                if count >= min(p.min_pupils, p.send_share_min_exits) and year not in fired_years:
+                    window = exits[exit_lo:exit_hi]
+                    send_exits = sum(1 for e in window if e.sen != "N")
+                    too_many = count >= p.min_pupils and (
+                        roll <= 0 or Fraction(count * 100) >= threshold * roll
+                    )
+                    send_heavy = (
+                        count >= p.send_share_min_exits
+                        and roll > 0
+                        and Fraction(send_exits * roll) > ratio * send * count
+                    )
+                    if too_many or send_heavy:
+                        fired_years.add(year)
+                        found.append(
+                            GroundTruthEntry(
+                                rule="school_exit_pattern",
+                                fingerprint=fingerprint(
+                                    "school_exit_pattern", school.urn, AcademicYear(year).label
+                                ),
+                                la_code=school.la_code,
+                                school_urn=school.urn,
+                                upn=None,
+                                key_event_id=None,
+                                evidence=tuple(e.event_id for e in window),
+                                as_of=day,
+                                behaviour="offrolling" if school.offrolling else "background",
+                            )
+                        )
+                day += _ONE_DAY
+        return found
+
+
+def _provider_key(provider: dict[str, str]) -> str:
+    return provider.get("urn") or provider.get("ukprn") or provider.get("name") or ""
+
+
+def _same_chain(earlier: SimEvent, later: SimEvent, superseded: dict[str, SimEvent]) -> bool:
+    """`earlier` leads to `later` through reviews (no end in between)."""
+    cursor: SimEvent | None = earlier
+    while cursor is not None and cursor is not later:
+        cursor = superseded.get(cursor.event_id)
+        if cursor is not None and cursor.type != AP_REFERRED:
+            return False
+    return cursor is later
+
+
+def _overlaps(referral: SimEvent, known: list[SimEvent], start: dt.date, end: dt.date) -> bool:
+    began = referral.data["start_on"]
+    if began > end:
+        return False
+    if began >= start:
+        return True
+    endings = [
+        e.data["ended_on"]
+        for e in known
+        if e.type == AP_ENDED and e.data["referral_event_id"] == referral.event_id
+    ]
+    return not endings or min(endings) >= start
+
+
+def _chronological(events: Iterable[SimEvent], history: list[SimEvent]) -> list[SimEvent]:
+    position = {id(e): i for i, e in enumerate(history)}
+    return sorted(events, key=lambda e: (e.occurred_on, position.get(id(e), -1)))
+
+
+def _changes(counted: list[SimEvent]) -> list[SimEvent]:
+    changes = []
+    previous: SimEvent | None = None
+    for enrolment in counted:
+        if (previous is None and enrolment.data["previous_school"] is not None) or (
+            previous is not None and enrolment.school_urn != previous.school_urn
+        ):
+            changes.append(enrolment)
+        previous = enrolment
+    return changes
