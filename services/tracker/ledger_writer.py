@@ -21,13 +21,20 @@ import orjson
 from rollwatch.core.clickhouse import ClientPerThread
 from schemas import Event
 from services.tracker.checkpoints import Checkpoint, write_checkpoint
-from services.tracker.hash_chain import GENESIS, HeadCache, chain_hash
+from services.tracker.hash_chain import (
+    CHAIN_VERSION,
+    GENESIS,
+    HeadCache,
+    chain_hash,
+    row_stamp,
+    to_millisecond,
+)
 from services.tracker.placement import summary as placement_summary
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 COLUMNS = [
     "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at",
-    "kafka_partition", "kafka_offset", "chain_seq", "prev_hash", "hash", "event",
+    "kafka_partition", "kafka_offset", "chain_seq", "prev_hash", "hash", "chain_version", "event",
 ]  # fmt: skip
 
 
@@ -100,18 +107,18 @@ class LedgerWriter:
         if not fresh:
             return WriteResult(written=0, duplicates=len(batch) - len(conflicts), conflicts=conflicts)
         heads = self._chain_heads({item.event.upn for item in fresh})
-        now = dt.datetime.now(dt.UTC)
+        now = to_millisecond(dt.datetime.now(dt.UTC))
         rows = []
         for item in fresh:
             event = item.event
             seq, prev = heads.get(event.upn, (0, GENESIS))
-            digest = chain_hash(prev, item.canonical)
+            digest = chain_hash(prev, item.canonical, row_stamp(now, item.partition, item.offset))
             heads[event.upn] = (seq + 1, digest)
             rows.append(
                 [
                     event.event_id, event.type, event.upn, event.school_urn, event.occurred_on,
                     event.recorded_at, now, item.partition, item.offset, seq + 1, prev, digest,
-                    item.canonical.decode(),
+                    CHAIN_VERSION, item.canonical.decode(),
                 ]
             )  # fmt: skip
         client = self._clients.get()

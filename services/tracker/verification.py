@@ -37,16 +37,23 @@ class Report:
         return asdict(self)
 
 
+# The first row, in pupil and chain order, whose hash is not its content's, whose typed columns
+# (what reads filter and display on) differ from the event the hash covers, or whose chain is broken.
 _CHAIN_BREAKS = f"""
 SELECT upn, toString(event_id), chain_seq,
     multiIf(
-        hash != lower(hex(SHA256(concat(prev_hash, '\\n', event)))),
+        hash != lower(hex(SHA256(if(chain_version >= 2,
+            concat(prev_hash, '\\n', event, '\\n', toString(ingested_at), '|', toString(kafka_partition), '|',
+                   toString(kafka_offset)),
+            concat(prev_hash, '\\n', event))))),
             'row altered: its hash does not match its content',
+        {{typed_checks}}
         prev_hash != expected_prev, 'chain broken: prev_hash is not the hash of the row before',
         chain_seq != position, 'chain broken: a row is missing or repeated before this one',
         'ok') AS problem
 FROM (
-    SELECT upn, event_id, chain_seq, prev_hash, hash, event,
+    SELECT upn, event_id, type, school_urn, occurred_on, recorded_at, ingested_at, kafka_partition,
+        kafka_offset, chain_seq, prev_hash, hash, chain_version, event,
         lagInFrame(hash, 1, '{GENESIS}') OVER w AS expected_prev,
         row_number() OVER w AS position
     FROM {LEDGER}
@@ -56,6 +63,27 @@ WHERE problem != 'ok'
 ORDER BY upn, chain_seq
 LIMIT 1
 """
+# Each typed column against the hashed event's field: (column, the column as the event writes it).
+_TYPED_COLUMNS = (
+    ("event_id", "toString(event_id)"),
+    ("type", "type"),
+    ("upn", "upn"),
+    ("school_urn", "school_urn"),
+    ("occurred_on", "toString(occurred_on)"),
+    ("recorded_at", "recorded_at"),
+)
+
+
+def _typed_check(column: str, stored: str) -> str:
+    field = f"JSONExtractString(event, '{column}')"
+    if column == "recorded_at":
+        field = f"parseDateTime64BestEffort({field}, 3, 'UTC')"
+    return f"{stored} != {field}, 'typed column {column} differs from the hashed event',"
+
+
+_CHAIN_BREAKS = _CHAIN_BREAKS.replace(
+    "{typed_checks}", "\n        ".join(_typed_check(column, stored) for column, stored in _TYPED_COLUMNS)
+)
 
 
 def verify(client: Client) -> Report:

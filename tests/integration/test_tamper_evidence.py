@@ -50,6 +50,23 @@ def _mutate(client: Client, sql: str) -> None:
     client.command(sql, settings={"mutations_sync": 2})
 
 
+_LEDGER_COLUMNS = (
+    "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at", "kafka_partition",
+    "kafka_offset", "chain_seq", "prev_hash", "hash", "chain_version", "event",
+)  # fmt: skip
+
+
+def _insert_copy(client: Client, row_id: str, /, **replaced: str) -> None:
+    """Insert a copy of a row with some columns replaced by SQL expressions (key columns cannot be
+    changed by ALTER UPDATE, so a tamperer deletes and inserts instead)."""
+    columns = ", ".join(_LEDGER_COLUMNS)
+    values = ", ".join(replaced.get(column, column) for column in _LEDGER_COLUMNS)
+    client.command(
+        f"INSERT INTO movement_ledger ({columns}) SELECT {values} FROM movement_ledger "
+        f"WHERE event_id = '{row_id}'"
+    )
+
+
 def test_a_clean_ledger_verifies(client: Client) -> None:
     report = verify(client)
     assert report.ok and report.first_break is None
@@ -90,3 +107,81 @@ def test_removing_the_newest_rows_is_caught_by_the_checkpoint(client: Client) ->
     report = verify(client)
     assert report.checkpoint_ok is False
     assert report.first_break is not None and report.first_break.upn == PUPILS[4]
+
+
+@pytest.mark.parametrize(
+    ("column", "new_value"),
+    [
+        ("school_urn", "'999999'"),
+        ("type", "'pupil.deleted'"),
+        ("occurred_on", "toDate32('2025-01-01')"),
+        ("recorded_at", "recorded_at + INTERVAL 1 DAY"),
+        ("event_id", "toUUID('00000000-0000-4000-8000-000000000001')"),
+    ],
+)
+def test_a_typed_column_altered_without_its_event_is_named(
+    client: Client, column: str, new_value: str
+) -> None:
+    """Moving a pupil's row to another school (or type, or date) changes what reports show while the
+    hashed event text stays as it was: the typed columns are checked against that text."""
+    target = _event_id(client, PUPILS[3], 2)
+    if column in ("school_urn", "type"):
+        _mutate(
+            client, f"ALTER TABLE movement_ledger UPDATE {column} = {new_value} WHERE event_id = '{target}'"
+        )
+    else:  # a key column: deleted and inserted again with the new value
+        original = client.query(
+            f"SELECT toString({column}) FROM movement_ledger WHERE event_id = '{target}'"
+        ).result_rows[0][0]
+        _insert_copy(client, target, **{column: new_value})
+        _mutate(
+            client,
+            f"ALTER TABLE movement_ledger DELETE WHERE event_id = '{target}' "
+            f"AND toString({column}) = '{original}'",
+        )
+        if column == "event_id":
+            target = "00000000-0000-4000-8000-000000000001"
+    report = verify(client)
+    assert report.first_break is not None
+    assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[3], target)
+    assert report.first_break.problem == f"typed column {column} differs from the hashed event"
+
+
+@pytest.mark.parametrize(
+    ("column", "new_value"),
+    [("ingested_at", "ingested_at - INTERVAL 1 DAY"), ("kafka_offset", "kafka_offset + 1000")],
+)
+def test_a_stamp_the_tracker_added_is_covered_by_the_hash(
+    client: Client, column: str, new_value: str
+) -> None:
+    target = _event_id(client, PUPILS[0], 3)
+    _mutate(client, f"ALTER TABLE movement_ledger UPDATE {column} = {new_value} WHERE event_id = '{target}'")
+    report = verify(client)
+    assert report.first_break is not None
+    assert report.first_break.event_id == target
+    assert "altered" in report.first_break.problem
+
+
+def test_a_reordered_chain_is_named(client: Client) -> None:
+    second, third = _event_id(client, PUPILS[2], 2), _event_id(client, PUPILS[2], 3)
+    _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 3 WHERE event_id = '{second}'")
+    _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 2 WHERE event_id = '{third}'")
+    report = verify(client)
+    assert report.first_break is not None
+    assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[2], third)
+    assert "chain broken" in report.first_break.problem
+
+
+def test_a_row_inserted_inside_a_chain_is_named(client: Client) -> None:
+    copied = _event_id(client, PUPILS[1], 2)
+    _insert_copy(client, copied, event_id="generateUUIDv4()")
+    report = verify(client)
+    assert report.first_break is not None
+    assert report.first_break.upn == PUPILS[1]
+
+
+def test_a_downgraded_chain_version_is_caught(client: Client) -> None:
+    target = _event_id(client, PUPILS[4], 1)
+    _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_version = 1 WHERE event_id = '{target}'")
+    report = verify(client)
+    assert report.first_break is not None and report.first_break.event_id == target

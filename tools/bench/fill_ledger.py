@@ -26,7 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import orjson
 from clickhouse_connect.driver.client import Client
 
-from services.tracker.hash_chain import GENESIS, chain_hash
+from services.tracker.hash_chain import CHAIN_VERSION, GENESIS, chain_hash
 from services.tracker.ledger_writer import COLUMNS
 from services.tracker.tables import IDENTITY_LINKS, LEDGER
 from tools.bench.workload import Workload, bench_schools
@@ -60,9 +60,10 @@ def make_rows(first_pupil: int, pupils: int, ingested_at: str, check_every: int)
             ):
                 raise AssertionError("the workload made an event that is not in canonical form")
             seq, prev = heads.get(upn, (0, GENESIS))
-            digest = chain_hash(prev, canonical)
-            heads[upn] = (seq + 1, digest)
             partition = zlib.crc32(upn.encode()) % PARTITIONS
+            offset = pupil * 64 + seq
+            digest = chain_hash(prev, canonical, f"{ingested_at}.000|{partition}|{offset}".encode())
+            heads[upn] = (seq + 1, digest)
             rows.append(
                 orjson.dumps(
                     {
@@ -74,10 +75,11 @@ def make_rows(first_pupil: int, pupils: int, ingested_at: str, check_every: int)
                         "recorded_at": event["recorded_at"][:19].replace("T", " "),
                         "ingested_at": ingested_at,
                         "kafka_partition": partition,
-                        "kafka_offset": pupil * 64 + seq,
+                        "kafka_offset": offset,
                         "chain_seq": seq + 1,
                         "prev_hash": prev,
                         "hash": digest,
+                        "chain_version": CHAIN_VERSION,
                         "event": canonical.decode(),
                     }
                 )
