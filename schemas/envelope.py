@@ -1,4 +1,4 @@
-"""The envelope every event carries (design.md, "Event contract", schema_version 1), and the base
+"""The envelope every event carries (docs/domain.md, "Events", schema_version 1), and the base
 of every event type's `data`.
 
 `Envelope` is the base class of the concrete event models (schemas/events/): each narrows `type`

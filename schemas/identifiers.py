@@ -1,4 +1,4 @@
-"""The identifiers of pupils and schools, validated as the DfE defines them (domain.md,
+"""The identifiers of pupils and schools, validated as the DfE defines them (docs/domain.md,
 "Identifiers").
 
 - UPN: 13 characters. Character 1 is a check letter computed from characters 2-13; a temporary

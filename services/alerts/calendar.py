@@ -89,7 +89,7 @@ def _nth_thursday(year: int, month: int, n: int) -> dt.date:
 
 
 def census_days(year: AcademicYear) -> CensusDays:
-    """School census days (domain.md, "Calendar"): autumn = 1st Thursday of October,
+    """School census days (docs/domain.md, "Calendar"): autumn = 1st Thursday of October,
     spring = 3rd Thursday of January, summer = 3rd Thursday of May."""
     return CensusDays(
         autumn=_nth_thursday(year.start_year, 10, 1),

@@ -1,6 +1,6 @@
 """What the rules hand back: alert candidates, wake-ups for waiting rules, and resolutions.
 
-A candidate is not yet an alert: the lifecycle (design.md, "Alert rules") folds candidates with
+A candidate is not yet an alert: the lifecycle (docs/domain.md, "What an alert is") folds candidates with
 the same fingerprint into one alert, like Alertmanager.
 """
 

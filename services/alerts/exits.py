@@ -1,5 +1,5 @@
 """Whether an exit from a school's roll is "unexplained", after the Education Policy Institute
-(2019; domain.md, "Off-rolling and unexplained exits").
+(2019; docs/domain.md, "Off-rolling and unexplained exits").
 
 Explained: a phase transition (a top-year leaver at the end of the year), a permanent exclusion,
 or a family reason (a move away or abroad), plus exits no school chooses (custody, death) and

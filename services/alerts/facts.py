@@ -1,6 +1,6 @@
 """The facts the alert rules read: small frozen records, independent of the wire models.
 
-An adapter turns each event of the contract (design.md, "Event contract") into one of these.
+An adapter turns each event of the contract (docs/domain.md, "Events") into one of these.
 Codes (grounds, destination kinds, arrangements, ...) stay plain strings, as the contract's code
 lists are versioned data, not enums. `la_code` is the LA of the reporting school, taken from the
 schools register. A `PupilState` holds one pupil's facts in the order the ledger recorded them;

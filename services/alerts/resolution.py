@@ -1,5 +1,5 @@
-"""What a new fact does to a pupil's open alerts (design.md: "a later event can inhibit or
-resolve an alert").
+"""What a new fact does to a pupil's open alerts (docs/domain.md, "What an alert is": a later
+event can resolve or inhibit an alert).
 
 - a deletion because the pupil died inhibits every open alert about that pupil;
 - an enrolment anywhere that follows the deletion auto-resolves `no_destination`;

@@ -1,5 +1,5 @@
 """Which deletions from a school's roll are exits, and which exits are "unexplained" as the
-Education Policy Institute defines them (2019; domain.md, "Off-rolling and unexplained exits").
+Education Policy Institute defines them (2019; docs/domain.md, "Off-rolling and unexplained exits").
 
 Pure: no I/O. The explained grounds and destination kinds, the leaver grounds, the usual top year
 groups and the start of the end-of-year window are data, read from the alert rules' versioned

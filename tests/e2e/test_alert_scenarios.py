@@ -1,6 +1,6 @@
 """Every alert rule through the real pipeline (HTTP -> Kafka -> tracker -> ledger -> pupil-moves ->
 alert service -> alerts API), with positive cases, negative cases and near misses on both sides
-of each threshold (design.md, "Alert rules"; the rules' own unit tests hold the finer cases).
+of each threshold (docs/domain.md, "Alert rules"; the rules' own unit tests hold the finer cases).
 
 One product for the whole module. Every scenario has pupils of its own (school-level scenarios a
 school of their own), so all events go in together and the complete set of alerts is checked:

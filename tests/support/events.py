@@ -12,7 +12,7 @@ _ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
 def upn_for(la: int, estab: int, year: int, serial: int) -> str:
-    """A permanent UPN with the check letter of domain.md's formula."""
+    """A permanent UPN with the check letter of docs/domain.md, "Identifiers"."""
     body = f"{la:03d}{estab:04d}{year % 100:02d}{serial:03d}"
     total = sum(int(ch) * weight for ch, weight in zip(body, range(2, 14), strict=True))
     return _ALPHABET[total % 23] + body

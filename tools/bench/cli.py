@@ -11,7 +11,7 @@ from typing import Any
 
 DESCRIPTION = (
     "Measure Rollwatch's performance figures, each beside a baseline measured in the same run and "
-    "reported as a ratio (design.md, Performance): tracker throughput (baseline: a bare Kafka "
+    "reported as a ratio (README, Benchmarks): tracker throughput (baseline: a bare Kafka "
     "consumer), ingest throughput (baseline: a bare Kafka producer), pupil history and school "
     "movements p99 on a 10M-row ledger (1M with --quick; baseline: GET /healthz), peak RSS of "
     "`rollwatch run` (baseline: its RSS when ready), alert latency (ingest -> alert on the "

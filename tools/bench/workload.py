@@ -109,7 +109,7 @@ def bench_schools(count: int = 1000, seed: int = 1) -> Schools:
 
 
 def upn_for(index: int) -> str:
-    """A distinct permanent UPN for each pupil index (check letter as domain.md defines it)."""
+    """A distinct permanent UPN for each pupil index (check letter: docs/domain.md, "Identifiers")."""
     la = 801 + index // 10_000_000
     body = f"{la:03d}{(index // 1000) % 10_000:04d}{18 + (index // 10_000_000) % 10:02d}{index % 1000:03d}"
     return upn_check_letter(body) + body

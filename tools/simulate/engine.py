@@ -75,7 +75,7 @@ class SimulationConfig:
 
 @dataclass
 class Summary:
-    """What a run produced, and the rates the tests compare with domain.md."""
+    """What a run produced, and the rates the tests compare with docs/domain.md ("Scale of England")."""
 
     config: SimulationConfig
     schools: int = 0

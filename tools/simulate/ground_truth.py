@@ -1,6 +1,6 @@
-"""The ground truth: every alert the rules of design.md should raise on the simulated events, as
-of the end of the simulated window, each marked injected (with its behaviour and case) or
-background.
+"""The ground truth: every alert the alert rules (docs/domain.md, "Alert rules") should raise on
+the simulated events, as of the end of the simulated window, each marked injected (with its
+behaviour and case) or background.
 
 It is computed from the simulator's own records, not by running services.alerts: an independent
 reading of the rule table with the thresholds of `services/alerts/rule_defaults.json` and the

@@ -1,6 +1,6 @@
 """Schools and pupils: who is on roll where when the simulation starts.
 
-Figures follow domain.md ("Scale of England"): of about 21,600 state-funded schools, 78% are
+Figures follow docs/domain.md ("Scale of England"): of about 21,600 state-funded schools, 78% are
 primary (roll about 280), 16% secondary (about 1,000), 4.6% special (about 120) and 1.6% pupil
 referral units or AP academies (about 60). England in full is about 8.3 million pupils in 153
 LAs; one LA here defaults to 300 schools, about 115,000 pupils. Pupils carry a valid UPN (check

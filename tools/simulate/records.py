@@ -1,4 +1,4 @@
-"""The simulator's own record of an event, and its wire form (design.md, "Event contract").
+"""The simulator's own record of an event, and its wire form (docs/domain.md, "Events").
 
 A `SimEvent` keeps what the ground truth needs (dates as dates, the pupil snapshot as it was) and
 turns into the contract's JSON with `as_json`. `recorded_at` is a local time in England.

@@ -1,5 +1,5 @@
 """The schools register file of a simulation, in the format Get Information About Schools
-publishes (design.md, "Schools register"): CSV, every field quoted, Windows-1252, CRLF line ends,
+publishes (docs/operations.md, "Schools register"): CSV, every field quoted, Windows-1252, CRLF line ends,
 dates as DD-MM-YYYY, one row per school. `rollwatch schools import FILE` reads it.
 
 Self-contained on purpose: services/schools/ has the product's GIAS reader and writer; this is the

@@ -4,7 +4,7 @@ suspensions, permanent exclusions, alternative provision, managed moves).
 
 Background rates are per pupil per year (`BackgroundRates`). Every process runs in date order off
 one agenda, so a pupil's events come in the order a school would record them. The background
-is built to stay clear of the alert rules where practical (design.md, "Alert rules"):
+is built to stay clear of the alert rules where practical (docs/domain.md, "Alert rules"):
 - deletions name their destination, are recorded within 2 school days and notified on time;
   admissions are notified within 2 school days;
 - no pupil is moved so often that high_mobility would fire (the next September transfer counted);
@@ -91,7 +91,7 @@ class BackgroundRates:
     independent: tuple[float, float, float, float] = (0.003, 0.003, 0.0, 0.0)
     home_education: tuple[float, float, float, float] = (0.008, 0.022, 0.010, 0.02)
     managed_move: tuple[float, float, float, float] = (0.0, 0.0015, 0.0, 0.0)
-    # Per 100 pupils (domain.md: 11.3 suspensions, 0.13 permanent exclusions per 100 a year).
+    # Per 100 pupils (docs/domain.md: 11.3 suspensions, 0.13 permanent exclusions per 100 a year).
     suspensions: tuple[float, float, float, float] = (1.8, 22.0, 12.0, 40.0)
     exclusions: tuple[float, float, float, float] = (0.03, 0.30, 0.05, 0.0)
     exclusion_reinstated_share: float = 0.05

@@ -1,5 +1,5 @@
 """The words notifications use: rule titles, statuses, times, and the notice that an alert is a
-prompt for enquiry, never a finding (domain.md, "Off-rolling and unexplained exits")."""
+prompt for enquiry, never a finding (docs/domain.md, "What an alert is")."""
 
 from __future__ import annotations
 

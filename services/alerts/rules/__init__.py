@@ -1,4 +1,4 @@
-"""The alert rules of design.md's table, one module each, and their registry.
+"""The alert rules (docs/domain.md, "Alert rules"), one module each, and their registry.
 
 Three shapes:
 - on a fact (`evaluate(state, fact, calendar, params)`): the state already holds the fact;

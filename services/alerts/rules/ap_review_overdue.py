@@ -1,6 +1,6 @@
 """`ap_review_overdue`: an alternative provision placement past its `review_by` date, or a
-directed off-site placement past 30 school days without review, and not ended (design.md,
-"Alert rules"). A waiting rule.
+directed off-site placement past 30 school days without review, and not ended (docs/domain.md,
+"Alert rules"; the fixed 30 days: "Known gaps"). A waiting rule.
 
 A placement is a chain of `ap_referred` facts from the same school to the same provider under the
 same arrangement: a later referral in the chain is a review (it brings a new review date) and

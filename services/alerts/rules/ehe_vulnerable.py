@@ -1,5 +1,5 @@
-"""`ehe_vulnerable`: taken off roll for home education while vulnerable (design.md, "Alert
-rules"): an EHC plan or SEN support, looked after or a child in need at the deletion, or a
+"""`ehe_vulnerable`: taken off roll for home education while vulnerable (docs/domain.md,
+"Alert rules"): an EHC plan or SEN support, looked after or a child in need at the deletion, or a
 suspension, permanent exclusion or alternative provision placement in the 12 months before it
 (at any school). The 12 months run from the same date a year earlier, inclusive, to the deletion.
 """

@@ -1,7 +1,7 @@
 """`exam_cohort_exit`: a Year 10 or 11 pupil taken off roll between 1 September of Year 10 and
-the Year 11 spring census day (inclusive), to anything but another state school (design.md,
+the Year 11 spring census day (inclusive), to anything but another state school (docs/domain.md,
 "Alert rules"). Performance tables count the pupils on roll at that census, which is why exits
-peak before it (domain.md, "Off-rolling and unexplained exits").
+peak before it (docs/domain.md, "Off-rolling and unexplained exits").
 
 The year group is the one on the deletion's snapshot: Year 10 is inside the window all year;
 Year 11 until the spring census of that school year. "Another state school" is a destination of

@@ -1,5 +1,5 @@
 """`exclusion_then_exit`: a suspension or permanent exclusion followed within 30 school days by a
-deletion on any ground other than permanent exclusion (design.md, "Alert rules").
+deletion on any ground other than permanent exclusion (docs/domain.md, "Alert rules").
 
 An exclusion counts for a deletion when it took effect (a suspension's `start_on`, a permanent
 exclusion's `occurred_on`) on or before the deletion and school_days_between(exclusion, deletion)

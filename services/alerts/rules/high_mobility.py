@@ -1,5 +1,5 @@
-"""`high_mobility`: a pupil who changes school 3 or more times in 12 months (design.md, "Alert
-rules").
+"""`high_mobility`: a pupil who changes school 3 or more times in 12 months (docs/domain.md,
+"Alert rules").
 
 A change of school is an enrolment (single or main dual registration by default; a subsidiary
 registration at AP is not a change) at a school other than the one of the pupil's previous

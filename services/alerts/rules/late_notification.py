@@ -1,4 +1,4 @@
-"""`late_notification` (design.md, "Alert rules"; reg 13, domain.md "Registration law"):
+"""`late_notification` (docs/domain.md, "Alert rules", "Notification duties", "Known gaps"):
 
 - a deletion notified to the LA after the date it took effect, or not notified at all
   (`la_notified_on` missing). Top-year leavers at the end of the year are exempt.

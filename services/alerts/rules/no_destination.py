@@ -1,5 +1,5 @@
 """`no_destination`: taken off roll with no known destination, and no enrolment anywhere within
-10 school days (design.md, "Alert rules"). A waiting rule: a qualifying deletion schedules a
+10 school days (docs/domain.md, "Alert rules"). A waiting rule: a qualifying deletion schedules a
 wake-up; at the wake-up the rule fires unless an enrolment of the pupil that follows the deletion
 is known by then. An enrolment anywhere auto-resolves an open alert (`follows`).
 

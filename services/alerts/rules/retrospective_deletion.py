@@ -1,5 +1,5 @@
 """`retrospective_deletion`: a deletion recorded more than 5 school days after the date it takes
-effect (design.md, "Alert rules"): school_days_between(occurred_on, recorded_on) > 5, where
+effect (docs/domain.md, "Alert rules"): school_days_between(occurred_on, recorded_on) > 5, where
 recorded_on is the day in England of `recorded_at`. Top-year leavers at the end of the year are
 exempt by default (schools routinely record the summer's leavers in September).
 """

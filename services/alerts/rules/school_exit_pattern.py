@@ -1,6 +1,6 @@
 """`school_exit_pattern`: a school whose unexplained exits (EPI's definition, see
 services.alerts.exits) in the 12 months to `as_of` are at least 5 pupils and at least 5% of its
-roll, or whose SEND share of those exits is over twice its SEND share of the roll (design.md,
+roll, or whose SEND share of those exits is over twice its SEND share of the roll (docs/domain.md,
 "Alert rules").
 
 The window runs from the same date 12 months before `as_of`, inclusive, to `as_of`. The SEND

@@ -1,7 +1,7 @@
 """`suspension_limit`: suspensions of one pupil adding up to more than 45 school days in one
-academic year, at this and any previous school (design.md, "Alert rules"; domain.md,
-"Exclusions"). Sessions are half-days: 2 sessions = 1 school day, so 90 sessions is the most
-allowed and 91 raises. A suspension counts in the academic year its `start_on` falls in. One
+academic year, at this and any previous school (docs/domain.md, "Alert rules" and "Exclusions and
+alternative provision"). Sessions are half-days: 2 sessions = 1 school day, so 90 sessions is the
+most allowed and 91 raises. A suspension counts in the academic year its `start_on` falls in. One
 alert per pupil and academic year; every further suspension folds into it.
 """
 

@@ -1,6 +1,6 @@
 """Each role reads exactly what it may and nothing more, states a purpose where it must, and every
-read lands in the access log that only auditors can read (design.md, "HTTP API"; domain.md, "Data
-protection"). On the real embedded ledger, through the audit router."""
+read lands in the access log that only auditors can read (README, "Reading the ledger";
+docs/domain.md, "Data protection"). On the real embedded ledger, through the audit router."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The movement ledger and the access log are append-only (design.md): no migration may update,
-delete, truncate or drop their rows. Read from the SQL files as the migration runner splits them."""
+"""The movement ledger and the access log are append-only (docs/architecture.md, "Principles"):
+no migration may update, delete, truncate or drop their rows. Read from the SQL files as the
+migration runner splits them."""
 
 from __future__ import annotations
 

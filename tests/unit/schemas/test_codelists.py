@@ -11,7 +11,7 @@ import pytest
 from schemas import codelists
 from schemas.events.ground_destinations import GROUND_DESTINATIONS
 
-# design.md, "Event contract": the 2024 reg 9(1) grounds by letter.
+# docs/domain.md, "Deletion grounds": the 2024 reg 9(1) grounds by letter.
 DESIGN_GROUNDS = {
     "a": "other_school",
     "b": "nursery_finished",

@@ -14,7 +14,7 @@ ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # written out again on purpose: no I, O or
 
 
 def reference_check_letter(body: str) -> str:
-    """domain.md, "Identifiers", done the long way: weights 2..13 for positions 2..13."""
+    """docs/domain.md, "Identifiers", done the long way: weights 2..13 for positions 2..13."""
     assert len(body) == 12
     positions = range(2, 14)
     values = [int(char) if char in "0123456789" else ALPHABET.index(char) for char in body]

@@ -1,4 +1,4 @@
-"""The population and the year's events match domain.md's figures within tolerance."""
+"""The population and the year's events match docs/domain.md ("Scale of England") within tolerance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""EPI's explained and unexplained exits (domain.md), on the data of the alert rules' defaults."""
+"""EPI's explained and unexplained exits (docs/domain.md), on the data of the alert rules' defaults."""
 
 from __future__ import annotations
 
