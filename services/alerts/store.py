@@ -8,11 +8,14 @@ import datetime as dt
 from typing import Any
 
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.sealed_log import SealedWriter
 from services.alerts.lifecycle import Alert, Silence
 
 LIFECYCLE = "alert_lifecycle"
 SILENCES = "alert_silences"
 _FIELDS = [f.name for f in dataclasses.fields(Alert)]
+# Every step is sealed into this process's hash chain (rollwatch/core/sealed_log.py).
+_SEALED = SealedWriter(LIFECYCLE, _FIELDS)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -26,14 +29,25 @@ class AlertStore:
     def append(self, alerts: list[Alert]) -> None:
         if not alerts:
             return
-        rows = [[getattr(alert, name) for name in _FIELDS] for alert in alerts]
+        client = self._clients.get()
+        # Steps already recorded (a replay after a restart judges the same moves again) are left
+        # out before sealing: a row ClickHouse dropped as a duplicate would leave a gap in the chain.
+        recorded = {
+            (alert_id, int(seq))
+            for alert_id, seq in client.query(
+                f"SELECT alert_id, seq FROM {LIFECYCLE} WHERE alert_id IN {{ids:Array(String)}}",
+                parameters={"ids": sorted({a.alert_id for a in alerts})},
+            ).result_rows
+        }
+        fresh = [alert for alert in alerts if (alert.alert_id, alert.seq) not in recorded]
+        if not fresh:
+            return
+        rows = [[getattr(alert, name) for name in _FIELDS] for alert in fresh]
         for row in rows:
             row[_FIELDS.index("evidence")] = list(row[_FIELDS.index("evidence")])
-        # The token makes a retried append (same alerts, same steps) a no-op.
-        token = "|".join(f"{a.alert_id}:{a.seq}" for a in alerts)
-        self._clients.get().insert(
-            LIFECYCLE, rows, column_names=_FIELDS, settings={"insert_deduplication_token": token}
-        )
+        # The token makes a retried append (same steps, same seal) a no-op.
+        token = "|".join(f"{a.alert_id}:{a.seq}" for a in fresh)
+        _SEALED.append(client, rows, settings={"insert_deduplication_token": token})
 
     def add_silence(self, silence: Silence) -> None:
         self._clients.get().insert(

@@ -7,31 +7,30 @@ import datetime as dt
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.sealed_log import SealedWriter
 
 ACCESS_LOG = "access_log"
 _COLUMNS = ["read_at", "key_id", "role", "la_code", "action", "subject", "purpose", "rows"]
+# The log is sealed into this process's hash chain (rollwatch/core/sealed_log.py).
+_SEALED = SealedWriter(ACCESS_LOG, _COLUMNS)
 
 
 def record_access(
     clients: ClientPerThread, caller: KeyRecord, action: str, subject: str, purpose: str, rows: int
 ) -> None:
     """Blocking. Written synchronously: a read that cannot be logged is not answered."""
-    clients.get().insert(
-        ACCESS_LOG,
-        [
-            [
-                dt.datetime.now(dt.UTC),
-                caller.key_id,
-                caller.role,
-                caller.la_code or "",
-                action,
-                subject,
-                purpose,
-                rows,
-            ]
-        ],
-        column_names=_COLUMNS,
-    )
+    client = clients.get()
+    row = [
+        dt.datetime.now(dt.UTC),
+        caller.key_id,
+        caller.role,
+        caller.la_code or "",
+        action,
+        subject,
+        purpose,
+        rows,
+    ]
+    _SEALED.append(client, [row])
 
 
 def read_access_log(

@@ -315,9 +315,18 @@ async def la_summary_report(
     return await run_in_threadpool(read)
 
 
-@router.get("/v1/ledger/verify", summary="Recompute every hash chain and check the latest checkpoint")
-async def ledger_verify(caller: AuditorCaller, clients: Ledger) -> dict[str, Any]:
-    report = await run_in_threadpool(lambda: verify(clients.get()))
+@router.get(
+    "/v1/ledger/verify",
+    summary="Recompute the hash chains, typed columns, derived tables and sealed audit logs",
+)
+async def ledger_verify(
+    caller: AuditorCaller,
+    clients: Ledger,
+    placements: Annotated[
+        bool, Query(description="replay every pupil's events to check the placements (the slowest check)")
+    ] = True,
+) -> dict[str, Any]:
+    report = await run_in_threadpool(lambda: verify(clients.get(), derived=placements))
     return report.as_dict()
 
 

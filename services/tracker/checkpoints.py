@@ -1,5 +1,6 @@
 """Checkpoints: the tracker periodically records the Merkle root over every pupil's chain head,
-and the heads that changed since the previous checkpoint. Written only by the tracker."""
+and the heads that changed since the previous checkpoint, with the head of every chain of the
+sealed audit tables (rollwatch/core/sealed_log.py). Written only by the tracker."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
+from rollwatch.core import sealed_log
 from services.tracker.merkle import leaf, merkle_root
-from services.tracker.tables import CHECKPOINT_HEADS, CHECKPOINTS, LEDGER
+from services.tracker.tables import CHECKPOINT_HEADS, CHECKPOINTS, LEDGER, SEALED_HEADS
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,27 @@ def recorded_heads(client: Client, checkpoint_id: int) -> dict[str, tuple[int, s
     return {upn: (int(seq), digest) for upn, seq, digest in result.result_rows}
 
 
+def recorded_sealed_heads(client: Client, table: str, checkpoint_id: int) -> dict[str, tuple[int, str]]:
+    """Each chain of a sealed table as the checkpoints up to `checkpoint_id` last recorded it."""
+    result = client.query(
+        "SELECT chain_id, argMax(chain_seq, checkpoint_id), argMax(hash, checkpoint_id) "
+        f"FROM {SEALED_HEADS} WHERE table_name = {{t:String}} AND checkpoint_id <= {{id:UInt64}} "
+        "GROUP BY chain_id",
+        parameters={"t": table, "id": checkpoint_id},
+    )
+    return {chain_id: (int(seq), digest) for chain_id, seq, digest in result.result_rows}
+
+
+def _changed_sealed_heads(client: Client, previous: Checkpoint | None) -> list[list[object]]:
+    changed: list[list[object]] = []
+    for table in sealed_log.SEALED_TABLES:
+        before = recorded_sealed_heads(client, table, previous.checkpoint_id) if previous else {}
+        for chain_id, seq, digest in sealed_log.current_heads(client, table):
+            if before.get(chain_id) != (seq, digest):
+                changed.append([table, chain_id, seq, digest])
+    return changed
+
+
 def latest(client: Client) -> Checkpoint | None:
     rows = client.query(
         f"SELECT checkpoint_id, created_at, rows, pupils, merkle_root FROM {CHECKPOINTS} "
@@ -51,7 +74,8 @@ def write_checkpoint(client: Client) -> Checkpoint | None:
     heads = current_heads(client)
     before = recorded_heads(client, previous.checkpoint_id) if previous else {}
     changed = [(upn, seq, digest) for upn, seq, digest in heads if before.get(upn) != (seq, digest)]
-    if previous is not None and not changed:
+    sealed_changed = _changed_sealed_heads(client, previous)
+    if previous is not None and not changed and not sealed_changed:
         return None
     checkpoint = Checkpoint(
         checkpoint_id=(previous.checkpoint_id + 1) if previous else 1,
@@ -67,6 +91,13 @@ def write_checkpoint(client: Client) -> Checkpoint | None:
             [[checkpoint.checkpoint_id, upn, seq, digest] for upn, seq, digest in changed],
             column_names=["checkpoint_id", "upn", "chain_seq", "hash"],
             settings={"insert_deduplication_token": token + ":heads"},
+        )
+    if sealed_changed:
+        client.insert(
+            SEALED_HEADS,
+            [[checkpoint.checkpoint_id, *head] for head in sealed_changed],
+            column_names=["checkpoint_id", "table_name", "chain_id", "chain_seq", "hash"],
+            settings={"insert_deduplication_token": token + ":sealed"},
         )
     client.insert(
         CHECKPOINTS,

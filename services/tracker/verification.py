@@ -1,4 +1,8 @@
-"""Recomputes the ledger's hash chains and checks them against the latest checkpoint.
+"""Recomputes the ledger's hash chains and checks them against the latest checkpoint; checks every
+typed column a read uses against the hashed event; recomputes the tables derived from the ledger
+(services/tracker/derived_checks.py); and verifies the sealed audit tables, the access log and the
+alert lifecycle (rollwatch/core/sealed_log.py). The first break names the table, the row and what
+differs.
 
 The chain check runs inside ClickHouse (SHA256 and a window over each pupil's rows), so a
 10-million-row ledger is verified without moving it into Python."""
@@ -10,7 +14,9 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from services.tracker.checkpoints import latest, recorded_heads
+from rollwatch.core import sealed_log
+from services.tracker.checkpoints import latest, recorded_heads, recorded_sealed_heads
+from services.tracker.derived_checks import check_identity_links, check_placements
 from services.tracker.hash_chain import GENESIS
 from services.tracker.merkle import leaf, merkle_root
 from services.tracker.tables import LEDGER
@@ -22,6 +28,8 @@ class Break:
     event_id: str | None
     chain_seq: int
     problem: str
+    table: str = LEDGER
+    chain_id: str | None = None  # for a sealed audit table: the chain (one per writing process)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class Report:
     first_break: Break | None
     checkpoint_id: int | None
     checkpoint_ok: bool | None
+    derived: dict[str, Any] | None = None  # what the derived-table check compared
+    sealed: dict[str, Any] | None = None  # per sealed table: rows, unsealed rows, chains
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +96,9 @@ _CHAIN_BREAKS = _CHAIN_BREAKS.replace(
 )
 
 
-def verify(client: Client) -> Report:
+def verify(client: Client, *, derived: bool = True) -> Report:
+    """Every check; `derived=False` leaves out the replay of placements (a ledger filled without
+    the tracker, such as the benchmark's, has none)."""
     rows, pupils = client.query(f"SELECT count(), uniqExact(upn) FROM {LEDGER}").result_rows[0]
     found = client.query(_CHAIN_BREAKS).result_rows
     first_break = Break(found[0][0], found[0][1], int(found[0][2]), found[0][3]) if found else None
@@ -97,6 +109,25 @@ def verify(client: Client) -> Report:
         checkpoint_ok = head_break is None
         if first_break is None:
             first_break = head_break
+    derived_summary: dict[str, Any] = {}
+    links = check_identity_links(client)
+    if derived:
+        derived_summary["placements_compared"], placements = check_placements(client)
+    else:
+        placements = None
+    for found_break in (links, placements):
+        if first_break is None and found_break is not None:
+            first_break = Break(found_break.upn, None, 0, found_break.problem, table=found_break.table)
+    sealed: dict[str, Any] = {}
+    for table in sealed_log.SEALED_TABLES:
+        heads = recorded_sealed_heads(client, table, checkpoint.checkpoint_id) if checkpoint else {}
+        report = sealed_log.verify_table(client, table, heads)
+        sealed[table] = {"rows": report.rows, "unsealed_rows": report.unsealed_rows, "chains": report.chains}
+        if first_break is None and report.first_break is not None:
+            seal_break = report.first_break
+            first_break = Break(
+                "", None, seal_break.chain_seq, seal_break.problem, table=table, chain_id=seal_break.chain_id
+            )
     return Report(
         ok=first_break is None,
         rows=int(rows),
@@ -104,6 +135,8 @@ def verify(client: Client) -> Report:
         first_break=first_break,
         checkpoint_id=checkpoint.checkpoint_id if checkpoint else None,
         checkpoint_ok=checkpoint_ok,
+        derived=derived_summary,
+        sealed=sealed,
     )
 
 

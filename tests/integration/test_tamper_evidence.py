@@ -1,40 +1,67 @@
-"""A clean ledger verifies; any row altered or removed with raw SQL is named as the first break."""
+"""A clean ledger verifies; any row altered, removed, inserted or reordered with raw SQL, in the
+ledger, a table derived from it, or a sealed audit table, is named as the first break."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
+from services.tracker import placement
+from services.tracker.access_log import record_access
 from services.tracker.checkpoints import write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.verification import verify
-from tests.support.events import enrolment, upn_for
+from tests.support.events import deletion, enrolment, suspension, upn_for
 
 pytestmark = pytest.mark.clickhouse
 
 PUPILS = [upn_for(801, 4000, 22, serial) for serial in range(5)]
 
 
+def _write_as_the_tracker(pool: ClientPerThread, batches: list[list[dict[str, Any]]]) -> None:
+    """Append each batch to the ledger and record each pupil's new placement, as the tracker does."""
+    writer = LedgerWriter(pool)
+    offset = 0
+    placements: dict[str, dict[str, Any] | None] = {}
+    for documents in batches:
+        batch = []
+        for document in documents:
+            event = parse_event(document)
+            batch.append(Received(event, canonical_bytes(event), 0, offset))
+            offset += 1
+        writer.write(batch)
+        changed = {}
+        for item in batch:
+            after, _ = placement.apply(placements.get(item.event.upn), item.event, item.offset)
+            placements[item.event.upn] = after
+            changed[item.event.upn] = (item.offset, after)
+        writer.record_placements(changed)
+
+
 @pytest.fixture
 def client(ledger_settings: Settings) -> Client:
     pool = ClientPerThread(ledger_settings)
     migrate(pool.get())
-    writer = LedgerWriter(pool)
-    offset = 0
+    batches = []
     for round_ in range(3):  # three batches, so chains span inserts
-        batch = []
-        for upn in PUPILS:
-            event = parse_event(enrolment(upn, occurred_on=dt.date(2026, 1, 5) + dt.timedelta(days=round_)))
-            batch.append(Received(event, canonical_bytes(event), 0, offset))
-            offset += 1
-        writer.write(batch)
+        day = dt.date(2026, 1, 5) + dt.timedelta(days=round_)
+        made = deletion if round_ == 1 else enrolment
+        batches.append([made(upn, occurred_on=day) for upn in PUPILS])
+    _write_as_the_tracker(pool, batches)
+    now = dt.datetime.now(dt.UTC)
+    auditor = KeyRecord(key_id="a" * 12, role="auditor", key_hash="0" * 64, created_at=now)
+    for upn in PUPILS:
+        record_access(pool, auditor, "pupil_history", upn, "checking the tamper tests", 3)
     return pool.get()
 
 
@@ -71,6 +98,8 @@ def test_a_clean_ledger_verifies(client: Client) -> None:
     report = verify(client)
     assert report.ok and report.first_break is None
     assert (report.rows, report.pupils) == (15, 5)
+    assert report.derived == {"placements_compared": 5}
+    assert report.sealed is not None and report.sealed["access_log"]["rows"] == 5
     checkpoint = write_checkpoint(client)
     assert checkpoint is not None and checkpoint.rows == 15
     assert write_checkpoint(client) is None  # nothing changed since
@@ -113,7 +142,7 @@ def test_removing_the_newest_rows_is_caught_by_the_checkpoint(client: Client) ->
     ("column", "new_value"),
     [
         ("school_urn", "'999999'"),
-        ("type", "'pupil.deleted'"),
+        ("type", "'pupil.suspended'"),
         ("occurred_on", "toDate32('2025-01-01')"),
         ("recorded_at", "recorded_at + INTERVAL 1 DAY"),
         ("event_id", "toUUID('00000000-0000-4000-8000-000000000001')"),
@@ -185,3 +214,81 @@ def test_a_downgraded_chain_version_is_caught(client: Client) -> None:
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_version = 1 WHERE event_id = '{target}'")
     report = verify(client)
     assert report.first_break is not None and report.first_break.event_id == target
+
+
+def test_an_altered_placement_is_named(client: Client) -> None:
+    _mutate(
+        client,
+        "ALTER TABLE pupil_placements UPDATE placement = replace(placement, '\"schools_on_roll\":[', "
+        f"'\"schools_on_roll\":[\"100099\",') WHERE upn = '{PUPILS[2]}'",
+    )
+    report = verify(client)
+    assert report.first_break is not None
+    assert (report.first_break.table, report.first_break.upn) == ("pupil_placements", PUPILS[2])
+    assert "altered" in report.first_break.problem
+
+
+def test_a_removed_identity_link_is_named(client: Client) -> None:
+    permanent, temporary = upn_for(801, 4000, 22, 9), "X00180001701A"
+    event = parse_event(enrolment(permanent, occurred_on=dt.date(2026, 2, 2)) | {"former_upn": temporary})
+    client.command(
+        "INSERT INTO pupil_identity_links (upn, former_upn, event_id, linked_at) VALUES "
+        f"('{permanent}', '{temporary}', '{event.event_id}', now64(3))"
+    )
+    assert verify(client, derived=False).first_break is not None  # a link no ledger event makes
+    _mutate(client, f"ALTER TABLE pupil_identity_links DELETE WHERE upn = '{permanent}'")
+    assert verify(client, derived=False).ok
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("UPDATE purpose = 'nothing to see' WHERE subject = '{upn}'", "typed column purpose"),
+        ("UPDATE sealed = replace(sealed, 'tamper', 'tamperx') WHERE subject = '{upn}'", "row altered"),
+        ("DELETE WHERE subject = '{upn}'", "chain broken"),
+    ],
+)  # fmt: skip
+def test_an_altered_or_removed_access_log_row_is_named(client: Client, sql: str, problem: str) -> None:
+    _mutate(client, "ALTER TABLE access_log " + sql.format(upn=PUPILS[1]))
+    report = verify(client)
+    assert report.first_break is not None
+    assert report.first_break.table == "access_log"
+    assert report.first_break.problem.startswith(problem)
+
+
+def test_removing_the_newest_access_log_rows_is_caught_by_the_checkpoint(client: Client) -> None:
+    write_checkpoint(client)
+    _mutate(client, f"ALTER TABLE access_log DELETE WHERE subject = '{PUPILS[4]}'")
+    report = verify(client)
+    assert report.first_break is not None
+    assert (report.first_break.table, report.first_break.problem) == (
+        "access_log",
+        "a checkpointed head is gone or altered",
+    )
+
+
+@pytest.mark.timeout(900)
+def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None:
+    pool = ClientPerThread(ledger_settings)
+    migrate(pool.get())
+    pupils = [upn_for(801, 4000 + serial // 1000, 22, serial % 1000) for serial in range(20_000)]
+    day = dt.date(2025, 9, 3)
+    steps = [
+        lambda upn: enrolment(upn, occurred_on=day),
+        lambda upn: suspension(upn, occurred_on=day + dt.timedelta(days=30)),
+        lambda upn: deletion(upn, occurred_on=day + dt.timedelta(days=60)),
+        lambda upn: enrolment(upn, school_urn="100001", occurred_on=day + dt.timedelta(days=61)),
+        lambda upn: suspension(upn, school_urn="100001", occurred_on=day + dt.timedelta(days=90)),
+    ]
+    batches = [
+        [step(upn) for upn in pupils[first : first + 10_000]] for step in steps for first in (0, 10_000)
+    ]
+    _write_as_the_tracker(pool, batches)
+    write_checkpoint(pool.get())
+    started = time.perf_counter()
+    report = verify(pool.get())
+    elapsed = time.perf_counter() - started
+    assert report.ok, report.first_break
+    assert (report.rows, report.pupils) == (100_000, 20_000)
+    assert report.derived == {"placements_compared": 20_000}
+    print(f"verified {report.rows:,} rows in {elapsed:.1f} s")

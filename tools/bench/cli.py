@@ -15,7 +15,8 @@ DESCRIPTION = (
     "consumer), ingest throughput (baseline: a bare Kafka producer), pupil history and school "
     "movements p99 on a 10M-row ledger (1M with --quick; baseline: GET /healthz), peak RSS of "
     "`rollwatch run` (baseline: its RSS when ready), alert latency (ingest -> alert on the "
-    "API) and alert precision/recall per rule against the simulator's ground truth. The bench "
+    "API), alert precision/recall per rule against the simulator's ground truth, and the time "
+    "`verify` takes (baseline: writing the same rows). The bench "
     "starts its own Kafka "
     "broker on free ports (or uses ROLLWATCH_KAFKA_BOOTSTRAP when set) and runs the product in "
     "processes of its own, on ledgers in a temporary folder. Progress goes to stderr, the table to "
@@ -23,7 +24,8 @@ DESCRIPTION = (
     "could not be measured, else 0 (a missed target is a result, not an error)."
 )
 FIGURE_NAMES = (
-    "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, alert_precision_recall"
+    "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
+    "alert_precision_recall, verify"
 )
 
 

@@ -30,6 +30,7 @@ from tools.bench.pending import NotYetAvailable
 from tools.bench.report import Result, format_table, machine_info, report_dict, write_json
 from tools.bench.session import Scale, Session
 from tools.bench.tracker_throughput import TrackerThroughput
+from tools.bench.verify_time import VerifyTime
 
 FIGURES: list[Figure] = [
     TrackerThroughput(),
@@ -38,6 +39,7 @@ FIGURES: list[Figure] = [
     PeakMemory(),
     AlertLatency(),
     AlertQuality(),
+    VerifyTime(),
 ]
 
 
