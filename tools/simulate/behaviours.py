@@ -33,8 +33,9 @@ from functools import partial
 from typing import Final
 
 from tools.simulate.population import Pupil, School
+from tools.simulate.rates import stochastic_round
 from tools.simulate.records import SimEvent
-from tools.simulate.timeline import LASimulation, stochastic_round
+from tools.simulate.timeline import LASimulation
 
 OFFROLLING: Final = "offrolling"
 LATE_DELETION: Final = "late_deletion_notice"
@@ -299,35 +300,18 @@ class Injector:
         if pupil is None or pupil.school is None:
             return
         arrangement = rng.choice(("directed_off_site", "school_commissioned"))
-        interval = 28 if arrangement == "directed_off_site" else 42
         provider = rng.choice(
             ({"name": "Second Chance Tuition"}, {"name": "Pathways Outreach"}, {"ukprn": "10077331"})
         )
         case = self._case(AP_DRIFT, pupil.school, pupil, {"ap_review_overdue"})
         pupil.busy_until = sim.year.last_day
         pupil.had_ap = True
-        end_plan = sim.later(day, 60)
-        referral = sim.refer(
-            pupil,
-            day,
-            arrangement,
-            provider,
-            review_by=day + dt.timedelta(days=interval),
-            planned_end=end_plan,
-        )
+        referral = sim.refer(pupil, day, arrangement, provider, planned_end=sim.later(day, 60))
         self._track(case, referral)
         if rng.random() < 0.3:  # one review on time, then the drift
-            review_day = sim.school_day_on_or_before(referral.data["review_by"] - dt.timedelta(days=2))
+            review_day = sim.review_day(referral)
             if review_day > day:
-                referral = sim.refer(
-                    pupil,
-                    review_day,
-                    arrangement,
-                    provider,
-                    review_by=review_day + dt.timedelta(days=interval),
-                    planned_end=end_plan,
-                    after=referral,
-                )
+                referral = sim.review(pupil, referral, review_day)
                 self._track(case, referral)
         if rng.random() < 0.5:
             ended_on = sim.later(referral.data["review_by"], 20 + rng.randrange(30))

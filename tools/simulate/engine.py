@@ -25,6 +25,7 @@ import orjson
 from services.alerts.calendar import AcademicYear, load_calendar
 from tools.simulate.behaviours import InjectedCase, InjectionRates, Injector
 from tools.simulate.ground_truth import GroundTruth, GroundTruthEntry
+from tools.simulate.outside import Outside
 from tools.simulate.population import (
     DEFAULT_LA_SCHOOLS,
     ENGLAND_SCHOOLS,
@@ -37,8 +38,9 @@ from tools.simulate.population import (
     la_by_code,
     la_school_counts,
 )
+from tools.simulate.rates import BackgroundRates
 from tools.simulate.records import DELETED, ENGLAND, EXCLUDED, SUSPENDED, SimEvent
-from tools.simulate.timeline import BackgroundRates, LASimulation, Outside
+from tools.simulate.timeline import LASimulation
 
 Progress = Callable[[str, float], None]
 
