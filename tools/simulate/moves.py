@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tools.simulate.choosing import Chooser
-from tools.simulate.population import Phase, Pupil, School, new_pupil
+from tools.simulate.population import Phase, Pupil, School
+from tools.simulate.pupils import new_pupil
 from tools.simulate.records import SimEvent
 from tools.simulate.register import CTF_ELSEWHERE
 

@@ -12,7 +12,8 @@ from schemas.codelists import regulation_2024_in_force
 from services.alerts.calendar import SchoolCalendar
 from tools.simulate.clock import SchoolYearClock
 from tools.simulate.outside import Outside
-from tools.simulate.population import LocalAuthority, Phase, Pupil, School, UpnAllocator
+from tools.simulate.population import LocalAuthority, Phase, Pupil, School
+from tools.simulate.pupils import UpnAllocator
 from tools.simulate.rates import BackgroundRates
 from tools.simulate.records import DELETED, ENROLLED, SimEvent, event_id, local_time
 

@@ -9,7 +9,8 @@ from functools import partial
 
 from services.alerts.calendar import AcademicYear
 from tools.simulate.choosing import Chooser
-from tools.simulate.population import Pupil, School, new_pupil
+from tools.simulate.population import Pupil, School
+from tools.simulate.pupils import new_pupil
 
 
 class SchoolRoll(Chooser):
