@@ -52,24 +52,47 @@ COLUMNS: tuple[str, ...] = (
 LINK_COLUMNS: tuple[str, ...] = ("URN", "LinkURN", "LinkName", "LinkType", "LinkEstablishedDate")
 # GIAS writes these without quotes (numbers); every other field is quoted, empty ones as "".
 _UNQUOTED = frozenset(
-    {"URN", "StatutoryLowAge", "StatutoryHighAge", "SchoolCapacity", "UKPRN", "Easting", "Northing",
-     "SENStat", "SENNoStat", "LinkURN"}
-)  # fmt: skip
+    {
+        "URN",
+        "StatutoryLowAge",
+        "StatutoryHighAge",
+        "SchoolCapacity",
+        "UKPRN",
+        "Easting",
+        "Northing",
+        "SENStat",
+        "SENNoStat",
+        "LinkURN",
+    }
+)
 ENCODING = "cp1252"
 
 _STATUS_CODES = {"Open": "1", "Closed": "2", "Open, but proposed to close": "3", "Proposed to open": "4"}
 _PHASES = {
-    "Not applicable": "0", "Nursery": "1", "Primary": "2", "Middle deemed primary": "3",
-    "Secondary": "4", "Middle deemed secondary": "5", "16 plus": "6", "All-through": "7",
-}  # fmt: skip
+    "Not applicable": "0",
+    "Nursery": "1",
+    "Primary": "2",
+    "Middle deemed primary": "3",
+    "Secondary": "4",
+    "Middle deemed secondary": "5",
+    "16 plus": "6",
+    "All-through": "7",
+}
 _OPENED = {
-    "Not applicable": "00", "New Provision": "03", "Academy Converter": "10", "Academy Free School": "11",
-    "Result of Amalgamation/Merger": "05", "Academy Sponsor Led": "08",
-}  # fmt: skip
+    "Not applicable": "00",
+    "New Provision": "03",
+    "Academy Converter": "10",
+    "Academy Free School": "11",
+    "Result of Amalgamation/Merger": "05",
+    "Academy Sponsor Led": "08",
+}
 _CLOSED = {
-    "Not applicable": "00", "Closure": "01", "Academy Converter": "10",
-    "Result of Amalgamation/Merger": "05", "Academy Transfer": "13",
-}  # fmt: skip
+    "Not applicable": "00",
+    "Closure": "01",
+    "Academy Converter": "10",
+    "Result of Amalgamation/Merger": "05",
+    "Academy Transfer": "13",
+}
 _FIRST = ("Alex", "Sam", "Jo", "Chris", "Pat", "Nicola", "Amélie", "Siân", "Zoë", "Owen", "Priya", "Tomás")
 _LAST = (
     "Smith", "O'Brien", "Patel", "Jones", "Nuñez", "Brontë", "McAllister", "D\u2019Souza", "Evans", "Khan",

@@ -193,6 +193,11 @@ class Injector:
         pupil.busy_until = sim.later(arrive, 5)
         return case, gone, came
 
+    def _while_on_roll(self, case: InjectedCase, pupil: Pupil, make: Callable[[], SimEvent]) -> None:
+        """Make the case's next event, unless the pupil has left."""
+        if pupil.school is not None and not pupil.gone:
+            self._track(case, make())
+
     def _day_between(self, first: dt.date, last: dt.date) -> dt.date | None:
         return self.sim.random_day(max(first, self.sim.first_day), min(last, self.sim.midyear_end))
 
@@ -211,9 +216,8 @@ class Injector:
             weight = 1.0 if pupil.send or pupil.behaviour_risk > 0 else 0.25
             if rng.random() < weight:
                 chosen.append(pupil)
-        first = dt.date(sim.year.start_year, 10, 1)
         for pupil in chosen:
-            day = sim.random_day(first, sim.census - dt.timedelta(days=1))
+            day = sim.random_day(dt.date(sim.year.start_year, 10, 1), sim.census - dt.timedelta(days=1))
             if day is None:
                 continue
             pupil.busy_until = sim.year.last_day
@@ -316,12 +320,8 @@ class Injector:
         if rng.random() < 0.5:
             ended_on = sim.later(referral.data["review_by"], 20 + rng.randrange(30))
             if ended_on < sim.days[-2]:
-                last = referral
-                sim.schedule(ended_on, lambda: self._end(case, pupil, last, ended_on))
-
-    def _end(self, case: InjectedCase, pupil: Pupil, referral: SimEvent, ended_on: dt.date) -> None:
-        if pupil.school is not None and not pupil.gone:
-            self._track(case, self.sim.end_placement(pupil, referral, ended_on, "returned"))
+                end = partial(sim.end_placement, pupil, referral, ended_on, "returned")
+                sim.schedule(ended_on, partial(self._while_on_roll, case, pupil, end))
 
     def _vanished(self, day: dt.date) -> None:
         sim = self.sim
@@ -354,11 +354,8 @@ class Injector:
         case = self._case(SUSPENSION_LIMIT, pupil.school, pupil, {"suspension_limit"})
         pupil.busy_until = sim.year.last_day
         for start, sessions in zip(starts, sizes, strict=True):
-            sim.schedule(start, partial(self._suspend, case, pupil, start, sessions))
-
-    def _suspend(self, case: InjectedCase, pupil: Pupil, start: dt.date, sessions: int) -> None:
-        if pupil.school is not None and not pupil.gone:
-            self._track(case, self.sim.suspend(pupil, start, sessions))
+            suspend = partial(sim.suspend, pupil, start, sessions)
+            sim.schedule(start, partial(self._while_on_roll, case, pupil, suspend))
 
     def _high_mobility(self, first: dt.date) -> None:
         sim = self.sim
