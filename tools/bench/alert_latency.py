@@ -33,20 +33,33 @@ def _pupil_events(upn: str, urn: str) -> list[dict[str, Any]]:
     joined, left = dt.date(2025, 9, 3), dt.date(2026, 3, 3)
     common = {"schema_version": 1, "upn": upn, "school_urn": urn, "pupil": pupil}
     return [
-        common | {
-            "event_id": str(uuid.uuid4()), "type": "pupil.enrolled", "occurred_on": joined.isoformat(),
+        common
+        | {
+            "event_id": str(uuid.uuid4()),
+            "type": "pupil.enrolled",
+            "occurred_on": joined.isoformat(),
             "recorded_at": f"{joined.isoformat()}T09:00:00+00:00",
-            "data": {"enrolment_status": "single", "previous_school": None,
-                     "la_notified_on": joined.isoformat()},
+            "data": {
+                "enrolment_status": "single",
+                "previous_school": None,
+                "la_notified_on": joined.isoformat(),
+            },
         },
-        common | {
-            "event_id": str(uuid.uuid4()), "type": "pupil.deleted", "occurred_on": left.isoformat(),
+        common
+        | {
+            "event_id": str(uuid.uuid4()),
+            "type": "pupil.deleted",
+            "occurred_on": left.isoformat(),
             "recorded_at": f"{left.isoformat()}T09:00:00+00:00",
-            "data": {"ground": "home_education", "regulation": "2024",
-                     "destination": {"kind": "home_education"},
-                     "la_notified_on": left.isoformat(), "ctf_destination": None},
+            "data": {
+                "ground": "home_education",
+                "regulation": "2024",
+                "destination": {"kind": "home_education"},
+                "la_notified_on": left.isoformat(),
+                "ctf_destination": None,
+            },
         },
-    ]  # fmt: skip
+    ]
 
 
 class AlertLatency:

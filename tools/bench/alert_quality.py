@@ -31,13 +31,31 @@ class AlertQuality:
         folder = session.workdir / self.name
         namespace = new_namespace("alertquality")
         topics = create_topics(session.bootstrap, namespace)
-        product = Product(folder, session.bootstrap, namespace, ("run", "--no-local-kafka"),
-                          {"alert_tick_seconds": "0.5", "tracker_batch_seconds": "0.2"})  # fmt: skip
+        product = Product(
+            folder,
+            session.bootstrap,
+            namespace,
+            ("run", "--no-local-kafka"),
+            {"alert_tick_seconds": "0.5", "tracker_batch_seconds": "0.2"},
+        )
         folder.mkdir(parents=True, exist_ok=True)
         session.progress(f"alerts: simulating LA 886 with {schools} schools for a year ...")
-        product.cli("simulate", "--la", "886", "--schools", schools, "--seed", str(session.seed),
-                    "--out", str(folder / "events.jsonl"), "--register", str(folder / "schools.csv"),
-                    "--ground-truth", str(folder / "truth.jsonl"), "--quiet")  # fmt: skip
+        product.cli(
+            "simulate",
+            "--la",
+            "886",
+            "--schools",
+            schools,
+            "--seed",
+            str(session.seed),
+            "--out",
+            str(folder / "events.jsonl"),
+            "--register",
+            str(folder / "schools.csv"),
+            "--ground-truth",
+            str(folder / "truth.jsonl"),
+            "--quiet",
+        )
         product.cli("schools", "import", str(folder / "schools.csv"))
         events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
         urns = tuple(sorted({e["school_urn"] for e in events}))
@@ -48,9 +66,10 @@ class AlertQuality:
         with httpx.Client(base_url=product.url, timeout=120) as client:
             for start in range(0, len(events), BATCH):
                 response = client.post(
-                    "/v1/events", json={"events": events[start : start + BATCH]},
+                    "/v1/events",
+                    json={"events": events[start : start + BATCH]},
                     headers={"Authorization": f"Bearer {school_key}"},
-                )  # fmt: skip
+                )
                 if response.status_code != 202:
                     raise RuntimeError(f"alert quality: HTTP {response.status_code}: {response.text[:300]}")
             _wait_until_judged(client, product, len(events))
@@ -95,10 +114,12 @@ def _result(
         w = {f for r, f in want if r == rule}
         hit = len(g & w)
         per_rule[rule] = {
-            "raised": len(g), "expected": len(w), "matched": hit,
+            "raised": len(g),
+            "expected": len(w),
+            "matched": hit,
             "precision": round(hit / len(g), 3) if g else None,
             "recall": round(hit / len(w), 3) if w else None,
-        }  # fmt: skip
+        }
     matched = len(got & want)
     injected = Counter(t["rule"] for t in truth if t["injected"])
     return Result(

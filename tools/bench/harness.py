@@ -129,8 +129,12 @@ class Product:
         self.workdir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             [sys.executable, "-m", "rollwatch", *args],
-            env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"rollwatch {' '.join(args[:2])} failed: {result.stderr[-3000:]}")
         return result.stdout
@@ -140,8 +144,12 @@ class Product:
         self.workdir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             [sys.executable, "-m", module, *args],
-            env=self.env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, timeout=timeout,
-        )  # fmt: skip
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"python -m {module} failed with exit code {result.returncode}")
         return result.stdout
@@ -151,9 +159,12 @@ class Product:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rollwatch", *self.command],
-                env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+            )
         deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=5) as client:
             while time.monotonic() < deadline:

@@ -79,9 +79,12 @@ async def _produce_groups(
     # The same producer settings the ingest service started with (services/ingest/publisher.py
     # before any tuning), so the baseline does not move when the product is tuned.
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
         max_batch_size=1024 * 1024,
-    )  # fmt: skip
+    )
     await producer.start()
     queue: asyncio.Queue[Sequence[tuple[bytes, bytes]]] = asyncio.Queue()
     for group in groups:

@@ -126,8 +126,10 @@ def format_table(results: list[Result]) -> str:
         target = "; ".join(t.describe(r.unit) for t in r.targets) or "-"
         rows.append((r.title, measured, baseline, shown_ratio, target, verdict(r)))
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, tuple("-" * w for w in widths), *rows]]  # fmt: skip
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, tuple("-" * w for w in widths), *rows]
+    ]
     notes = [f"- {r.title}: {r.note}" for r in results if r.note]
     return "\n".join(lines + (["", *notes] if notes else []))
 
@@ -211,8 +213,11 @@ def machine_info() -> dict[str, Any]:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, timeout=5,
-        ).stdout.strip()  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         info["git_dirty"] = bool(dirty)
     except (OSError, subprocess.SubprocessError):
         pass

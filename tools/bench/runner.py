@@ -83,9 +83,13 @@ def run(
             shutil.rmtree(folder, ignore_errors=True)
     finished = dt.datetime.now(dt.UTC)
     report = report_dict(
-        results, machine=machine, mode=scale.mode, started=started, finished=finished,
+        results,
+        machine=machine,
+        mode=scale.mode,
+        started=started,
+        finished=finished,
         parameters=asdict(scale),
-    )  # fmt: skip
+    )
     write_json(report, out)
     return results, report
 

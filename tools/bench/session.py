@@ -92,10 +92,17 @@ class Session:
             self.progress(f"filling a ledger with {rows:,} rows ...")
             fill = json.loads(
                 product.python(
-                    "tools.bench.fill_ledger", "--rows", str(rows), "--seed", str(self.seed),
-                    "--schools", str(self.scale.schools),
-                ).strip().splitlines()[-1]
-            )  # fmt: skip
+                    "tools.bench.fill_ledger",
+                    "--rows",
+                    str(rows),
+                    "--seed",
+                    str(self.seed),
+                    "--schools",
+                    str(self.scale.schools),
+                )
+                .strip()
+                .splitlines()[-1]
+            )
             self.progress(
                 f"ledger filled: {fill['rows']:,} rows, {fill['pupils']:,} pupils in {fill['fill_s']} s "
                 f"(+{fill['settle_and_checkpoint_s']} s merges and checkpoint); starting rollwatch run ..."

@@ -24,9 +24,9 @@ simulated year): validate with `schemas.parse_event(raw, now=config.simulated_no
 
 from tools.simulate.behaviours import NO_INJECTION, InjectedCase, InjectionRates
 from tools.simulate.engine import Simulation, SimulationConfig, Summary, generate_events, iter_events
-from tools.simulate.ground_truth import GroundTruthEntry
+from tools.simulate.rates import BackgroundRates
 from tools.simulate.register_file import write_register
-from tools.simulate.timeline import BackgroundRates
+from tools.simulate.truth_entry import GroundTruthEntry
 
 __all__ = [
     "NO_INJECTION",

@@ -33,8 +33,9 @@ from functools import partial
 from typing import Final
 
 from tools.simulate.population import Pupil, School
+from tools.simulate.rates import stochastic_round
 from tools.simulate.records import SimEvent
-from tools.simulate.timeline import LASimulation, stochastic_round
+from tools.simulate.timeline import LASimulation
 
 OFFROLLING: Final = "offrolling"
 LATE_DELETION: Final = "late_deletion_notice"
@@ -192,6 +193,11 @@ class Injector:
         pupil.busy_until = sim.later(arrive, 5)
         return case, gone, came
 
+    def _while_on_roll(self, case: InjectedCase, pupil: Pupil, make: Callable[[], SimEvent]) -> None:
+        """Make the case's next event, unless the pupil has left."""
+        if pupil.school is not None and not pupil.gone:
+            self._track(case, make())
+
     def _day_between(self, first: dt.date, last: dt.date) -> dt.date | None:
         return self.sim.random_day(max(first, self.sim.first_day), min(last, self.sim.midyear_end))
 
@@ -210,9 +216,8 @@ class Injector:
             weight = 1.0 if pupil.send or pupil.behaviour_risk > 0 else 0.25
             if rng.random() < weight:
                 chosen.append(pupil)
-        first = dt.date(sim.year.start_year, 10, 1)
         for pupil in chosen:
-            day = sim.random_day(first, sim.census - dt.timedelta(days=1))
+            day = sim.random_day(dt.date(sim.year.start_year, 10, 1), sim.census - dt.timedelta(days=1))
             if day is None:
                 continue
             pupil.busy_until = sim.year.last_day
@@ -299,45 +304,24 @@ class Injector:
         if pupil is None or pupil.school is None:
             return
         arrangement = rng.choice(("directed_off_site", "school_commissioned"))
-        interval = 28 if arrangement == "directed_off_site" else 42
         provider = rng.choice(
             ({"name": "Second Chance Tuition"}, {"name": "Pathways Outreach"}, {"ukprn": "10077331"})
         )
         case = self._case(AP_DRIFT, pupil.school, pupil, {"ap_review_overdue"})
         pupil.busy_until = sim.year.last_day
         pupil.had_ap = True
-        end_plan = sim.later(day, 60)
-        referral = sim.refer(
-            pupil,
-            day,
-            arrangement,
-            provider,
-            review_by=day + dt.timedelta(days=interval),
-            planned_end=end_plan,
-        )
+        referral = sim.refer(pupil, day, arrangement, provider, planned_end=sim.later(day, 60))
         self._track(case, referral)
         if rng.random() < 0.3:  # one review on time, then the drift
-            review_day = sim.school_day_on_or_before(referral.data["review_by"] - dt.timedelta(days=2))
+            review_day = sim.review_day(referral)
             if review_day > day:
-                referral = sim.refer(
-                    pupil,
-                    review_day,
-                    arrangement,
-                    provider,
-                    review_by=review_day + dt.timedelta(days=interval),
-                    planned_end=end_plan,
-                    after=referral,
-                )
+                referral = sim.review(pupil, referral, review_day)
                 self._track(case, referral)
         if rng.random() < 0.5:
             ended_on = sim.later(referral.data["review_by"], 20 + rng.randrange(30))
             if ended_on < sim.days[-2]:
-                last = referral
-                sim.schedule(ended_on, lambda: self._end(case, pupil, last, ended_on))
-
-    def _end(self, case: InjectedCase, pupil: Pupil, referral: SimEvent, ended_on: dt.date) -> None:
-        if pupil.school is not None and not pupil.gone:
-            self._track(case, self.sim.end_placement(pupil, referral, ended_on, "returned"))
+                end = partial(sim.end_placement, pupil, referral, ended_on, "returned")
+                sim.schedule(ended_on, partial(self._while_on_roll, case, pupil, end))
 
     def _vanished(self, day: dt.date) -> None:
         sim = self.sim
@@ -370,11 +354,8 @@ class Injector:
         case = self._case(SUSPENSION_LIMIT, pupil.school, pupil, {"suspension_limit"})
         pupil.busy_until = sim.year.last_day
         for start, sessions in zip(starts, sizes, strict=True):
-            sim.schedule(start, partial(self._suspend, case, pupil, start, sessions))
-
-    def _suspend(self, case: InjectedCase, pupil: Pupil, start: dt.date, sessions: int) -> None:
-        if pupil.school is not None and not pupil.gone:
-            self._track(case, self.sim.suspend(pupil, start, sessions))
+            suspend = partial(sim.suspend, pupil, start, sessions)
+            sim.schedule(start, partial(self._while_on_roll, case, pupil, suspend))
 
     def _high_mobility(self, first: dt.date) -> None:
         sim = self.sim

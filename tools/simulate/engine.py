@@ -24,21 +24,25 @@ import orjson
 
 from services.alerts.calendar import AcademicYear, load_calendar
 from tools.simulate.behaviours import InjectedCase, InjectionRates, Injector
-from tools.simulate.ground_truth import GroundTruth, GroundTruthEntry
+from tools.simulate.exit_pattern import school_exit_pattern
+from tools.simulate.ground_truth import GroundTruth
+from tools.simulate.outside import Outside
 from tools.simulate.population import (
     DEFAULT_LA_SCHOOLS,
     ENGLAND_SCHOOLS,
     LocalAuthority,
     School,
-    UpnAllocator,
     UrnAllocator,
     build_schools,
     english_las,
     la_by_code,
     la_school_counts,
 )
+from tools.simulate.pupils import UpnAllocator
+from tools.simulate.rates import BackgroundRates
 from tools.simulate.records import DELETED, ENGLAND, EXCLUDED, SUSPENDED, SimEvent
-from tools.simulate.timeline import BackgroundRates, LASimulation, Outside
+from tools.simulate.timeline import LASimulation
+from tools.simulate.truth_entry import GroundTruthEntry
 
 Progress = Callable[[str, float], None]
 
@@ -214,7 +218,7 @@ class Simulation:
             for pupil in sim.pupils:
                 if pupil.handed_to is None:
                     self.ground_truth.extend(truth.pupil_entries(pupil))
-            self.ground_truth.extend(truth.school_entries(sim.schools, sim.events))
+            self.ground_truth.extend(school_exit_pattern(truth, sim.schools, sim.events))
             self.cases.extend(injector.cases)
             self._count_events(sim)
             self._write_run(folder, la.code, sim.events)

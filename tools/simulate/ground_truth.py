@@ -17,23 +17,15 @@ instead of being copied into the answer. Conventions, where the rule table leave
 - an exit's "unexplained" and a deletion's "end-of-year leaver" use the default top year groups
   (the simulator never lets the school's own top year decide).
 
-Format (one JSON object per line, `GroundTruthEntry.as_json`): `rule`, `fingerprint` (as
-services.alerts.candidates.fingerprint makes it), `la_code`, `school_urn`, `upn` (null for a
-school), `key_event_id` (the event the alert is about; for suspension_limit the suspension that
-crossed 45 days, for high_mobility the enrolment that made the third change; null for a school),
-`evidence` (event ids, in the order they took effect), `as_of` (the day the condition was met),
-`fires_on` (waiting rules), `injected` (bool), `behaviour` (an injected behaviour's name, or
-`background`), `case_id` (the injected case, or null).
+The format of an entry: truth_entry.py. The school rule: exit_pattern.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import cache
-from typing import Any
 
 from services.alerts.calendar import (
     AcademicYear,
@@ -45,45 +37,11 @@ from services.alerts.calendar import (
 )
 from services.alerts.candidates import fingerprint
 from services.alerts.parameters import RuleParameters, default_parameters
-from tools.simulate.population import Pupil, School
+from tools.simulate.population import Pupil
 from tools.simulate.records import AP_ENDED, AP_REFERRED, DELETED, ENROLLED, EXCLUDED, SUSPENDED, SimEvent
+from tools.simulate.truth_entry import GroundTruthEntry
 
 _ONE_DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class GroundTruthEntry:
-    rule: str
-    fingerprint: str
-    la_code: str
-    school_urn: str
-    upn: str | None
-    key_event_id: str | None
-    evidence: tuple[str, ...]
-    as_of: dt.date
-    fires_on: dt.date | None = None
-    behaviour: str = "background"
-    case_id: str | None = None
-
-    @property
-    def injected(self) -> bool:
-        return self.behaviour != "background"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "fingerprint": self.fingerprint,
-            "la_code": self.la_code,
-            "school_urn": self.school_urn,
-            "upn": self.upn,
-            "key_event_id": self.key_event_id,
-            "evidence": list(self.evidence),
-            "as_of": self.as_of.isoformat(),
-            "fires_on": self.fires_on.isoformat() if self.fires_on else None,
-            "injected": self.injected,
-            "behaviour": self.behaviour,
-            "case_id": self.case_id,
-        }
 
 
 @cache
@@ -392,70 +350,6 @@ class GroundTruth:
                     "ap_review_overdue", referral, _chronological(chain, history), fires, fires_on=fires
                 )
             )
-        return found
-
-    # --- schools --------------------------------------------------------------------------------
-
-    def school_entries(self, schools: Sequence[School], events: Iterable[SimEvent]) -> list[GroundTruthEntry]:
-        p = self.params.rules.school_exit_pattern
-        by_school: dict[str, list[SimEvent]] = {}
-        for event in events:
-            if event.type in (ENROLLED, DELETED):
-                by_school.setdefault(event.school_urn, []).append(event)
-        found = []
-        threshold = Fraction(str(p.min_percent_of_roll))
-        ratio = Fraction(str(p.send_share_ratio))
-        for school in schools:
-            moves = sorted(by_school.get(school.urn, []), key=lambda e: (e.occurred_on, e.seq))
-            exits = [e for e in moves if e.type == DELETED and self.is_unexplained(e)]
-            roll = send = 0
-            move_index = exit_lo = exit_hi = 0
-            fired_years: set[int] = set()
-            day = self.window_start
-            # Start the sweep with everything before the window applied.
-            while day <= self.window_end:
-                while move_index < len(moves) and moves[move_index].occurred_on <= day:
-                    event = moves[move_index]
-                    step = 1 if event.type == ENROLLED else -1
-                    roll += step
-                    send += step if event.sen != "N" else 0
-                    move_index += 1
-                start = months_before(day, p.window_months)
-                while exit_hi < len(exits) and exits[exit_hi].occurred_on <= day:
-                    exit_hi += 1
-                while exit_lo < exit_hi and exits[exit_lo].occurred_on < start:
-                    exit_lo += 1
-                count = exit_hi - exit_lo
-                year = academic_year_of(day).start_year
-                if count >= min(p.min_pupils, p.send_share_min_exits) and year not in fired_years:
-                    window = exits[exit_lo:exit_hi]
-                    send_exits = sum(1 for e in window if e.sen != "N")
-                    too_many = count >= p.min_pupils and (
-                        roll <= 0 or Fraction(count * 100) >= threshold * roll
-                    )
-                    send_heavy = (
-                        count >= p.send_share_min_exits
-                        and roll > 0
-                        and Fraction(send_exits * roll) > ratio * send * count
-                    )
-                    if too_many or send_heavy:
-                        fired_years.add(year)
-                        found.append(
-                            GroundTruthEntry(
-                                rule="school_exit_pattern",
-                                fingerprint=fingerprint(
-                                    "school_exit_pattern", school.urn, AcademicYear(year).label
-                                ),
-                                la_code=school.la_code,
-                                school_urn=school.urn,
-                                upn=None,
-                                key_event_id=None,
-                                evidence=tuple(e.event_id for e in window),
-                                as_of=day,
-                                behaviour="offrolling" if school.offrolling else "background",
-                            )
-                        )
-                day += _ONE_DAY
         return found
 
 

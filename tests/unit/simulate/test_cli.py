@@ -51,9 +51,19 @@ def test_writes_events_ground_truth_register_and_summary(tmp_path: Path) -> None
     assert (tmp_path / "sim" / "schools.csv").exists()
     truth = [json.loads(line) for line in (tmp_path / "sim" / "ground-truth.jsonl").read_text().splitlines()]
     assert truth and set(truth[0]) == {
-        "rule", "fingerprint", "la_code", "school_urn", "upn", "key_event_id", "evidence", "as_of",
-        "fires_on", "injected", "behaviour", "case_id",
-    }  # fmt: skip
+        "rule",
+        "fingerprint",
+        "la_code",
+        "school_urn",
+        "upn",
+        "key_event_id",
+        "evidence",
+        "as_of",
+        "fires_on",
+        "injected",
+        "behaviour",
+        "case_id",
+    }
     ids = {orjson.loads(line)["event_id"] for line in lines}
     assert all(entry["key_event_id"] in ids for entry in truth if entry["key_event_id"])
 

@@ -1,0 +1,5 @@
+import sys
+
+from tools.gias_fixture.cli import main
+
+sys.exit(main())
