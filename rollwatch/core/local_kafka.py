@@ -170,19 +170,21 @@ class LocalKafka:
         if not (self.data_dir / "logs" / "meta.properties").exists():
             # KRaft storage is formatted once; a random cluster id is fine for a single node.
             cluster_id = _kafka_uuid()
-            fmt = subprocess.run(
-                [*jvm, "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 f"--cluster-id={cluster_id}", "-c", str(self.properties_file)],
-                capture_output=True, text=True,
-            )  # fmt: skip
+            format_storage = [
+                *jvm, "-cp", classpath, "kafka.tools.StorageTool", "format",
+                f"--cluster-id={cluster_id}", "-c", str(self.properties_file),
+            ]  # fmt: skip
+            fmt = subprocess.run(format_storage, capture_output=True, text=True)
             if fmt.returncode != 0:
                 raise LocalKafkaError(f"formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
         with open(self.data_dir / "broker.stdout", "ab") as out:
             process = subprocess.Popen(
                 [*jvm, "-cp", classpath, "kafka.Kafka", str(self.properties_file)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal must not kill the broker mid-write
-            )  # fmt: skip
+            )
         self.pid_file.write_text(str(process.pid))
         self._wait_ready(process.pid, timeout_s)
         return process.pid

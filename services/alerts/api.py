@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache
 from importlib import resources
@@ -151,35 +152,38 @@ class Resolution(BaseModel):
         return value
 
 
-async def _act(service: AlertService, step: Alert) -> dict[str, Any]:
-    await service.record_steps([step])
-    return _summary(step, service)
+async def _act(
+    service: AlertService, caller: KeyRecord, alert_id: str, step: Callable[[str, dt.datetime], Alert]
+) -> dict[str, Any]:
+    """An officer's step on a visible alert (`step(actor, at)`): recorded, or 409 if not allowed now."""
+    _find(service, caller, alert_id)
+    try:
+        alert = step(f"key:{caller.key_id}", dt.datetime.now(dt.UTC))
+    except LifecycleError as exc:
+        raise ApiError(409, exc.rule, str(exc)) from None
+    await service.record_steps([alert])
+    return _summary(alert, service)
 
 
 @router.post("/v1/alerts/{alert_id}/acknowledge", summary="Say the alert is being looked into")
 async def acknowledge(
     caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Acknowledgement
 ) -> dict[str, Any]:
-    _find(service, caller, alert_id)
-    try:
-        step = service.book.acknowledge(alert_id, f"key:{caller.key_id}", body.note, dt.datetime.now(dt.UTC))
-    except LifecycleError as exc:
-        raise ApiError(409, exc.rule, str(exc)) from None
-    return await _act(service, step)
+    return await _act(
+        service, caller, alert_id, lambda actor, at: service.book.acknowledge(alert_id, actor, body.note, at)
+    )
 
 
 @router.post("/v1/alerts/{alert_id}/resolve", summary="Close the alert with an outcome and a note")
 async def resolve(
     caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Resolution
 ) -> dict[str, Any]:
-    _find(service, caller, alert_id)
-    try:
-        step = service.book.resolve(
-            alert_id, f"key:{caller.key_id}", body.outcome, body.note, dt.datetime.now(dt.UTC)
-        )
-    except LifecycleError as exc:
-        raise ApiError(409, exc.rule, str(exc)) from None
-    return await _act(service, step)
+    return await _act(
+        service,
+        caller,
+        alert_id,
+        lambda actor, at: service.book.resolve(alert_id, actor, body.outcome, body.note, at),
+    )
 
 
 class SilenceRequest(BaseModel):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from services.alerts.facts import Fact, SchoolStats
+
 if TYPE_CHECKING:
-    from services.alerts.facts import Fact
+    from services.alerts.parameters import RuleParameters
 
 Severity = Literal["low", "medium", "high"]
 ResolutionKind = Literal["auto_resolved", "inhibited"]
@@ -41,6 +44,60 @@ class AlertCandidate:
     due_on: dt.date | None = None  # waiting rules: the deadline that passed
     calendar_estimated: bool = False  # school days outside known term dates were estimated
     parameters_version: str = ""
+
+
+def candidate_for(
+    rule: str,
+    params: RuleParameters,
+    about: Fact | SchoolStats,
+    upn: str | None,
+    *,
+    reason: str,
+    statutory_reference: str,
+    subject: tuple[str, ...] | None = None,
+    evidence: Iterable[str] | None = None,
+    as_of: dt.date | None = None,
+    due_on: dt.date | None = None,
+    calendar_estimated: bool = False,
+) -> AlertCandidate:
+    """A candidate of `rule` about one of the pupil's facts (`upn` the pupil's), or about a
+    school's statistics (`upn` None): LA and school from `about`, severity and parameters version
+    from `params`.
+
+    About a fact, by default the alert is about that event: it is the key event and the whole
+    evidence, `as_of` is the day it took effect, and the fingerprint is (upn, its event id). A
+    `subject` says the alert is about something else (the pupil, the pupil's school year): the
+    fingerprint is then (rule, *subject), with no key event. About a school, `subject` and
+    `evidence` are the rule's own, and `as_of` is the statistics' day."""
+    if isinstance(about, SchoolStats):
+        key_event_id = None
+        default_evidence: tuple[str, ...] = ()
+        default_as_of = about.as_of
+    else:
+        key_event_id = about.event_id if subject is None else None
+        default_evidence = (about.event_id,)
+        default_as_of = about.occurred_on
+        if subject is None and upn is not None:
+            subject = (upn, about.event_id)
+    if subject is None:
+        raise ValueError(f"{rule}: a candidate without a UPN needs its subject")
+    severity: Severity = getattr(params.rules, rule).severity
+    return AlertCandidate(
+        rule=rule,
+        severity=severity,
+        la_code=about.la_code,
+        school_urn=about.school_urn,
+        upn=upn,
+        evidence=default_evidence if evidence is None else tuple(evidence),
+        fingerprint=fingerprint(rule, *subject),
+        reason=reason,
+        statutory_reference=statutory_reference,
+        as_of=default_as_of if as_of is None else as_of,
+        key_event_id=key_event_id,
+        due_on=due_on,
+        calendar_estimated=calendar_estimated,
+        parameters_version=params.version,
+    )
 
 
 @dataclass(frozen=True, slots=True)

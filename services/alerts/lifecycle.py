@@ -128,33 +128,27 @@ class AlertBook:
             )
             alert = replace(alert, silenced_by=self.silence_for(alert, at))
             return self._keep(alert)
-        return self._keep(
-            replace(
-                known,
-                evidence=known.evidence + new_evidence,
-                reason=candidate.reason,
-                updated_at=at,
-                seq=known.seq + 1,
-                transition="evidence_added",
-                actor=SYSTEM,
-            )
+        return self._step(
+            known,
+            at,
+            "evidence_added",
+            SYSTEM,
+            evidence=known.evidence + new_evidence,
+            reason=candidate.reason,
         )
 
     def apply_resolution(self, resolution: Resolution, at: dt.datetime) -> Alert | None:
         known = self._by_fingerprint(resolution.fingerprint)
         if known is None or not known.is_open:
             return None
-        return self._keep(
-            replace(
-                known,
-                status="auto_resolved",
-                updated_at=at,
-                seq=known.seq + 1,
-                transition=resolution.kind,
-                actor=SYSTEM,
-                by_event_id=resolution.by_event_id,
-                note=resolution.reason,
-            )
+        return self._step(
+            known,
+            at,
+            resolution.kind,
+            SYSTEM,
+            status="auto_resolved",
+            by_event_id=resolution.by_event_id,
+            note=resolution.reason,
         )
 
     def acknowledge(self, alert_id: str, actor: str, note: str | None, at: dt.datetime) -> Alert:
@@ -163,19 +157,13 @@ class AlertBook:
             raise LifecycleError(
                 "alert_not_open", f"the alert is {known.status}; only an open alert is acknowledged"
             )
-        return self._keep(
-            replace(known, status="acknowledged", updated_at=at, seq=known.seq + 1, transition="acknowledged",
-                    actor=actor, note=note)
-        )  # fmt: skip
+        return self._step(known, at, "acknowledged", actor, status="acknowledged", note=note)
 
     def resolve(self, alert_id: str, actor: str, outcome: str, note: str | None, at: dt.datetime) -> Alert:
         known = self._get(alert_id)
         if not known.is_open:
             raise LifecycleError("alert_closed", f"the alert is {known.status} already")
-        return self._keep(
-            replace(known, status="resolved", updated_at=at, seq=known.seq + 1, transition="resolved",
-                    actor=actor, outcome=outcome, note=note)
-        )  # fmt: skip
+        return self._step(known, at, "resolved", actor, status="resolved", outcome=outcome, note=note)
 
     def restore(self, alerts: Iterable[Alert], silences: Iterable[Silence]) -> None:
         for alert in alerts:
@@ -194,6 +182,12 @@ class AlertBook:
     def _by_fingerprint(self, fingerprint: str) -> Alert | None:
         alert_id = self.by_fingerprint.get(fingerprint)
         return self.alerts.get(alert_id) if alert_id else None
+
+    def _step(self, known: Alert, at: dt.datetime, transition: str, actor: str, **changes: Any) -> Alert:
+        """The alert's next transition, by `actor` at `at`, with what it changes; kept."""
+        return self._keep(
+            replace(known, updated_at=at, seq=known.seq + 1, transition=transition, actor=actor, **changes)
+        )
 
     def _keep(self, alert: Alert) -> Alert:
         self.alerts[alert.alert_id] = alert

@@ -28,15 +28,23 @@ class ClickHouseDeliveryLog:
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         body = orjson.dumps([dataclasses.asdict(n) for n in letter.notifications], default=str).decode()
-        row = [
-            letter.delivery_id, letter.channel, letter.route_id, letter.la_code, letter.attempts,
-            letter.error, letter.at, list(letter.alert_ids), body,
-        ]  # fmt: skip
-        columns = [
-            "delivery_id", "channel", "route_id", "la_code", "attempts", "error", "at", "alert_ids",
-            "notifications",
-        ]  # fmt: skip
-        await asyncio.to_thread(self._clients.get().insert, "alert_dead_letters", [row], column_names=columns)
+        values = {
+            "delivery_id": letter.delivery_id,
+            "channel": letter.channel,
+            "route_id": letter.route_id,
+            "la_code": letter.la_code,
+            "attempts": letter.attempts,
+            "error": letter.error,
+            "at": letter.at,
+            "alert_ids": list(letter.alert_ids),
+            "notifications": body,
+        }
+        await asyncio.to_thread(
+            self._clients.get().insert,
+            "alert_dead_letters",
+            [list(values.values())],
+            column_names=list(values),
+        )
 
 
 def notification(step: Alert, schools: SchoolsRegister) -> Notification:

@@ -16,9 +16,13 @@ from services.tracker.reads import school_deletions, school_roll
 
 
 def school_stats(
-    clients: ClientPerThread, schools: SchoolsRegister, urn: str, la_code: str, as_of: dt.date,
+    clients: ClientPerThread,
+    schools: SchoolsRegister,
+    urn: str,
+    la_code: str,
+    as_of: dt.date,
     params: RuleParameters,
-) -> SchoolStats:  # fmt: skip
+) -> SchoolStats:
     roll, send = school_roll(clients, urn)
     since = as_of - dt.timedelta(days=400)
     exits = []

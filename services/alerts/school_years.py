@@ -11,6 +11,8 @@ The school's own youngest and oldest year come from the register when the adapte
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from services.alerts.calendar import SchoolCalendar, academic_year_of
 from services.alerts.facts import Deletion, Enrolment
 from services.alerts.parameters import SchoolYearParams
@@ -21,12 +23,7 @@ def is_end_of_year_leaver(deletion: Deletion, years: SchoolYearParams) -> bool:
     top year on or after the end-of-year date (default 1 July) of that school year."""
     if deletion.ground in years.leaver_grounds:
         return True
-    tops = (
-        (deletion.school_top_year_group,)
-        if deletion.school_top_year_group is not None
-        else years.top_year_groups
-    )
-    if deletion.year_group not in tops:
+    if deletion.year_group not in _own_or_usual(deletion.school_top_year_group, years.top_year_groups):
         return False
     year = academic_year_of(deletion.occurred_on)
     return deletion.occurred_on >= years.end_of_year_starts(year.start_year)
@@ -34,12 +31,12 @@ def is_end_of_year_leaver(deletion: Deletion, years: SchoolYearParams) -> bool:
 
 def is_first_day_entry(enrolment: Enrolment, calendar: SchoolCalendar, years: SchoolYearParams) -> bool:
     """Admitted to the school's youngest year between 1 September and the first school day."""
-    entries = (
-        (enrolment.school_entry_year_group,)
-        if enrolment.school_entry_year_group is not None
-        else years.entry_year_groups
-    )
-    if enrolment.year_group not in entries:
+    if enrolment.year_group not in _own_or_usual(enrolment.school_entry_year_group, years.entry_year_groups):
         return False
     year = academic_year_of(enrolment.occurred_on)
     return enrolment.occurred_on <= calendar.first_school_day(year)
+
+
+def _own_or_usual(own: int | None, usual: Collection[int]) -> Collection[int]:
+    """The school's own year group where the register gives it, else the usual ones."""
+    return (own,) if own is not None else usual

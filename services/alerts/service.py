@@ -94,8 +94,11 @@ class AlertService:
             if former and former != record["event"]["upn"]:
                 # A temporary UPN replaced by a permanent one: one pupil. The event also answers
                 # (resolves) what is open under the former UPN, without raising anything twice.
-                await self._judge(record["event"] | {"upn": former}, partition_of(former, self.partitions),
-                                  resolve_only=True)  # fmt: skip
+                await self._judge(
+                    record["event"] | {"upn": former},
+                    partition_of(former, self.partitions),
+                    resolve_only=True,
+                )
             JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
 
     async def _judge(self, raw: dict[str, Any], partition: int, resolve_only: bool = False) -> None:
@@ -149,8 +152,11 @@ class AlertService:
         day = self.today()
         if day is None:
             return
-        due = [(upn, clocks) for upn, clocks in list(self.clocks.data.items()) if clocks and
-               any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)]  # fmt: skip
+        due = [
+            (upn, clocks)
+            for upn, clocks in list(self.clocks.data.items())
+            if clocks and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)
+        ]
         for upn, clocks in due:
             history = self.pupils.get(upn) or []
             state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))

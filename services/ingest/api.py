@@ -124,20 +124,20 @@ async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -
     """Answer for sorted-out events: refuse the request whole, or publish and report."""
     if result.foreign:
         # A key writes only for its own schools; a request that tries otherwise is refused whole.
-        EVENTS.labels("forbidden").inc(len(result.foreign))
-        return _error(
+        return _refused(
+            "forbidden",
             403,
             "forbidden_urn",
             "this key does not write for the school_urn of these events",
-            indexes=result.foreign,
+            result.foreign,
         )
     if result.conflicts:
-        EVENTS.labels("conflict").inc(len(result.conflicts))
-        return _error(
+        return _refused(
+            "conflict",
             409,
             "event_id_conflict",
             "these event ids were already sent with other content",
-            indexes=result.conflicts,
+            result.conflicts,
         )
     EVENTS.labels("rejected").inc(len(result.rejected))
     if not result.accepted:
@@ -154,6 +154,12 @@ async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -
     EVENTS.labels("accepted").inc(len(result.accepted))
     body = {"accepted": result.accepted, "rejected": result.rejected, "warnings": result.warnings}
     return JSONResponse(body, status_code=202)
+
+
+def _refused(outcome: str, status: int, rule: str, message: str, indexes: list[int]) -> JSONResponse:
+    """The whole request refused for the events at `indexes`, counted under `outcome`."""
+    EVENTS.labels(outcome).inc(len(indexes))
+    return _error(status, rule, message, indexes=indexes)
 
 
 def _report(index: int, item: Any, problems: list[Problem]) -> dict[str, Any]:

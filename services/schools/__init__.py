@@ -1,7 +1,8 @@
 """The schools register: every establishment Get Information About Schools publishes (URN, LA,
 LAESTAB, name, phase, type, status) and the links that say which school replaced which.
 
-- `gias_csv`: streaming reader and validator of the GIAS files
+- `gias_csv`: streaming reader and validator of the GIAS files (`gias_file`: one CSV file, read
+  safely)
 - `register_store`: the versioned, append-only register in ClickHouse
 - `importer`: `rollwatch schools import`, with its report
 - `register`: `SchoolsRegister`, the current register in memory, for services

@@ -23,13 +23,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from clickhouse_connect.driver.client import Client
 
-from services.schools.gias_csv import (
-    DEFAULT_ENCODING,
-    EstablishmentsReader,
-    GiasFileError,
-    LinksReader,
-    Progress,
-)
+from services.schools.gias_csv import EstablishmentsReader, LinksReader
+from services.schools.gias_file import DEFAULT_ENCODING, GiasFileError, Progress
 from services.schools.model import School, SchoolLink
 from services.schools.register_store import ImportRecord, RegisterDiff, RegisterStore
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.schools.gias_csv import DEFAULT_ENCODING, read_establishments, read_links
+from services.schools.gias_csv import read_establishments, read_links
+from services.schools.gias_file import DEFAULT_ENCODING
 from services.schools.model import School, SchoolLink
 from services.schools.register_store import RegisterStore
 

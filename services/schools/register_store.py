@@ -21,15 +21,42 @@ LINKS = "schools_links"
 IMPORTS = "schools_imports"
 
 SCHOOL_COLUMNS = [
-    "version", "urn", "name", "la_code", "la_name", "establishment_number", "type_name", "type_group",
-    "status", "phase", "statutory_low_age", "statutory_high_age", "opened_on", "closed_on", "ukprn",
-]  # fmt: skip
+    "version",
+    "urn",
+    "name",
+    "la_code",
+    "la_name",
+    "establishment_number",
+    "type_name",
+    "type_group",
+    "status",
+    "phase",
+    "statutory_low_age",
+    "statutory_high_age",
+    "opened_on",
+    "closed_on",
+    "ukprn",
+]
 LINK_COLUMNS = ["version", "urn", "link_urn", "link_type", "link_name", "established_on"]
 IMPORT_COLUMNS = [
-    "version", "status", "started_at", "finished_at", "source_file", "source_sha256", "links_file",
-    "links_sha256", "links_from_version", "previous_version", "establishments", "links", "added",
-    "changed", "closed", "removed", "error",
-]  # fmt: skip
+    "version",
+    "status",
+    "started_at",
+    "finished_at",
+    "source_file",
+    "source_sha256",
+    "links_file",
+    "links_sha256",
+    "links_from_version",
+    "previous_version",
+    "establishments",
+    "links",
+    "added",
+    "changed",
+    "closed",
+    "removed",
+    "error",
+]
 
 ImportStatus = Literal["completed", "failed"]
 
@@ -118,24 +145,11 @@ class RegisterStore:
         )
         with self._client.query_row_block_stream(query, parameters={"version": version}) as stream:
             for block in stream:
-                for (urn, name, la_code, la_name, number, type_name, type_group, status, phase,
-                     low, high, opened, closed, ukprn) in block:  # fmt: skip
-                    yield School(
-                        urn=urn,
-                        name=name,
-                        la_code=la_code,
-                        la_name=la_name,
-                        establishment_number=number or None,
-                        type_name=type_name,
-                        type_group=type_group,
-                        status=status,
-                        phase=phase,
-                        statutory_low_age=low,
-                        statutory_high_age=high,
-                        opened_on=opened,
-                        closed_on=closed,
-                        ukprn=ukprn or None,
-                    )
+                for row in block:
+                    values = dict(zip(SCHOOL_COLUMNS[1:], row, strict=True))
+                    for blank_is_none in ("establishment_number", "ukprn"):
+                        values[blank_is_none] = values[blank_is_none] or None
+                    yield School(**values)
 
     def links(self, version: int) -> Iterator[SchoolLink]:
         query = (
@@ -169,14 +183,7 @@ class RegisterStore:
         return int(highest or 0) + 1
 
     def write_schools(self, version: int, schools: Sequence[School]) -> None:
-        rows = [
-            [
-                version, s.urn, s.name, s.la_code, s.la_name, s.establishment_number or "", s.type_name,
-                s.type_group, s.status, s.phase, s.statutory_low_age, s.statutory_high_age,
-                s.opened_on, s.closed_on, s.ukprn or "",
-            ]
-            for s in schools
-        ]  # fmt: skip
+        rows = [[version, *_stored(school)] for school in schools]
         if rows:
             self._client.insert(SCHOOLS, rows, column_names=SCHOOL_COLUMNS)
 
@@ -259,3 +266,11 @@ class RegisterStore:
     def _urns(self, query: str, new: int, old: int | None = None) -> tuple[str, ...]:
         parameters = {"new": new} if old is None else {"new": new, "old": old}
         return tuple(row[0] for row in self._client.query(query, parameters=parameters).result_rows)
+
+
+def _stored(school: School) -> list[Any]:
+    """The school's values in `SCHOOL_COLUMNS` order after `version` (no value: '')."""
+    values = asdict(school)
+    for blank_when_none in ("establishment_number", "ukprn"):
+        values[blank_when_none] = values[blank_when_none] or ""
+    return [values[column] for column in SCHOOL_COLUMNS[1:]]

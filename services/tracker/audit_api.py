@@ -45,9 +45,12 @@ router = APIRouter(tags=["ledger"])
 UPN_PATTERN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
 Purpose = Annotated[
     str | None,
-    Query(min_length=3, max_length=200, description="why you are reading (kept in the access log; "
-          "required for LA officers and auditors)"),
-]  # fmt: skip
+    Query(
+        min_length=3,
+        max_length=200,
+        description="why you are reading (kept in the access log; required for LA officers and auditors)",
+    ),
+]
 AuditorCaller = Annotated[KeyRecord, Depends(require_role("auditor"))]
 
 
@@ -265,9 +268,19 @@ async def school_movements(
 
 
 _CSV_COLUMNS = [
-    "event_id", "type", "upn", "school_urn", "school_name", "occurred_on", "recorded_at", "retracted",
-    "other_school_direction", "other_school_laestab", "other_school_urn", "other_school_name",
-]  # fmt: skip
+    "event_id",
+    "type",
+    "upn",
+    "school_urn",
+    "school_name",
+    "occurred_on",
+    "recorded_at",
+    "retracted",
+    "other_school_direction",
+    "other_school_laestab",
+    "other_school_urn",
+    "other_school_name",
+]
 
 
 def _csv(items: list[dict[str, Any]]) -> str:

@@ -33,15 +33,33 @@ from services.tracker.placement import summary as placement_summary
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 COLUMNS = [
-    "event_id", "type", "upn", "school_urn", "occurred_on", "recorded_at", "ingested_at",
-    "kafka_partition", "kafka_offset", "chain_seq", "prev_hash", "hash", "chain_version", "event",
-]  # fmt: skip
+    "event_id",
+    "type",
+    "upn",
+    "school_urn",
+    "occurred_on",
+    "recorded_at",
+    "ingested_at",
+    "kafka_partition",
+    "kafka_offset",
+    "chain_seq",
+    "prev_hash",
+    "hash",
+    "chain_version",
+    "event",
+]
 
 
 PLACEMENT_COLUMNS = [
-    "upn", "version", "schools_on_roll", "open_ap", "last_exit_school", "last_exit_on",
-    "placement", "updated_at",
-]  # fmt: skip
+    "upn",
+    "version",
+    "schools_on_roll",
+    "open_ap",
+    "last_exit_school",
+    "last_exit_on",
+    "placement",
+    "updated_at",
+]
 
 
 @dataclass(frozen=True)
@@ -80,12 +98,16 @@ class LedgerWriter:
             last_exit = view["last_exit"]
             rows.append(
                 [
-                    upn, offset, view["schools_on_roll"], len(view["open_ap"]),
+                    upn,
+                    offset,
+                    view["schools_on_roll"],
+                    len(view["open_ap"]),
                     last_exit["school_urn"] if last_exit else "",
                     dt.date.fromisoformat(last_exit["occurred_on"]) if last_exit else None,
-                    orjson.dumps(view).decode(), now,
+                    orjson.dumps(view).decode(),
+                    now,
                 ]
-            )  # fmt: skip
+            )
         self._clients.get().insert(PLACEMENTS, rows, column_names=PLACEMENT_COLUMNS)
 
     def forget_heads(self) -> None:
@@ -116,11 +138,22 @@ class LedgerWriter:
             heads[event.upn] = (seq + 1, digest)
             rows.append(
                 [
-                    event.event_id, event.type, event.upn, event.school_urn, event.occurred_on,
-                    event.recorded_at, now, item.partition, item.offset, seq + 1, prev, digest,
-                    CHAIN_VERSION, item.canonical.decode(),
+                    event.event_id,
+                    event.type,
+                    event.upn,
+                    event.school_urn,
+                    event.occurred_on,
+                    event.recorded_at,
+                    now,
+                    item.partition,
+                    item.offset,
+                    seq + 1,
+                    prev,
+                    digest,
+                    CHAIN_VERSION,
+                    item.canonical.decode(),
                 ]
-            )  # fmt: skip
+            )
         client = self._clients.get()
         # Links first: if the ledger insert then fails, the retry finds these events unrecorded
         # and writes both again, and the token makes the second links insert a no-op.

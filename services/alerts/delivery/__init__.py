@@ -12,7 +12,7 @@ delivery that gives up becomes a `DeadLetter` there. See `routes` for the file f
 `signing` for the webhook signature.
 """
 
-from services.alerts.delivery.dispatcher import DeliveryConfigError, Dispatcher, Submission, resolve_secrets
+from services.alerts.delivery.dispatcher import Dispatcher, Submission
 from services.alerts.delivery.email_digest import SchoolDigest, build_message, group_by_school
 from services.alerts.delivery.notification import STATUSES, Notification, Status
 from services.alerts.delivery.outcomes import (
@@ -24,6 +24,7 @@ from services.alerts.delivery.outcomes import (
     InMemoryDeliveryLog,
 )
 from services.alerts.delivery.retry import AttemptFailed, Backoff
+from services.alerts.delivery.route_secrets import DeliveryConfigError, resolve_secrets
 from services.alerts.delivery.routes import (
     EmailRoute,
     LARoutes,

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import os
 import random
 import ssl
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -34,53 +33,11 @@ import httpx
 from rollwatch.core.settings import Settings
 from services.alerts.delivery import email_digest, smtp, webhook
 from services.alerts.delivery.notification import Notification
-from services.alerts.delivery.outcomes import (
-    DEAD_LETTERED,
-    FAILED,
-    LOG_FAILURES,
-    PENDING,
-    RECIPIENTS_REFUSED,
-    SENT,
-    AttemptStatus,
-    Channel,
-    DeadLetter,
-    DeliveryAttempt,
-    DeliveryLog,
-)
-from services.alerts.delivery.retry import AttemptFailed, Backoff, safe_error
+from services.alerts.delivery.outcomes import PENDING, RECIPIENTS_REFUSED, DeadLetter, DeliveryLog
+from services.alerts.delivery.route_secrets import resolve_secrets
 from services.alerts.delivery.routes import EmailRoute, Router, WebhookRoute
+from services.alerts.delivery.runner import Delivery, DeliveryRunner, Route, Sleep
 from services.alerts.delivery.tls import verifying_context
-
-log = logging.getLogger(__name__)
-
-MIN_WEBHOOK_SECRET_CHARS = 32
-Route = EmailRoute | WebhookRoute
-Sleep = Callable[[float], Awaitable[None]]
-Attempt = Callable[[int], Awaitable[str | None]]  # returns a note for the `sent` record, if any
-
-
-class DeliveryConfigError(ValueError):
-    """A route's secret is missing or too weak; names the routes and variables, never values."""
-
-
-def resolve_secrets(routes: Iterable[Route], environ: Mapping[str, str]) -> dict[str, str]:
-    """The value of every environment variable the routes name, checked up front."""
-    secrets: dict[str, str] = {}
-    problems: list[str] = []
-    for route in routes:
-        for name in route.secret_envs:
-            value = environ.get(name, "")
-            if not value:
-                problems.append(f"route {route.id}: environment variable {name} is not set")
-            elif isinstance(route, WebhookRoute) and len(value) < MIN_WEBHOOK_SECRET_CHARS:
-                problems.append(
-                    f"route {route.id}: {name} is shorter than {MIN_WEBHOOK_SECRET_CHARS} characters"
-                )
-            else:
-                secrets[name] = value
-    if problems:
-        raise DeliveryConfigError("; ".join(problems))
-    return secrets
 
 
 def _utc_now() -> dt.datetime:
@@ -128,19 +85,18 @@ class Dispatcher:
         raises `DeliveryConfigError` here. `http_client`, `sleep`, `rng` and `clock` are for
         tests; by default each webhook route gets its own client. `sleep` paces retries only."""
         self._router = router
-        self._log = delivery_log
         self._secrets = resolve_secrets(router.routes, os.environ if environ is None else environ)
         self._shared_client = http_client
         self._clients: dict[str, httpx.AsyncClient] = {}
-        self._sleep = sleep
-        self._rng = rng or random.SystemRandom()
         self._clock = clock
+        self._runner = DeliveryRunner(
+            delivery_log, sleep=sleep, rng=rng or random.SystemRandom(), clock=clock
+        )
         self._remember = remember
         self._seen: OrderedDict[str, asyncio.Future[bool]] = OrderedDict()
         self._digests: dict[str, list[_Pending]] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._chains: dict[tuple[str, str, str], asyncio.Task[None]] = {}
-        self._gates: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -286,7 +242,7 @@ class Dispatcher:
         async def attempt(_number: int) -> str | None:
             return await self._smtp_attempt(route, message, password)
 
-        delivery = _Delivery(
+        delivery = Delivery(
             "email",
             route,
             email_digest.delivery_id(route.id, digest),
@@ -329,7 +285,7 @@ class Dispatcher:
 
         self._in_order(
             (route.id, "alert", notification.alert_id),
-            _Delivery("webhook", route, delivery, (notification,), [pending.outcome], attempt),
+            Delivery("webhook", route, delivery, (notification,), [pending.outcome], attempt),
         )
 
     def _client(self, route: WebhookRoute) -> httpx.AsyncClient:
@@ -347,122 +303,6 @@ class Dispatcher:
             self._clients[route.id] = client
         return client
 
-    # -- one delivery, with retries ---------------------------------------------------------
-
-    async def _deliver(self, delivery: _Delivery, after: asyncio.Task[None] | None) -> None:
-        """Deliver once `after` (the previous delivery of the same alert or school) is done."""
-        route = delivery.route
-        policy = Backoff(route.max_attempts, route.backoff_base_s, route.backoff_max_s)
-        gate = self._gates.setdefault(route.id, asyncio.Semaphore(route.max_in_flight))
-        delivered = False
-        error = "not attempted"
-        number = 0
-        phase = "before the first attempt"
-        try:
-            if after is not None and not after.done():
-                await asyncio.wait({after})
-            for number in range(1, policy.max_attempts + 1):
-                phase = f"during attempt {number}"
-                try:
-                    async with gate:
-                        note = await _attempt(delivery, number)
-                except AttemptFailed as failure:
-                    final = not failure.retryable or number == policy.max_attempts
-                    wait = None if final else policy.delay(number, self._rng, failure.retry_after_s)
-                    FAILED.labels(delivery.channel).inc()
-                    error = failure.error
-                    status: AttemptStatus = "failed" if final else "retry"
-                    await self._record(delivery, number, status, failure.error, failure.code, wait)
-                    if wait is None:
-                        break
-                    phase = f"waiting to retry after attempt {number} ({failure.error})"
-                    await self._sleep(wait)
-                else:
-                    SENT.labels(delivery.channel).inc()
-                    await self._record(delivery, number, "sent", note)
-                    delivered = True
-                    break
-        except asyncio.CancelledError:
-            await self._give_up(delivery, number, f"stopped at shutdown {phase}")
-            raise
-        if not delivered:
-            await self._give_up(delivery, number, error)
-        self._settle(delivery, delivered)
-
-    def _settle(self, delivery: _Delivery, delivered: bool) -> None:
-        for outcome in delivery.outcomes:
-            if not outcome.done():
-                outcome.set_result(delivered)
-                PENDING.labels(delivery.channel).dec()
-
-    async def _record(
-        self,
-        delivery: _Delivery,
-        number: int,
-        status: AttemptStatus,
-        error: str | None,
-        code: int | None = None,
-        retry_in_s: float | None = None,
-    ) -> None:
-        at = self._clock()
-        for notification in delivery.notifications:
-            entry = DeliveryAttempt(
-                delivery_id=delivery.delivery_id,
-                channel=delivery.channel,
-                route_id=delivery.route.id,
-                la_code=notification.la_code,
-                alert_id=notification.alert_id,
-                alert_status=notification.status,
-                attempt=number,
-                status=status,
-                at=at,
-                error=error,
-                code=code,
-                retry_in_s=retry_in_s,
-            )
-            try:
-                await self._log.record(entry)
-            except Exception as problem:
-                LOG_FAILURES.labels("attempt").inc()
-                log.error(
-                    "delivery log failed to record an attempt",
-                    extra={**delivery.ids, "error": _describe(problem)},
-                )
-        if status != "sent":
-            log.warning(
-                "delivery attempt %s",
-                status,
-                extra={**delivery.ids, "attempt": number, "error": error, "code": code},
-            )
-
-    async def _give_up(self, delivery: _Delivery, attempts: int, error: str) -> None:
-        """Keep the delivery as a dead letter and settle its outcomes as not delivered."""
-        DEAD_LETTERED.labels(delivery.channel).inc()
-        letter = DeadLetter(
-            delivery_id=delivery.delivery_id,
-            channel=delivery.channel,
-            route_id=delivery.route.id,
-            la_code=delivery.notifications[0].la_code,
-            attempts=attempts,
-            error=error,
-            at=self._clock(),
-            notifications=delivery.notifications,
-        )
-        log.error(
-            "delivery dead-lettered",
-            extra={**delivery.ids, "alert_ids": letter.alert_ids, "attempts": attempts, "error": error},
-        )
-        try:
-            await self._log.dead_letter(letter)
-        except Exception as problem:
-            LOG_FAILURES.labels("dead_letter").inc()
-            log.error(
-                "delivery log failed to keep a dead letter",
-                extra={**delivery.ids, "alert_ids": letter.alert_ids, "error": _describe(problem)},
-            )
-        finally:
-            self._settle(delivery, False)
-
     # -- tasks ------------------------------------------------------------------------------
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -471,48 +311,16 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _in_order(self, key: tuple[str, str, str], delivery: _Delivery) -> None:
+    def _in_order(self, key: tuple[str, str, str], delivery: Delivery) -> None:
         """Start `delivery` once the previous one with the same key has finished."""
-        task = self._spawn(self._deliver(delivery, self._chains.get(key)))
+        task = self._spawn(self._runner.run(delivery, self._chains.get(key)))
         self._chains[key] = task
 
         def done(finished: asyncio.Task[None]) -> None:
             if self._chains.get(key) is finished:
                 del self._chains[key]
-            if finished.cancelled() and not all(outcome.done() for outcome in delivery.outcomes):
+            if finished.cancelled() and not delivery.settled:
                 # cancelled before it ever ran (shutdown): keep it all the same
-                self._spawn(self._give_up(delivery, 0, "stopped at shutdown before the first attempt"))
+                self._spawn(self._runner.give_up(delivery, 0, "stopped at shutdown before the first attempt"))
 
         task.add_done_callback(done)
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    """One message to one route: a webhook POST of one notification, or one school's digest."""
-
-    channel: Channel
-    route: Route
-    delivery_id: str
-    notifications: tuple[Notification, ...]
-    outcomes: Sequence[asyncio.Future[bool]]
-    attempt_once: Attempt
-
-    @property
-    def ids(self) -> dict[str, str]:
-        return {"route_id": self.route.id, "channel": self.channel, "delivery_id": self.delivery_id}
-
-
-async def _attempt(delivery: _Delivery, number: int) -> str | None:
-    """One attempt; anything but `AttemptFailed` is a fault no retry would fix."""
-    try:
-        return await delivery.attempt_once(number)
-    except AttemptFailed:
-        raise
-    except Exception as problem:
-        description = f"unexpected {_describe(problem)}"
-        log.error("delivery failed unexpectedly", extra={**delivery.ids, "error": description})
-        raise AttemptFailed(description, retryable=False) from None
-
-
-def _describe(problem: BaseException) -> str:
-    return safe_error(f"{type(problem).__name__}: {problem}")

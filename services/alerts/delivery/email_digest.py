@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from services.alerts.delivery import wording
+from services.alerts.delivery import notification_text
 from services.alerts.delivery.notification import SEVERITY_RANK, Notification
 from services.alerts.delivery.routes import EmailRoute
 from services.alerts.wording import count
@@ -44,7 +44,7 @@ class SchoolDigest:
 
     @property
     def place(self) -> str:
-        name = wording.one_line(self.school_name or "")
+        name = notification_text.one_line(self.school_name or "")
         return f"{name} (URN {self.school_urn})" if name else f"school URN {self.school_urn}"
 
 
@@ -105,20 +105,20 @@ def _pupil_line(notification: Notification) -> str:
     if notification.upn is not None:
         return f"UPN {notification.upn}"
     if notification.upn_withheld:
-        return wording.UPN_WITHHELD_NOTE
+        return notification_text.UPN_WITHHELD_NOTE
     return "none: the alert is about the school as a whole"
 
 
 def _fields(notification: Notification) -> list[tuple[str, str]]:
     return [
         ("Severity", notification.severity),
-        ("Status", wording.STATUS_WORDS[notification.status]),
+        ("Status", notification_text.STATUS_WORDS[notification.status]),
         ("Pupil", _pupil_line(notification)),
         ("Why", notification.reason),
         ("Law and guidance", notification.statutory_reference),
         ("Evidence (event ids, in order)", ", ".join(notification.evidence) or "none"),
-        ("Opened", wording.moment(notification.opened_at)),
-        ("Last change", wording.moment(notification.updated_at)),
+        ("Opened", notification_text.moment(notification.opened_at)),
+        ("Last change", notification_text.moment(notification.updated_at)),
         ("Alert id", notification.alert_id),
     ]
 
@@ -134,7 +134,7 @@ def text_body(digest: SchoolDigest, route_id: str, delivery: str) -> str:
     lines = [
         f"Rollwatch alerts at {digest.place}, local authority {digest.la_code}",
         "",
-        *textwrap.wrap(wording.NOTICE, _WIDTH),
+        *textwrap.wrap(notification_text.NOTICE, _WIDTH),
     ]
     number = 0
     for heading, group in (
@@ -146,7 +146,7 @@ def text_body(digest: SchoolDigest, route_id: str, delivery: str) -> str:
         lines += ["", f"{heading} ({len(group)})"]
         for notification in group:
             number += 1
-            lines += ["", f"{number}. {wording.rule_title(notification.rule)}"]
+            lines += ["", f"{number}. {notification_text.rule_title(notification.rule)}"]
             for label, value in _fields(notification):
                 lines += textwrap.wrap(
                     f"{label}: {value}",
@@ -167,7 +167,7 @@ def html_body(digest: SchoolDigest, route_id: str, delivery: str) -> str:
         '<body style="font-family: Arial, sans-serif; line-height: 1.4">',
         f'<h1 style="font-size: 1.3em">Rollwatch alerts at {esc(digest.place)}, '
         f"local authority {esc(digest.la_code)}</h1>",
-        f"<p><strong>{esc(wording.NOTICE)}</strong></p>",
+        f"<p><strong>{esc(notification_text.NOTICE)}</strong></p>",
     ]
     start = 1
     for heading, group in (
@@ -178,7 +178,9 @@ def html_body(digest: SchoolDigest, route_id: str, delivery: str) -> str:
             continue
         parts.append(f'<h2 style="font-size: 1.1em">{esc(heading)} ({len(group)})</h2><ol start="{start}">')
         for notification in group:
-            parts.append(f"<li><p><strong>{esc(wording.rule_title(notification.rule))}</strong><br>")
+            parts.append(
+                f"<li><p><strong>{esc(notification_text.rule_title(notification.rule))}</strong><br>"
+            )
             parts.append("<br>".join(f"{esc(label)}: {esc(value)}" for label, value in _fields(notification)))
             parts.append("</p></li>")
         parts.append("</ol>")

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import orjson
 
-from services.alerts.delivery import signing, wording
+from services.alerts.delivery import notification_text, signing
 from services.alerts.delivery.notification import Notification
 from services.alerts.delivery.retry import AttemptFailed, parse_retry_after
 
@@ -49,7 +49,7 @@ def alert_document(notification: Notification) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": notification.alert_id,
         "rule": notification.rule,
-        "title": wording.rule_title(notification.rule),
+        "title": notification_text.rule_title(notification.rule),
         "severity": notification.severity,
         "status": notification.status,
         "la_code": notification.la_code,
@@ -75,7 +75,7 @@ def body(notification: Notification, delivery: str) -> bytes:
             "schema_version": SCHEMA_VERSION,
             "type": "rollwatch.alert",
             "delivery_id": delivery,
-            "notice": wording.SHORT_NOTICE,
+            "notice": notification_text.SHORT_NOTICE,
             "alert": alert_document(notification),
         }
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.candidates import AlertCandidate, WakeUp, fingerprint
+from services.alerts.candidates import AlertCandidate, WakeUp, candidate_for
 from services.alerts.facts import APEnded, APReferral, PupilFact, PupilState
 from services.alerts.parameters import APReviewOverdueParams, RuleParameters
 
@@ -127,23 +127,19 @@ def evaluate_at(
         else:
             late = f"its review was due by {wording.day(due_on)} and no review or end is recorded"
         found.append(
-            AlertCandidate(
-                rule=RULE,
-                severity=p.severity,
-                la_code=referral.la_code,
-                school_urn=referral.school_urn,
-                upn=state.upn,
-                evidence=tuple(r.event_id for r in state.chronological(placement.referrals)),
-                fingerprint=fingerprint(RULE, state.upn, referral.event_id),
+            candidate_for(
+                RULE,
+                params,
+                referral,
+                state.upn,
+                evidence=(r.event_id for r in state.chronological(placement.referrals)),
                 reason=wording.reason(began, late, *wording.needs(referral), estimated=estimated),
                 statutory_reference=STATUTE_DIRECTED
                 if referral.arrangement in p.directed_arrangements
                 else STATUTE_OTHER,
                 as_of=fires_on,
-                key_event_id=referral.event_id,
                 due_on=due_on,
                 calendar_estimated=estimated,
-                parameters_version=params.version,
             )
         )
     return found

@@ -10,7 +10,7 @@ import datetime as dt
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar, months_before
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import (
     SEN_EHC_PLAN,
     SEN_SUPPORT,
@@ -79,14 +79,12 @@ def evaluate(
     ]
     evidence = state.chronological([*suspensions, *exclusions, *placements])
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
+        candidate_for(
+            RULE,
+            params,
+            fact,
+            state.upn,
             evidence=(*(f.event_id for f in evidence), fact.event_id),
-            fingerprint=fingerprint(RULE, state.upn, fact.event_id),
             reason=wording.reason(
                 f"taken off roll at {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
                 "for home education",
@@ -94,8 +92,5 @@ def evaluate(
                 *history,
             ),
             statutory_reference=STATUTE_2006 if fact.regulation == "2006" else STATUTE_2024,
-            as_of=fact.occurred_on,
-            key_event_id=fact.event_id,
-            parameters_version=params.version,
         )
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from services.alerts import wording
 from services.alerts.calendar import AcademicYear, SchoolCalendar, academic_year_of, census_days
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Deletion, PupilFact, PupilState
 from services.alerts.parameters import RuleParameters
 
@@ -42,14 +42,11 @@ def evaluate(
     else:
         return []
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
-            evidence=(fact.event_id,),
-            fingerprint=fingerprint(RULE, state.upn, fact.event_id),
+        candidate_for(
+            RULE,
+            params,
+            fact,
+            state.upn,
             reason=wording.reason(
                 f"{wording.year_group(fact.year_group)} pupil taken off roll at "
                 f"{wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
@@ -60,8 +57,5 @@ def evaluate(
                 *wording.needs(fact),
             ),
             statutory_reference=STATUTE,
-            as_of=fact.occurred_on,
-            key_event_id=fact.event_id,
-            parameters_version=params.version,
         )
     ]

@@ -14,7 +14,7 @@ import datetime as dt
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Deletion, PermanentExclusion, PupilFact, PupilState, Suspension
 from services.alerts.parameters import ExclusionThenExitParams, RuleParameters
 
@@ -72,14 +72,12 @@ def _candidates(
     estimated = calendar.estimated_between(earliest, deletion.occurred_on)
     evidence = state.chronological([exclusion for _, exclusion in found])
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=deletion.la_code,
-            school_urn=deletion.school_urn,
-            upn=state.upn,
+        candidate_for(
+            RULE,
+            params,
+            deletion,
+            state.upn,
             evidence=(*(e.event_id for e in evidence), deletion.event_id),
-            fingerprint=fingerprint(RULE, state.upn, deletion.event_id),
             reason=wording.reason(
                 f"taken off roll at {wording.school(deletion.school_urn)} on "
                 f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}",
@@ -91,10 +89,7 @@ def _candidates(
                 estimated=estimated,
             ),
             statutory_reference=STATUTE,
-            as_of=deletion.occurred_on,
-            key_event_id=deletion.event_id,
             calendar_estimated=estimated,
-            parameters_version=params.version,
         )
     ]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar, months_before
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Enrolment, PupilFact, PupilState
 from services.alerts.parameters import HighMobilityParams, RuleParameters
 
@@ -51,14 +51,13 @@ def evaluate(
     if len(in_window) < p.min_changes:
         return []
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
-            evidence=tuple(c.event_id for c in in_window),
-            fingerprint=fingerprint(RULE, state.upn),
+        candidate_for(
+            RULE,
+            params,
+            fact,
+            state.upn,
+            subject=(state.upn,),
+            evidence=(c.event_id for c in in_window),
             reason=wording.reason(
                 f"{wording.count(len(in_window), 'change')} of school in the "
                 f"{wording.count(p.window_months, 'month')} to {wording.day(fact.occurred_on)} "
@@ -67,8 +66,5 @@ def evaluate(
                 *wording.needs(fact),
             ),
             statutory_reference=STATUTE,
-            as_of=fact.occurred_on,
-            key_event_id=None,
-            parameters_version=params.version,
         )
     ]

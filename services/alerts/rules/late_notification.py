@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Deletion, Enrolment, PupilFact, PupilState
 from services.alerts.parameters import RuleParameters
 from services.alerts.school_years import is_end_of_year_leaver, is_first_day_entry
@@ -24,20 +24,8 @@ STATUTE = "School Attendance (Pupil Registration) (England) Regulations 2024, re
 def _candidate(
     state: PupilState, fact: PupilFact, text: str, params: RuleParameters, estimated: bool = False
 ) -> AlertCandidate:
-    return AlertCandidate(
-        rule=RULE,
-        severity=params.rules.late_notification.severity,
-        la_code=fact.la_code,
-        school_urn=fact.school_urn,
-        upn=state.upn,
-        evidence=(fact.event_id,),
-        fingerprint=fingerprint(RULE, state.upn, fact.event_id),
-        reason=text,
-        statutory_reference=STATUTE,
-        as_of=fact.occurred_on,
-        key_event_id=fact.event_id,
-        calendar_estimated=estimated,
-        parameters_version=params.version,
+    return candidate_for(
+        RULE, params, fact, state.upn, reason=text, statutory_reference=STATUTE, calendar_estimated=estimated
     )
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.candidates import AlertCandidate, WakeUp, fingerprint
+from services.alerts.candidates import AlertCandidate, WakeUp, candidate_for
 from services.alerts.facts import Deletion, Enrolment, PupilFact, PupilState
 from services.alerts.parameters import NoDestinationParams, RuleParameters
 
@@ -91,14 +91,11 @@ def evaluate_at(
         estimated = calendar.estimated_between(deletion.occurred_on, fires_on)
         ctf = " (CTF sent to XXXXXXX)" if deletion.ctf_destination == UNKNOWN_DESTINATION else ""
         found.append(
-            AlertCandidate(
-                rule=RULE,
-                severity=p.severity,
-                la_code=deletion.la_code,
-                school_urn=deletion.school_urn,
-                upn=state.upn,
-                evidence=(deletion.event_id,),
-                fingerprint=fingerprint(RULE, state.upn, deletion.event_id),
+            candidate_for(
+                RULE,
+                params,
+                deletion,
+                state.upn,
                 reason=wording.reason(
                     f"taken off roll at {wording.school(deletion.school_urn)} on "
                     f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}, "
@@ -110,10 +107,8 @@ def evaluate_at(
                 ),
                 statutory_reference=STATUTE,
                 as_of=fires_on,
-                key_event_id=deletion.event_id,
                 due_on=due_on,
                 calendar_estimated=estimated,
-                parameters_version=params.version,
             )
         )
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Deletion, PupilFact, PupilState
 from services.alerts.parameters import RuleParameters
 from services.alerts.school_years import is_end_of_year_leaver
@@ -34,14 +34,11 @@ def evaluate(
         return []
     estimated = calendar.estimated_between(fact.occurred_on, recorded_on)
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
-            evidence=(fact.event_id,),
-            fingerprint=fingerprint(RULE, state.upn, fact.event_id),
+        candidate_for(
+            RULE,
+            params,
+            fact,
+            state.upn,
             reason=wording.reason(
                 f"taken off roll at {wording.school(fact.school_urn)} {wording.ground(fact.ground)} "
                 f"with effect from {wording.day(fact.occurred_on)}",
@@ -51,8 +48,6 @@ def evaluate(
             ),
             statutory_reference=STATUTE,
             as_of=recorded_on,
-            key_event_id=fact.event_id,
             calendar_estimated=estimated,
-            parameters_version=params.version,
         )
     ]

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar, academic_year_of, months_before
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import SchoolStats
 from services.alerts.parameters import RuleParameters
 
@@ -69,17 +69,14 @@ def evaluate(stats: SchoolStats, calendar: SchoolCalendar, params: RuleParameter
         )
     year = academic_year_of(stats.as_of)
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=stats.la_code,
-            school_urn=stats.school_urn,
-            upn=None,
-            evidence=tuple(e.event_id for e in unexplained),
-            fingerprint=fingerprint(RULE, stats.school_urn, year.label),
+        candidate_for(
+            RULE,
+            params,
+            stats,
+            None,
+            subject=(stats.school_urn, year.label),
+            evidence=(e.event_id for e in unexplained),
             reason=wording.reason(*clauses),
             statutory_reference=STATUTE,
-            as_of=stats.as_of,
-            parameters_version=params.version,
         )
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar, academic_year_of
-from services.alerts.candidates import AlertCandidate, fingerprint
+from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import PupilFact, PupilState, Suspension
 from services.alerts.parameters import RuleParameters
 
@@ -30,14 +30,13 @@ def evaluate(
         return []
     ordered = state.chronological(same_year)
     return [
-        AlertCandidate(
-            rule=RULE,
-            severity=p.severity,
-            la_code=fact.la_code,
-            school_urn=fact.school_urn,
-            upn=state.upn,
-            evidence=tuple(s.event_id for s in ordered),
-            fingerprint=fingerprint(RULE, state.upn, year.label),
+        candidate_for(
+            RULE,
+            params,
+            fact,
+            state.upn,
+            subject=(state.upn, year.label),
+            evidence=(s.event_id for s in ordered),
             reason=wording.reason(
                 f"suspensions in {year.label} add up to {wording.school_days(sessions / 2)} "
                 f"({wording.count(sessions, 'session')} over {wording.count(len(same_year), 'suspension')} "
@@ -46,7 +45,5 @@ def evaluate(
                 *wording.needs(fact),
             ),
             statutory_reference=STATUTE,
-            as_of=fact.occurred_on,
-            parameters_version=params.version,
         )
     ]

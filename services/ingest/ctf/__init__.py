@@ -8,7 +8,9 @@ received it.
 
 - `reader`: the secure streaming parser. It refuses DTDs and entities and reads only the
   elements listed in its `PUPIL_FIELDS` / `HEADER_FIELDS`: never a name, an address or a contact.
-- `mapping`: a read pupil -> an event dict, per the import options.
+- `plan`: the header and the import options -> what every pupil of the file becomes.
+- `mapping`: a read pupil -> an event dict, per the plan (`pupil_snapshot` for the pupil's
+  facts, `values` for the file's dates and codes).
 - `service`: the import of one file (read, map, validate with the event contract) shared by the
   HTTP route and the command line.
 - `api`: the `POST /v1/ctf` router. `command`: the `rollwatch import-ctf` subcommand."""

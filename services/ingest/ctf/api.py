@@ -4,7 +4,7 @@ The body is the CTF itself (`application/xml` or `text/xml`). The query says wha
 the caller: `direction=sent` (the key's school sent it: deletions there) or `received` (the key's
 school imported it: enrolments there), and `school_urn` (a school the key writes for). A deletion
 may also take `ground` and `destination`, and any pupil without a date in its school history takes
-`occurred_on` (see services/ingest/ctf/mapping.py for the rules).
+`occurred_on` (see services/ingest/ctf/plan.py and mapping.py for the rules).
 
 Answers 202 with a per-pupil report once Kafka acknowledged every created event; 422 with the same
 report when no pupil could become an event, or with `problems` when the file or the options cannot
@@ -26,7 +26,7 @@ from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.http_errors import ApiError
 from schemas.identifiers import URN_PATTERN
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
-from services.ingest.ctf.mapping import Direction, ImportOptions, PlanRefused
+from services.ingest.ctf.plan import Direction, ImportOptions, PlanRefused
 from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
 from services.ingest.ctf.service import import_ctf
 from services.ingest.dependencies import AppSettings, Publisher

@@ -27,7 +27,7 @@ from typing import Any
 
 from rollwatch.core.settings import Settings
 from schemas.identifiers import URN_PATTERN
-from services.ingest.ctf.mapping import DIRECTIONS
+from services.ingest.ctf.plan import DIRECTIONS
 
 KEY_ENV = "ROLLWATCH_API_KEY"
 
@@ -101,7 +101,7 @@ def _post(args: argparse.Namespace) -> int:
 
 
 def _locally(settings: Settings, args: argparse.Namespace) -> int:
-    from services.ingest.ctf.mapping import ImportOptions, PlanRefused
+    from services.ingest.ctf.plan import ImportOptions, PlanRefused
     from services.ingest.ctf.reader import CtfUnreadable, read_ctf
     from services.ingest.ctf.service import import_ctf
 

@@ -15,7 +15,8 @@ from typing import Any
 from schemas import EventInvalid, Problem, parse_event
 from schemas.identifiers import is_valid_upn
 from services.ingest.batch import CheckedBatch, check_batch
-from services.ingest.ctf.mapping import ImportOptions, ImportPlan, MappedPupil, map_pupil, plan_import
+from services.ingest.ctf.mapping import MappedPupil, map_pupil
+from services.ingest.ctf.plan import ImportOptions, ImportPlan, plan_import
 from services.ingest.ctf.reader import CtfFile
 
 

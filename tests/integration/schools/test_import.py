@@ -11,7 +11,7 @@ from clickhouse_connect.driver.client import Client
 from rollwatch.core.clickhouse import ClientPerThread, connect
 from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
-from services.schools.gias_csv import GiasFileError
+from services.schools.gias_file import GiasFileError
 from services.schools.importer import ImportFailed, import_register
 from services.schools.register import SchoolsRegister
 from services.schools.register_store import RegisterStore

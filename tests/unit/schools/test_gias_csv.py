@@ -13,11 +13,11 @@ import pytest
 from services.schools.gias_csv import (
     REQUIRED_COLUMNS,
     EstablishmentsReader,
-    GiasFileError,
     LinksReader,
     read_establishments,
     read_links,
 )
+from services.schools.gias_file import GiasFileError
 from tests.support.gias import JANUARY, JANUARY_LINKS, fixture_extracts, rewrite
 from tools.gias_fixture import COLUMNS
 

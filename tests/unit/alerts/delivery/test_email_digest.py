@@ -6,8 +6,7 @@ import email
 import email.policy
 from email.message import EmailMessage
 
-from services.alerts.delivery import EmailRoute, build_message, group_by_school
-from services.alerts.delivery import wording as delivery_wording
+from services.alerts.delivery import EmailRoute, build_message, group_by_school, notification_text
 from services.alerts.delivery.email_digest import (
     delivery_id,
     html_body,
@@ -118,7 +117,7 @@ def test_html_escapes_everything() -> None:
     page = html_body(digest, "r", "d")
     assert "<b>St Mary" not in page
     assert "&lt;b&gt;St Mary &amp; St John&lt;/b&gt;" in page
-    assert delivery_wording.NOTICE in page
+    assert notification_text.NOTICE in page
 
 
 def test_message_headers_and_parts() -> None:

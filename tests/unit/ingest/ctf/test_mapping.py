@@ -11,14 +11,8 @@ from typing import Any
 import pytest
 
 from schemas import parse_event
-from services.ingest.ctf.mapping import (
-    ImportOptions,
-    ImportPlan,
-    PlanRefused,
-    event_id_for,
-    map_pupil,
-    plan_import,
-)
+from services.ingest.ctf.mapping import map_pupil
+from services.ingest.ctf.plan import ImportOptions, ImportPlan, PlanRefused, event_id_for, plan_import
 from services.ingest.ctf.reader import CtfHeader, CtfPupil, CtfSchool, FsmSpell, SchoolSpell, SenRecord
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)

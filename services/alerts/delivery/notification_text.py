@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from services.alerts import wording as reasons
+from services.alerts.wording import day
 
 NOTICE = (
     "Each alert is a prompt for enquiry, not a finding. Rollwatch raises alerts automatically from "
@@ -45,7 +45,7 @@ def rule_title(rule: str) -> str:
 def moment(value: dt.datetime) -> str:
     """'3 Mar 2026 09:15 GMT' in UK time, as officers read it."""
     local = value.astimezone(_LONDON)
-    return f"{reasons.day(local.date())} {local:%H:%M} {local.tzname()}"
+    return f"{day(local.date())} {local:%H:%M} {local.tzname()}"
 
 
 def one_line(text: str) -> str:
