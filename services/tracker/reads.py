@@ -24,7 +24,7 @@ from services.tracker.exit_classification import (
     is_phase_transition,
     is_special_school,
 )
-from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows
+from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "linked_upns",
     "pupil_rows",
     "record_access",
+    "recorded_contents",
     "school_deletions",
     "school_roll",
 ]
