@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from schemas.dates import IsoDate
+from schemas.dates import BirthDate
 
 # Nursery -2 and -1, reception 0, then Years 1 to 14.
 YEAR_GROUP_MIN = -2
@@ -16,7 +16,7 @@ YEAR_GROUP_MAX = 14
 class PupilSnapshot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date_of_birth: IsoDate
+    date_of_birth: BirthDate
     year_group: StrictInt = Field(
         ge=YEAR_GROUP_MIN,
         le=YEAR_GROUP_MAX,

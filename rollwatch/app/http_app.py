@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Literal
 
 import faust
@@ -36,6 +37,7 @@ from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.ledger_writer import LedgerWriter
+from services.tracker.reads import recorded_contents
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,13 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 await stream_app.start()
                 app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)
+            if "ingest" in components and not streaming and settings.clickhouse_url is not None:
+                # An ingest replica asks the ledger server about ids it has not seen (409s that
+                # survive restarts and span replicas); the embedded ledger has one process only.
+                app.state.ledger_clients = ClientPerThread(settings)
+                stack.callback(app.state.ledger_clients.close)
+            if "ingest" in components and hasattr(app.state, "ledger_clients"):
+                app.state.ledger_lookup = partial(recorded_contents, app.state.ledger_clients)
             if "ingest" in components:
                 publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
                 await publisher.start()

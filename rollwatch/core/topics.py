@@ -31,6 +31,11 @@ class Topics:
         return f"{self.namespace}pupil-moves"
 
     @property
+    def pupil_moves_dlq(self) -> str:
+        """What the alert service could not judge: the pupil-moves record (or a due clock) and why."""
+        return f"{self.namespace}pupil-moves.dlq"
+
+    @property
     def alert_events(self) -> str:
         return f"{self.namespace}alert-events"
 
@@ -44,6 +49,7 @@ class Topics:
             self.pupil_events: events_partitions,
             self.pupil_events_dlq: 1,
             self.pupil_moves: events_partitions,
+            self.pupil_moves_dlq: 1,
             self.alert_events: 1,
             self.access_keys: 1,
         }

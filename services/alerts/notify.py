@@ -15,7 +15,8 @@ from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
 from services.alerts.lifecycle import Alert, AlertBook
 from services.schools.register import SchoolsRegister
 
-_ATTEMPT = [f.name for f in dataclasses.fields(DeliveryAttempt)]
+# `retry_in_s` only schedules the next attempt; `alert_deliveries` (migration 0006) has no column for it.
+_ATTEMPT = [f.name for f in dataclasses.fields(DeliveryAttempt) if f.name != "retry_in_s"]
 
 
 class ClickHouseDeliveryLog:

@@ -12,7 +12,7 @@ from services.alerts.exits import school_exit
 from services.alerts.facts import Deletion, SchoolStats
 from services.alerts.parameters import RuleParameters
 from services.schools.register import SchoolsRegister
-from services.tracker.reads import school_deletions, school_roll
+from services.tracker.reads import is_special_school, school_deletions, school_roll
 
 
 def school_stats(
@@ -31,8 +31,9 @@ def school_stats(
         if not isinstance(fact, Deletion):
             continue
         # A move to the school's own successor (an academy conversion) is not an exit.
-        successor = schools.by_laestab(fact.destination_laestab) if fact.destination_laestab else None
-        if successor is not None and schools.is_successor(successor.urn, urn):
+        destination = schools.by_laestab(fact.destination_laestab) if fact.destination_laestab else None
+        if destination is not None and schools.is_successor(destination.urn, urn):
             continue
-        exits.append(school_exit(fact, params))
+        special = destination is not None and is_special_school(destination)
+        exits.append(school_exit(fact, params, to_special_school=special))
     return SchoolStats(urn, la_code, as_of, roll, send, tuple(exits))

@@ -16,17 +16,27 @@ from collections.abc import Collection
 from services.alerts.calendar import SchoolCalendar, academic_year_of
 from services.alerts.facts import Deletion, Enrolment
 from services.alerts.parameters import SchoolYearParams
+from services.tracker.reads import Exit, ExitParams, ExitRules, in_end_of_year, is_phase_transition
+
+# A phase transition reads only the school-year section.
+_NO_EXIT_SECTIONS = ExitParams(explained_grounds=(), explained_destination_kinds=())
 
 
 def is_end_of_year_leaver(deletion: Deletion, years: SchoolYearParams) -> bool:
     """Deleted on a leaver ground (end of compulsory age, nursery finished), or from the school's
     top year on or after the end-of-year date (default 1 July) of that school year."""
-    if deletion.ground in years.leaver_grounds:
-        return True
-    if deletion.year_group not in _own_or_usual(deletion.school_top_year_group, years.top_year_groups):
-        return False
-    year = academic_year_of(deletion.occurred_on)
-    return deletion.occurred_on >= years.end_of_year_starts(year.start_year)
+    # The exit classification's phase transition (services/tracker/exit_classification.py).
+    rules = ExitRules.from_sections("", _NO_EXIT_SECTIONS, years)
+    return is_phase_transition(
+        Exit(
+            ground=deletion.ground,
+            destination_kind=deletion.destination_kind or "",
+            year_group=deletion.year_group,
+            in_end_of_year=in_end_of_year(deletion.occurred_on, rules),
+            school_top_year_group=deletion.school_top_year_group,
+        ),
+        rules,
+    )
 
 
 def is_first_day_entry(enrolment: Enrolment, calendar: SchoolCalendar, years: SchoolYearParams) -> bool:

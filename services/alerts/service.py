@@ -23,6 +23,7 @@ from kafka.partitioner.default import murmur2
 from prometheus_client import Counter, Histogram
 
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
@@ -37,6 +38,11 @@ from services.schools.register import SchoolsRegister
 log = logging.getLogger(__name__)
 
 TRANSITIONS = Counter("rollwatch_alert_transitions_total", "Alert lifecycle steps", ["rule", "transition"])
+DEAD_LETTERS = Counter(
+    "rollwatch_alert_dead_letters_total",
+    "Records the alert service could not judge, sent to pupil-moves.dlq, by source",
+    ["source"],
+)
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
 
@@ -63,6 +69,9 @@ class AlertService:
         self.moves_topic = app.topic(
             settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
         )
+        self.dlq_topic = app.topic(
+            settings.topics.pupil_moves_dlq, key_serializer="raw", value_serializer="raw"
+        )
         self.alert_topic = app.topic(
             settings.topics.alert_events, key_serializer="raw", value_serializer="raw"
         )
@@ -86,20 +95,46 @@ class AlertService:
     # -- the stream ---------------------------------------------------------------------------
     async def _consume(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = orjson.loads(event.value)
-            partition = event.message.partition
             started = asyncio.get_running_loop().time()
-            await self._judge(record["event"], partition)
-            former = record["event"].get("former_upn")
-            if former and former != record["event"]["upn"]:
-                # A temporary UPN replaced by a permanent one: one pupil. The event also answers
-                # (resolves) what is open under the former UPN, without raising anything twice.
-                await self._judge(
-                    record["event"] | {"upn": former},
-                    partition_of(former, self.partitions),
-                    resolve_only=True,
-                )
+            try:
+                await self._judge_record(event.value, event.message.partition)
+            except Exception as exc:
+                # One record must never stop the judging of the next: it goes to the DLQ, counted.
+                message = event.message
+                await self._dead_letter(
+                    "pupil-moves", exc, message.key, message.value, message.topic, message.partition,
+                    message.offset,
+                )  # fmt: skip
             JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
+
+    async def _judge_record(self, value: bytes, partition: int) -> None:
+        record = orjson.loads(value)
+        await self._judge(record["event"], partition)
+        former = record["event"].get("former_upn")
+        if former and former != record["event"]["upn"]:
+            # A temporary UPN replaced by a permanent one: one pupil. The event also answers
+            # (resolves) what is open under the former UPN, without raising anything twice.
+            await self._judge(record["event"] | {"upn": former}, partition_of(former, self.partitions),
+                              resolve_only=True)  # fmt: skip
+
+    async def _dead_letter(
+        self, source: str, exc: Exception, key: bytes | None, value: bytes | None, topic: str,
+        partition: int, offset: int,
+    ) -> None:  # fmt: skip
+        """Keep what could not be judged on `pupil-moves.dlq` with the reason; log only the
+        exception's type and where the record came from (its text may quote the event)."""
+        DEAD_LETTERS.labels(source).inc()
+        log.error(
+            "judging failed; sent to the dead-letter topic",
+            extra={
+                "source": source,
+                "error_type": type(exc).__name__,
+                "partition": partition,
+                "offset": offset,
+            },
+        )
+        headers = dead_letter_headers([failure_reason(exc)], topic, partition, offset)
+        await (await self.dlq_topic.send(key=key, value=value, headers=headers))
 
     async def _judge(self, raw: dict[str, Any], partition: int, resolve_only: bool = False) -> None:
         fact = to_fact(raw, self.schools)
@@ -158,37 +193,59 @@ class AlertService:
             if clocks and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)
         ]
         for upn, clocks in due:
-            history = self.pupils.get(upn) or []
-            state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
-            fired = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) <= day]
-            candidates: list[AlertCandidate] = []
-            for la_code in {c["la_code"] for c in fired}:
-                rules = self.rules_for(la_code)
-                candidates += judge_tick(state, day, rules.calendar, rules.parameters)
-            now = dt.datetime.now(dt.UTC)
-            steps = [s for s in (self.book.raise_candidate(c, now) for c in candidates) if s]
-            await self._record(steps)
-            remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
-            self._put(self.clocks, upn, remaining, fired[0]["partition"])
+            try:
+                await self._fire(upn, clocks, day)
+            except Exception as exc:
+                # The pupil's due clocks go to the DLQ and are dropped, so they cannot fail at
+                # every tick; the clocks of every other pupil still fire.
+                fired = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) <= day]
+                partition = int(clocks[0]["partition"])
+                body = orjson.dumps({"upn": upn, "clocks": fired, "day": day.isoformat()})
+                await self._dead_letter(
+                    "alert-clocks", exc, upn.encode(), body, "alert-clocks", partition, -1
+                )
+                remaining = [c for c in clocks if c not in fired]
+                self._put(self.clocks, upn, remaining, partition)
+
+    async def _fire(self, upn: str, clocks: list[dict[str, Any]], day: dt.date) -> None:
+        history = self.pupils.get(upn) or []
+        state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
+        fired = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) <= day]
+        candidates: list[AlertCandidate] = []
+        for la_code in {c["la_code"] for c in fired}:
+            rules = self.rules_for(la_code)
+            candidates += judge_tick(state, day, rules.calendar, rules.parameters)
+        now = dt.datetime.now(dt.UTC)
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in candidates) if s]
+        await self._record(steps)
+        remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
+        self._put(self.clocks, upn, remaining, fired[0]["partition"])
 
     async def _judge_schools(self) -> None:
         dirty, self._dirty_schools = self._dirty_schools, {}
-        loop = asyncio.get_running_loop()
         for urn, (la_code, as_of) in dirty.items():
-            rules = self.rules_for(la_code)
-            stats = await loop.run_in_executor(
-                self._executor,
-                school_stats,
-                self.clients,
-                self.schools,
-                urn,
-                la_code,
-                as_of,
-                rules.parameters,
-            )
-            now = dt.datetime.now(dt.UTC)
-            candidates = judge_school(stats, rules.calendar, rules.parameters)
-            await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
+            try:
+                await self._judge_school(urn, la_code, as_of)
+            except Exception as exc:
+                body = orjson.dumps({"school_urn": urn, "la_code": la_code, "as_of": as_of.isoformat()})
+                await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
+
+    async def _judge_school(self, urn: str, la_code: str, as_of: dt.date) -> None:
+        loop = asyncio.get_running_loop()
+        rules = self.rules_for(la_code)
+        stats = await loop.run_in_executor(
+            self._executor,
+            school_stats,
+            self.clients,
+            self.schools,
+            urn,
+            la_code,
+            as_of,
+            rules.parameters,
+        )
+        now = dt.datetime.now(dt.UTC)
+        candidates = judge_school(stats, rules.calendar, rules.parameters)
+        await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def record_steps(self, steps: list[Alert]) -> None:

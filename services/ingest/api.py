@@ -4,11 +4,13 @@ accepted ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
@@ -24,6 +26,7 @@ from services.schools.register import SchoolsRegister
 EVENTS = Counter("rollwatch_ingest_events_total", "Events received by the ingest API", ["outcome"])
 
 router = APIRouter(tags=["ingest"])
+LedgerLookup = Callable[[list[tuple[str, str]]], dict[str, bytes]]
 
 
 def _recent(request: Request) -> RecentIds:
@@ -49,6 +52,7 @@ class Sorted:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     foreign: list[int] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
+    indexes: dict[str, int] = field(default_factory=dict)  # id -> its index in the request
 
 
 def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: SchoolsRegister) -> Sorted:
@@ -75,6 +79,7 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
             continue
         if state == "new":
             out.to_publish[event_id] = (event.upn.encode(), valid.canonical, content)
+            out.indexes[event_id] = valid.index
         out.accepted.append(event_id)
         if valid.warnings:
             out.warnings.append(_report(valid.index, items[valid.index], valid.warnings))
@@ -117,7 +122,31 @@ async def post_events(
         return _error(422, "events_list", "'events' must be a non-empty list of event objects")
     if len(items) > settings.max_batch_events:
         return _error(413, "batch_too_large", f"a batch holds at most {settings.max_batch_events} events")
-    return await accept(sort_out(items, caller, recent, schools), publisher, recent)
+    result = sort_out(items, caller, recent, schools)
+    # (upn, event_id) pairs -> the content the ledger holds: wired by the app where a ledger is at
+    # hand (ingest reads no other service itself).
+    lookup: LedgerLookup | None = getattr(request.app.state, "ledger_lookup", None)
+    if lookup is not None and result.to_publish and not result.foreign:
+        pairs = [(key.decode(), event_id) for event_id, (key, _, _) in result.to_publish.items()]
+        recorded = await run_in_threadpool(lookup, pairs)
+        check_ledger(result, recorded, recent)
+    return await accept(result, publisher, recent)
+
+
+def check_ledger(result: Sorted, recorded: dict[str, bytes], recent: RecentIds) -> None:
+    """The ids this process had not seen, against the ledger (pure): an id it holds with the same
+    content is a repeat (not published again), with other content a conflict. The memory of
+    recent ids is the fast path; the ledger answers after a restart or for another replica."""
+    for event_id, stored in recorded.items():
+        if event_id not in result.to_publish:
+            continue
+        _, _, content = result.to_publish.pop(event_id)
+        if digest(stored) == content:
+            recent.remember(event_id, content)
+        else:
+            result.conflicts.append(result.indexes[event_id])
+            result.accepted.remove(event_id)
+    result.conflicts.sort()
 
 
 async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -> JSONResponse:

@@ -22,6 +22,7 @@ from faust.types import EventT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
 
+from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.parse import canonical_bytes
@@ -37,7 +38,11 @@ _R = TypeVar("_R")
 
 ROWS = Counter("rollwatch_tracker_rows_written_total", "Events appended to the movement ledger")
 DUPLICATES = Counter("rollwatch_tracker_duplicates_total", "Events already in the ledger, skipped")
-DEAD_LETTERS = Counter("rollwatch_tracker_dead_letters_total", "Invalid messages sent to the DLQ", ["rule"])
+DEAD_LETTERS = Counter(
+    "rollwatch_tracker_dead_letters_total",
+    "Messages sent to the DLQ: invalid ones by rule, failed ones as processing_failed",
+    ["rule"],
+)
 WRITE_FAILURES = Counter(
     "rollwatch_tracker_write_failures_total", "Ledger writes that failed and were retried"
 )
@@ -107,18 +112,26 @@ class Tracker:
                 await self._dead_letter_conflicts(result.conflicts, by_offset)
                 conflicting = {item.event.event_id for item in result.conflicts}
                 tracked = [item for item in valid if item.event.event_id not in conflicting]
-                await self._track(tracked)
+                await self._track(tracked, by_offset)
             BATCH_SECONDS.observe(time.perf_counter() - started)
 
-    async def _track(self, items: list[Received]) -> None:
+    async def _track(self, items: list[Received], by_offset: dict[tuple[int, int], EventT]) -> None:
         """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
         the alert service sees every ledger event in order, each with where the pupil now is."""
         changed: dict[str, tuple[int, int, dict[str, Any]]] = {}  # upn -> partition, offset, placement
         moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+        failed: list[Awaitable[RecordMetadata]] = []
         for item in items:
             upn = item.event.upn
             before = changed[upn][2] if upn in changed else self.placements.get(upn)
-            after, move = placement.apply(before, item.event, item.offset)
+            try:
+                after, move = placement.apply(before, item.event, item.offset)
+            except Exception as exc:
+                # In the ledger already; its move is not published: the DLQ keeps the event.
+                failed.append(
+                    await self._dead_letter_failure(by_offset[(item.partition, item.offset)].message, exc)
+                )
+                continue
             if after != before:
                 self.placements.data[upn] = after
                 changed[upn] = (item.partition, item.offset, after)
@@ -142,6 +155,8 @@ class Tracker:
             latest = {upn: (offset, after) for upn, (_, offset, after) in changed.items()}
             await self._until_done(self.writer.record_placements, latest)
         await self._publish(self.settings.topics.pupil_moves, moves)
+        for pending in failed:
+            await pending
 
     async def _publish(self, topic: str, records: dict[int, list[tuple[bytes, bytes]]]) -> None:
         """Send (key, value) records to their partitions, a few large batches per partition, and
@@ -200,18 +215,39 @@ class Tracker:
                 unknown = unregistered_school(parsed.school_urn, self.schools)
                 if unknown is not None:
                     raise EventInvalid([unknown])
+                received = Received(parsed, canonical_bytes(parsed), message.partition, message.offset)
             except EventInvalid as exc:
                 DEAD_LETTERS.labels(exc.problems[0].rule).inc()
                 headers = dlq_headers(exc.problems, message.topic, message.partition, message.offset)
                 dead.append(await self.dlq_topic.send(key=message.key, value=message.value, headers=headers))
                 continue
-            valid.append(Received(parsed, canonical_bytes(parsed), message.partition, message.offset))
+            except Exception as exc:
+                # Whatever else one message does to the checks, it must not stop the stream.
+                dead.append(await self._dead_letter_failure(message, exc))
+                continue
+            valid.append(received)
         # The source offsets may be committed only once the DLQ holds the bad messages.
         for pending in dead:
             await pending
         if dead:
             log.warning("messages sent to the dead-letter topic", extra={"count": len(dead)})
         return valid
+
+    async def _dead_letter_failure(self, message: Any, exc: Exception) -> Awaitable[RecordMetadata]:
+        """A message whose processing raised: to the DLQ with the reason, counted; logged with the
+        exception's type and the message's coordinates only (its text may quote the event)."""
+        reason = failure_reason(exc)
+        DEAD_LETTERS.labels(reason["rule"]).inc()
+        log.error(
+            "processing a message failed; sent to the dead-letter topic",
+            extra={
+                "error_type": type(exc).__name__,
+                "partition": message.partition,
+                "offset": message.offset,
+            },
+        )
+        headers = dead_letter_headers([reason], message.topic, message.partition, message.offset)
+        return await self.dlq_topic.send(key=message.key, value=message.value, headers=headers)
 
     async def _until_done(self, call: Callable[[_A], _R], argument: _A) -> _R:
         """Run a blocking ledger call in the writer's thread, retrying with backoff until it

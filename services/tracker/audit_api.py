@@ -19,7 +19,6 @@ import datetime as dt
 import io
 import logging
 from dataclasses import asdict
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -34,7 +33,7 @@ from rollwatch.core.http_params import LedgerDate, LedgerDateTime
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
-from services.tracker.exit_classification import ExitRules, default_exit_rules
+from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
 from services.tracker.ledger_reads import LedgerRow, PlacementRow
 from services.tracker.verification import verify
@@ -71,9 +70,10 @@ def _la_of(request: Request, urn: str) -> str | None:
     return _register(request).la_of(urn)
 
 
-@cache
-def _exit_rules() -> ExitRules:
-    return default_exit_rules()
+def _exit_rules(request: Request, la_code: str) -> ExitRules:
+    """The LA's exit rules: its overrides from the alert rules' folder, as the alerts read them."""
+    settings = getattr(request.app.state, "settings", None)
+    return exit_rules_for(la_code, (settings.alerts_config_dir / "rules",) if settings is not None else ())
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -320,8 +320,10 @@ async def la_summary_report(
     if register.count(la) == 0:
         raise ApiError(404, "unknown_la", f"the schools register has no schools in LA {la}")
 
+    rules = _exit_rules(request, la)
+
     def read() -> dict[str, Any]:
-        report = la_summary(clients, register, la, first, last, _exit_rules())
+        report = la_summary(clients, register, la, first, last, rules)
         record_access(clients, caller, "la_summary", la, stated, report["deletions"]["total"])
         return report
 

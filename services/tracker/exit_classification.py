@@ -5,7 +5,11 @@ Pure: no I/O. The explained grounds and destination kinds, the leaver grounds, t
 groups and the start of the end-of-year window are data, read from the alert rules' versioned
 file the tracker owns (`services/tracker/exit_rules.json`, sections `exits` and `school_years`);
 the alert rules' parameters take the same sections (with an LA's overrides) from here, so the LA
-summary and the alert rules can never disagree about what explained means.
+summary and the alert rules can never disagree about what explained means. This module is the one
+owner of the definition: the LA summary (`la_summary.py`), the school statistics and the alert
+rules (`services/alerts/exits.py`, through `services.tracker.reads`) all call `classify_exit`, with
+the LA's overrides (`exit_rules_for`: the `exits` and `school_years` sections of the LA's rule
+override file `<rules dir>/<la_code>.json`, the same file the alert rules' parameters merge).
 
 - Not an exit: the pupil left for the school's successor (an academy conversion, a merger: a
   register link), so nobody left the school in any sense that matters here.
@@ -23,12 +27,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.schools.model import School
 
 Outcome = Literal["not_an_exit", "explained", "unexplained"]
 Reason = Literal[
@@ -132,6 +140,33 @@ def default_exit_rules() -> ExitRules:
         ExitParams.model_validate(document["exits"]),
         SchoolYearParams.model_validate(document["school_years"]),
     )
+
+
+def exit_rules_for(la_code: str, directories: Iterable[Path] = ()) -> ExitRules:
+    """The rules for one LA: the defaults, with the `exits` and `school_years` sections of
+    `<la_code>.json` from the first of `directories` that has one laid over them key by key (as
+    `services/alerts/parameters.py` merges the same file). No file: the defaults."""
+    for directory in directories:
+        path = Path(directory) / f"{la_code}.json"
+        if not path.is_file():
+            continue
+        override = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(override, dict):
+            raise ValueError(f"{path} does not hold a JSON object")
+        document = default_exit_document()
+        sections = {name: {**document[name], **override.get(name, {})} for name in ("exits", "school_years")}
+        return ExitRules.from_sections(
+            f"{document['version']}+{la_code}:{override.get('version', 'unversioned')}",
+            ExitParams.model_validate(sections["exits"]),
+            SchoolYearParams.model_validate(sections["school_years"]),
+        )
+    return default_exit_rules()
+
+
+def is_special_school(school: School) -> bool:
+    """A special school of any kind (community, foundation, academy, free, non-maintained,
+    independent): GIAS says so in the establishment type. A move into one is explained."""
+    return "special" in school.type_name.lower()
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollwatch.core.clickhouse import ClientPerThread
-from services.schools.model import School
 from services.schools.register import SchoolsRegister
-from services.tracker.exit_classification import Exit, ExitRules, classify_exit, top_year_group
+from services.tracker.exit_classification import (
+    Exit,
+    ExitRules,
+    classify_exit,
+    is_special_school,
+    top_year_group,
+)
 from services.tracker.tables import LEDGER
 
 DELETED = "pupil.deleted"
@@ -147,12 +152,6 @@ class RegisterFacts:
             special_laestabs=tuple(sorted(special)),
             top_year_groups={s.urn: top_year_group(s.statutory_high_age) for s in schools},
         )
-
-
-def is_special_school(school: School) -> bool:
-    """A special school of any kind (community, foundation, academy, free, non-maintained,
-    independent): GIAS says so in the establishment type."""
-    return "special" in school.type_name.lower()
 
 
 def buckets_query(
@@ -321,7 +320,7 @@ def la_summary(
         "to": end.isoformat(),
         "schools": len(facts.urns),
         **counts,
-        "classification": {"definition": DEFINITION, "source": "rule_defaults.json", **rules.as_dict()},
+        "classification": {"definition": DEFINITION, "source": "exit_rules.json", **rules.as_dict()},
     }
 
 

@@ -150,3 +150,24 @@ def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:
         for row in rows
         if row.type == "event.retracted" and isinstance(row.event.get("data"), dict)
     }
+
+
+def recorded_contents(clients: ClientPerThread, events: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+    """Blocking. Of these (upn, event_id) pairs, the ids the ledger holds, with the canonical
+    bytes it holds for each: what ingest compares a resend with, across restarts and replicas.
+    Filtered on the UPNs first (the ledger's order), so a few granule reads."""
+    if not events:
+        return {}
+    rows = (
+        clients.get()
+        .query(
+            f"SELECT toString(event_id), any(event) FROM {LEDGER} "
+            "WHERE upn IN {upns:Array(String)} AND event_id IN {ids:Array(UUID)} GROUP BY event_id",
+            parameters={
+                "upns": sorted({upn for upn, _ in events}),
+                "ids": [event_id for _, event_id in events],
+            },
+        )
+        .result_rows
+    )
+    return {str(event_id): str(event).encode() for event_id, event in rows}

@@ -1,5 +1,6 @@
 """What other services may read from the tracker: its ledger queries, the access log they must
-write, a school's roll, and the exit classification's data. Everything else in `services.tracker`
+write, a school's roll, and the exit classification (its data and `classify_exit`, the one
+definition of an unexplained exit). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
 from __future__ import annotations
@@ -12,21 +13,36 @@ import orjson
 from rollwatch.core.clickhouse import ClientPerThread
 from services.tracker.access_log import record_access
 from services.tracker.exit_classification import (
+    Exit,
+    ExitClass,
     ExitParams,
+    ExitRules,
     SchoolYearParams,
+    classify_exit,
     default_exit_document,
+    in_end_of_year,
+    is_phase_transition,
+    is_special_school,
 )
-from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows
+from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
+    "Exit",
+    "ExitClass",
     "ExitParams",
+    "ExitRules",
     "LedgerRow",
     "SchoolYearParams",
+    "classify_exit",
     "default_exit_document",
+    "in_end_of_year",
+    "is_phase_transition",
+    "is_special_school",
     "linked_upns",
     "pupil_rows",
     "record_access",
+    "recorded_contents",
     "school_deletions",
     "school_roll",
 ]

@@ -4,10 +4,13 @@ ClickHouse and classified as EPI does."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from rollwatch.core.settings import Settings
 from services.schools.model import SchoolLink
 from services.schools.register import SchoolsRegister
 from services.tracker.exit_classification import default_exit_rules
@@ -141,3 +144,20 @@ def test_a_successor_in_another_la_joined_after_the_period_still_counts(ledger: 
         ledger.world.clients, facts, dt.date(2026, 8, 1), dt.date(2026, 8, 31), default_exit_rules()
     )
     assert [(b.school_urn, b.to_successor_school, b.events) for b in buckets] == [("100050", True, 1)]
+
+
+def test_the_las_own_exit_overrides_are_applied(ledger: Ledger, tmp_path: Path) -> None:
+    """The same override file the LA's alert rules merge (`<alerts dir>/rules/<la>.json`)."""
+    settings = Settings(data_dir=tmp_path)
+    rules_dir = settings.alerts_config_dir / "rules"
+    rules_dir.mkdir(parents=True)
+    grounds = [*sorted(default_exit_rules().explained_grounds), "home_education"]
+    (rules_dir / "886.json").write_text(json.dumps({"version": "t", "exits": {"explained_grounds": grounds}}))
+    before = _summary(ledger, "886")["exits"]
+    ledger.world.client.app.state.settings = settings  # type: ignore[attr-defined]
+    after = _summary(ledger, "886")
+    assert after["classification"]["version"].endswith("+886:t")
+    assert "home_education" in after["classification"]["explained_grounds"]
+    assert after["exits"]["unexplained"]["total"] == before["unexplained"]["total"] - 1
+    assert after["exits"]["unexplained"]["by_ground"].get("home_education") is None
+    assert _summary(ledger, "201")["classification"]["version"] == "2025-11-25.1"  # other LAs: defaults

@@ -152,3 +152,43 @@ def test_agrees_with_the_alert_rules_on_every_ground_destination_year_and_date()
             assert (ours.outcome == "unexplained") is is_unexplained(fact, params), (ground, kind, year, day)
             checked += 1
     assert checked > 5_000
+
+
+# -- an LA's overrides: the same file and merge as the alert rules' parameters -------------------
+
+
+def test_an_las_override_file_changes_the_las_exit_rules_only(tmp_path: Path) -> None:
+    import json
+
+    from services.alerts.parameters import load_parameters
+    from services.tracker.exit_classification import default_exit_rules, exit_rules_for
+
+    defaults = default_exit_rules()
+    (tmp_path / "886.json").write_text(
+        json.dumps({
+            "version": "2026-1",
+            "exits": {"explained_grounds": [*sorted(defaults.explained_grounds), "home_education"]},
+            "school_years": {"end_of_year_from": "06-15"},
+        })
+    )  # fmt: skip
+    rules = exit_rules_for("886", (tmp_path,))
+    assert "home_education" in rules.explained_grounds
+    assert rules.end_of_year_from == (6, 15)
+    assert rules.explained_destination_kinds == defaults.explained_destination_kinds
+    assert rules.version.endswith("+886:2026-1")
+    assert exit_rules_for("330", (tmp_path,)) == defaults
+    assert exit_rules_for("886") == defaults
+    # The alert rules read the same file to the same rules.
+    params = load_parameters("886", (tmp_path,))
+    assert set(params.exits.explained_grounds) == rules.explained_grounds
+    assert params.school_years.end_of_year_from == "06-15"
+
+
+def test_a_bad_override_is_refused_with_the_key_named(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from services.tracker.exit_classification import exit_rules_for
+
+    (tmp_path / "886.json").write_text('{"exits": {"explained_grounds": "died"}}')
+    with pytest.raises(ValidationError, match="explained_grounds"):
+        exit_rules_for("886", (tmp_path,))

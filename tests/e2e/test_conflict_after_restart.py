@@ -1,0 +1,51 @@
+"""A resend of an event id with other content is refused (409) after a restart too: the ingest
+process's memory of recent ids is gone, so the ledger answers. A resend with the same content is
+still a quiet 202 and adds nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.allinone import rollwatch_process
+from tests.support.brokers import KafkaForTests
+from tests.support.events import enrolment, upn_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
+
+SCHOOL = "100046"
+
+
+def test_a_changed_resend_after_a_restart_is_a_conflict(kafka: KafkaForTests, tmp_path: Path) -> None:
+    with rollwatch_process(kafka.bootstrap, tmp_path / "product") as product:
+        key = product.create_key("--role", "school", "--urn", SCHOOL)
+        event = enrolment(upn_for(886, 2100, 19, 5), school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
+
+        def post(body: dict[str, object]) -> httpx.Response:
+            return httpx.post(f"{product.url}/v1/events", json=body,
+                              headers={"Authorization": f"Bearer {key}"}, timeout=30)  # fmt: skip
+
+        assert post(event).status_code == 202
+        deadline = time.monotonic() + 60
+        while product.metric("rollwatch_tracker_rows_written_total") < 1:
+            assert time.monotonic() < deadline, product.log()[-3000:]
+            time.sleep(0.2)
+
+        product.stop()
+        product.start()  # a new process: its memory of recent ids is empty
+
+        changed = {**event, "pupil": {**event["pupil"], "sen_provision": "E"}}
+        response = post(changed)
+        assert response.status_code == 409, response.text
+        assert response.json()["error"] == "event_id_conflict"
+        assert response.json()["indexes"] == [0]
+        # The same content again: accepted, not published again.
+        again = post(event)
+        assert again.status_code == 202 and again.json()["accepted"] == [event["event_id"]]
+        time.sleep(1.5)
+        assert product.metric("rollwatch_tracker_duplicates_total") == 0
+        assert product.metric("rollwatch_tracker_dead_letters_total") == 0
