@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"rollwatch: {exc}", file=sys.stderr)
         return 2
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
