@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from rollwatch.app.terminal import Screen, try_it_links
+from rollwatch.app.terminal import Advance, Screen, try_it_links
 from rollwatch.core.access.keyring import publish_record
 from rollwatch.core.access.keys import new_key
 from rollwatch.core.settings import Settings
@@ -33,7 +33,7 @@ from rollwatch.core.settings import Settings
 DEMO_LA = "886"
 DEMO_LA_NAME = "Kent"
 # How long the summary waits for the ledger and the alert rules to catch up after the feed.
-SETTLE_TIMEOUT_S = 180.0
+SETTLE_TIMEOUT_S = 300.0
 
 
 class DemoError(RuntimeError):
@@ -226,33 +226,42 @@ class Guide(threading.Thread):
 
     def _summarise_alerts(self, client: httpx.Client, demo: Demo) -> None:
         headers = {"Authorization": f"Bearer {demo.keys['la_officer']}"}
-        with self.screen.working("Waiting for the ledger and the alert rules to catch up ..."):
-            by_rule, settled = self._settled_alerts(client, headers)
+        total = int(_progress_counts(client)["accepted"])
+        with self.screen.progress("Judging the events against the alert rules", total) as advance:
+            by_rule, settled = self._settled_alerts(client, headers, advance)
         total = sum(by_rule.values())
         if settled:
             self.screen.done(f"{total:,} alerts raised for LA {DEMO_LA}" + (", by rule:" if total else ""))
         else:
             self.screen.problem(
-                f"{total:,} alerts for LA {DEMO_LA} so far; the ledger is still catching up (this machine "
-                "is busy), and more will come" + (". By rule:" if total else "")
+                f"{total:,} alerts for LA {DEMO_LA} so far; the alert rules are still catching up (this "
+                "machine is busy), and more will come" + (". By rule:" if total else "")
             )
         width = max((len(rule) for rule in by_rule), default=0)
         for rule, count in sorted(by_rule.items(), key=lambda item: (-item[1], item[0])):
             self.screen.say(f"    {rule.ljust(width)}  {count:>5,}")
 
-    def _settled_alerts(self, client: httpx.Client, headers: dict[str, str]) -> tuple[Counter[str], bool]:
-        """The alerts by rule once the ledger holds what ingest accepted and the count has not
-        moved for two alert ticks (or after SETTLE_TIMEOUT_S: the count so far)."""
+    def _settled_alerts(
+        self, client: httpx.Client, headers: dict[str, str], advance: Advance
+    ) -> tuple[Counter[str], bool]:
+        """The alerts by rule once the ledger holds what ingest accepted, the alert rules have
+        judged it, and the count has not moved for two alert ticks (or after SETTLE_TIMEOUT_S:
+        the count so far)."""
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         quiet_for = 2 * self.settings.alert_tick_seconds + 1
         last: Counter[str] | None = None
         since = time.monotonic()
+        shown = 0
         while time.monotonic() < deadline:
             self._check()
+            counts = _progress_counts(client)
+            advance(int(counts["judged"]) - shown)
+            shown = int(counts["judged"])
             by_rule = _alerts_by_rule(client, headers)
+            caught_up = counts["ledger"] >= counts["accepted"] and counts["judged"] >= counts["written"]
             if by_rule != last:
                 last, since = by_rule, time.monotonic()
-            elif _ledger_caught_up(client) and time.monotonic() - since >= quiet_for:
+            elif caught_up and time.monotonic() - since >= quiet_for:
                 return by_rule, True
             self.stopping.wait(1.0)
         return last or Counter(), False
@@ -287,17 +296,20 @@ def _alerts_by_rule(client: httpx.Client, headers: dict[str, str]) -> Counter[st
         page += 1
 
 
-def _ledger_caught_up(client: httpx.Client) -> bool:
-    """Every event ingest accepted is in the ledger (written, a duplicate, or dead-lettered)."""
-    values: dict[str, float] = {"accepted": 0.0, "ledger": 0.0}
+def _progress_counts(client: httpx.Client) -> dict[str, float]:
+    """From /metrics: the events ingest accepted, those the ledger has (written, duplicates, dead
+    letters), those written, and the moves the alert rules have judged."""
+    counts = {"accepted": 0.0, "ledger": 0.0, "written": 0.0, "judged": 0.0}
     for family in text_string_to_metric_families(client.get("/metrics").text):
         for sample in family.samples:
-            if sample.name == "rollwatch_ingest_events_total" and sample.labels.get("outcome") == "accepted":
-                values["accepted"] += sample.value
-            elif sample.name in (
-                "rollwatch_tracker_rows_written_total",
-                "rollwatch_tracker_duplicates_total",
-                "rollwatch_tracker_dead_letters_total",
-            ):
-                values["ledger"] += sample.value
-    return values["ledger"] >= values["accepted"]
+            name = sample.name
+            if name == "rollwatch_ingest_events_total" and sample.labels.get("outcome") == "accepted":
+                counts["accepted"] += sample.value
+            elif name == "rollwatch_tracker_rows_written_total":
+                counts["written"] += sample.value
+                counts["ledger"] += sample.value
+            elif name in ("rollwatch_tracker_duplicates_total", "rollwatch_tracker_dead_letters_total"):
+                counts["ledger"] += sample.value
+            elif name == "rollwatch_alert_judge_seconds_count":
+                counts["judged"] += sample.value
+    return counts
