@@ -12,16 +12,18 @@ help:
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rollwatch needs Python 3.11 or newer")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@echo "Installing Rollwatch and its dependencies into $(VENV) (the first time takes a few minutes) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
 
+# Prints only when it downloads (once); the path of the jars it prints is not for a person.
 kafka-jars: $(STAMP)
-	$(BIN)/rollwatch kafka fetch
+	@$(BIN)/rollwatch kafka fetch > /dev/null
 
 run: $(STAMP) kafka-jars
-	$(BIN)/rollwatch run --demo
+	@$(BIN)/rollwatch run --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

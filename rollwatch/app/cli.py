@@ -6,11 +6,14 @@ import argparse
 import ipaddress
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from rollwatch.core import logs
 from rollwatch.core.access.keys import ROLES
@@ -20,6 +23,7 @@ from rollwatch.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from rollwatch.app.http_app import Component
+    from rollwatch.app.terminal import Screen
 
 log = logging.getLogger("rollwatch")
 
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"rollwatch: {exc}", file=sys.stderr)
         return 2
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
@@ -181,42 +185,105 @@ def _ensure_topics(settings: Settings) -> None:
 
 
 def _run_all(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything in one process. At a terminal the person sees a few steps and what to try next
+    (rollwatch/app/terminal.py) while the log goes to `<data dir>/rollwatch.log`; Ctrl-C at any
+    moment stops quietly, with the broker this command started."""
+    from rollwatch.app import demo
+    from rollwatch.app.terminal import Screen
+
+    data_dir = Path(settings.data_dir).resolve()
+    if logs.use_console(settings.log_format):
+        logs.configure(
+            settings.log_level, settings.log_format, for_person=True, log_file=data_dir / "rollwatch.log"
+        )
+    screen = Screen()
+    stopping = threading.Event()
+    # `kill` (SIGTERM) stops as Ctrl-C does: uvicorn passes it on once it has shut down.
+    signal.signal(signal.SIGTERM, _interrupt)
     broker = LocalKafka.from_settings(settings)
     started_here = False
-    if not broker_answers(settings.kafka_bootstrap):
-        if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
-            print(f"rollwatch: no Kafka broker answers at {settings.kafka_bootstrap}", file=sys.stderr)
-            return 1
-        print(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ...", file=sys.stderr)
-        broker.start()
-        started_here = True
+    guide: demo.Guide | None = None
     try:
+        if broker_answers(settings.kafka_bootstrap):
+            screen.done(f"Using the Kafka broker at {settings.kafka_bootstrap}")
+        else:
+            if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
+                print(f"rollwatch: no Kafka broker answers at {settings.kafka_bootstrap}", file=sys.stderr)
+                return 1
+            with screen.working(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ..."):
+                started_here = True  # from here on, stopping means stopping it too
+                pid = broker.start()
+            screen.done(f"Kafka broker started at {settings.kafka_bootstrap} (pid {pid})")
+            screen.note(f"its log: {broker.log_file}")
         _ensure_topics(settings)
-        if args.demo:
-            from rollwatch.app import demo
-
-            prepared = demo.prepare(settings)
-            demo.feed_in_background(prepared, f"http://{settings.http_host}:{settings.http_port}")
-        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}))
+        prepared = demo.prepare(settings, screen) if args.demo else None
+        guide = demo.Guide(settings, prepared, screen, stopping)
+        guide.start()
+        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}), stopping=stopping)
+    except KeyboardInterrupt:
+        stopping.set()
+        if guide is not None:
+            guide.join(timeout=10)
+        if guide is not None and guide.feeding:
+            screen.problem(f"Stopped while feeding the demo: {guide.sent:,} of {guide.total:,} events sent.")
+        else:
+            screen.problem("Stopped.")
+        _stop_broker(screen, broker, started_here)
+        screen.say(f"Kept: {data_dir} (the ledger, the broker's data, the demo and its keys).")
+        screen.say("`make run` again carries on from there; `make clean` starts afresh.")
+        return 0  # stopped as asked: nothing failed (and `make` adds no "Error 130" line)
+    except demo.DemoError as exc:
+        stopping.set()
+        print(f"rollwatch: {exc}", file=sys.stderr)
+        _stop_broker(screen, broker, started_here)
+        return 1
     finally:
-        if started_here:
-            print("Stopping the local Kafka broker ...", file=sys.stderr)
-            broker.stop()
+        stopping.set()
+        if started_here and broker.running_pid() is not None:
+            _stop_broker(screen, broker, started_here)
+
+
+def _interrupt(sig: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_broker(screen: Screen, broker: LocalKafka, started_here: bool) -> None:
+    if not started_here or broker.running_pid() is None:
+        return
+    with screen.working("Stopping the Kafka broker ..."):
+        broker.stop()
+    screen.done("Kafka broker stopped")
 
 
 def _run_one(settings: Settings, args: argparse.Namespace) -> int:
     _ensure_topics(settings)
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
     return _serve(settings, frozenset({args.component}))
 
 
-def _serve(settings: Settings, components: frozenset[Component]) -> int:
+def _server(config: Any, stopping: threading.Event | None) -> Any:
+    """uvicorn's server, setting `stopping` the moment a signal asks it to stop (before it closes
+    its connections), so that the demo's feed ends quietly rather than on a dropped request."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if stopping is not None:
+                stopping.set()
+            super().handle_exit(sig, frame)
+
+    return Server(config)
+
+
+def _serve(
+    settings: Settings, components: frozenset[Component], stopping: threading.Event | None = None
+) -> int:
     import uvicorn
 
     from rollwatch.app.http_app import create_app
 
     app = create_app(settings, components)
-    url = f"http://{settings.http_host}:{settings.http_port}"
-    print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -225,7 +292,7 @@ def _serve(settings: Settings, components: frozenset[Component]) -> int:
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _server(config, stopping)
     server.run()
     return 0 if server.started else 1
 

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     # Keyed hashing of API keys; a production start refuses the default.
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     log_level: str = "INFO"
+    # "console": readable lines; "json": JSON lines; "auto": console when stderr is a terminal.
+    log_format: Literal["auto", "console", "json"] = "auto"
+    # `rollwatch run --demo`: how many schools the simulated LA has, and the events per API
+    # request of its feed. The tests make the demo smaller; a person keeps the defaults.
+    demo_schools: int = Field(default=40, ge=1)
+    demo_batch: int = Field(default=500, ge=1, le=1_000)
     # Where alert notifications go, per LA (services/alerts/delivery/routes.py); unset: nowhere.
     alert_routes_file: Path | None = None
     # At shutdown, how long deliveries in flight may take before they become dead letters.
