@@ -33,6 +33,7 @@ def test_namespace_prefixes_every_topic() -> None:
         "staging.pupil-events",
         "staging.pupil-events.dlq",
         "staging.pupil-moves",
+        "staging.pupil-moves.dlq",
         "staging.alert-events",
         "staging.access-keys",
     }
