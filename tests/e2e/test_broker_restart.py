@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from rollwatch.core.local_kafka import LocalKafka
-from rollwatch.core.settings import Settings
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import enrolment, upn_for
-from tests.support.ports import free_port
+from tools.harness.broker import local_broker, running
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
@@ -24,15 +23,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 @pytest.fixture
 def own_broker(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalKafka]:
     """A broker of this test's own, since the test stops and restarts it."""
-    broker = LocalKafka(
-        bootstrap=f"127.0.0.1:{free_port()}",
-        controller_port=free_port(),
-        data_dir=tmp_path / "kafka",
-        cache_dir=Settings().kafka_cache_dir,
-    )
-    broker.start()
-    yield broker
-    broker.stop()
+    with running(local_broker(tmp_path / "kafka")) as broker:
+        yield broker
 
 
 @pytest.fixture

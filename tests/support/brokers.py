@@ -4,15 +4,13 @@ start` runs) on free ports in a temporary folder, stopped when the session ends.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rollwatch.core.local_kafka import LocalKafka, split_host_port
-from rollwatch.core.settings import Settings
-from tests.support.ports import free_port
+from tools.harness.broker import configured_bootstrap, local_broker, running
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 
@@ -41,7 +39,7 @@ def docker_answers() -> bool:
 
 @contextmanager
 def start_kafka_for_tests(workdir: Path) -> Iterator[KafkaForTests]:
-    configured = os.environ.get("ROLLWATCH_KAFKA_BOOTSTRAP")
+    configured = configured_bootstrap()
     if configured:
         yield KafkaForTests(configured, "environment")
         return
@@ -51,14 +49,5 @@ def start_kafka_for_tests(workdir: Path) -> Iterator[KafkaForTests]:
         with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
             yield KafkaForTests(container.get_bootstrap_server(), "testcontainers")
         return
-    broker = LocalKafka(
-        bootstrap=f"127.0.0.1:{free_port()}",
-        controller_port=free_port(),
-        data_dir=workdir,
-        cache_dir=Settings().kafka_cache_dir,
-    )
-    broker.start()
-    try:
+    with running(local_broker(workdir)) as broker:
         yield KafkaForTests(broker.bootstrap, "local", broker)
-    finally:
-        broker.stop()

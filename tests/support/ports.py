@@ -1,12 +1,8 @@
-"""Free loopback ports for servers the tests start."""
+"""Free loopback ports for servers the tests start (the helper the bench shares, in
+`tools.harness.ports`)."""
 
 from __future__ import annotations
 
-import socket
+from tools.harness.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["free_port"]

@@ -4,9 +4,6 @@ embedded ledger folder of its own (chDB opens one folder per process)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,42 +15,30 @@ from pathlib import Path
 
 import httpx
 
-from rollwatch.core.local_kafka import LocalKafka
-from rollwatch.core.settings import PROJECT_ROOT, Settings
 from rollwatch.core.topics import Topics, ensure_topics
+from tools.harness import product as child
+from tools.harness.broker import configured_bootstrap, local_broker, running
+from tools.harness.ports import free_port
 
 EVENTS_PARTITIONS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
 def kafka_for_bench(workdir: Path, progress: Progress) -> Iterator[str]:
     """The bootstrap address of a broker: `ROLLWATCH_KAFKA_BOOTSTRAP` when set, else a local
     single-node broker on free ports in `workdir`, stopped afterwards."""
-    configured = os.environ.get("ROLLWATCH_KAFKA_BOOTSTRAP")
+    configured = configured_bootstrap()
     if configured:
         progress(f"using the Kafka broker at {configured} (ROLLWATCH_KAFKA_BOOTSTRAP)")
         yield configured
         return
-    broker = LocalKafka(
-        bootstrap=f"127.0.0.1:{free_port()}",
-        controller_port=free_port(),
-        data_dir=workdir,
-        cache_dir=Settings().kafka_cache_dir,
-    )
+    broker = local_broker(workdir)
     progress(f"starting a local Kafka broker at {broker.bootstrap} ...")
-    broker.start()
-    try:
-        yield broker.bootstrap
-    finally:
-        progress("stopping the local Kafka broker ...")
-        broker.stop()
+    with running(broker):
+        try:
+            yield broker.bootstrap
+        finally:
+            progress("stopping the local Kafka broker ...")
 
 
 def new_namespace(prefix: str) -> str:
@@ -79,16 +64,9 @@ class Progress:
             print(f"[bench {elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _env(settings: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLWATCH_")}
-    env.update({f"ROLLWATCH_{k.upper()}": v for k, v in settings.items()})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
 @dataclass
 class Product:
-    """The product under test, `python -m rollwatch.app.cli COMMAND`, in a process of its own on its
+    """The product under test, `python -m rollwatch COMMAND`, in a process of its own on its
     own ledger folder and topic namespace."""
 
     workdir: Path
@@ -105,7 +83,7 @@ class Product:
 
     @property
     def env(self) -> dict[str, str]:
-        return _env(
+        return child.rollwatch_env(
             {
                 "kafka_bootstrap": self.bootstrap,
                 "data_dir": str(self.workdir),
@@ -114,7 +92,8 @@ class Product:
                 "events_partitions": str(EVENTS_PARTITIONS),
                 "log_level": "WARNING",
                 **self.settings,
-            }
+            },
+            project_on_path=True,
         )
 
     @property
@@ -122,74 +101,29 @@ class Product:
         return self.workdir / "rollwatch.log"
 
     def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+        return child.read_log(self.log_path, chars)
 
     def cli(self, *args: str, timeout: float = 600) -> str:
         """Run another `rollwatch` command on this product's folder and namespace; its stdout."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "rollwatch", *args],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"rollwatch {' '.join(args[:2])} failed: {result.stderr[-3000:]}")
-        return result.stdout
+        return child.rollwatch_output(*args, env=self.env, timeout=timeout)
 
     def python(self, module: str, *args: str, timeout: float = 3600) -> str:
         """Run `python -m MODULE ARGS` with this product's settings; its stdout."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [sys.executable, "-m", module, *args],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=timeout,
-        )
+        result = child.run_module(module, *args, env=self.env, timeout=timeout, capture_stderr=False)
         if result.returncode != 0:
             raise RuntimeError(f"python -m {module} failed with exit code {result.returncode}")
         return result.stdout
 
     def start(self, timeout_s: float = 180) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "rollwatch", *self.command],
-                env=self.env,
-                cwd=PROJECT_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=5) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    code = self.process.returncode
-                    raise RuntimeError(f"rollwatch {self.command[0]} exited with {code}:\n{self.log_tail()}")
-                try:
-                    if client.get(f"{self.url}/readyz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.3)
-        raise RuntimeError(
-            f"rollwatch {self.command[0]} was not ready in {timeout_s:.0f}s:\n{self.log_tail()}"
-        )
+        self.process = child.start(self.command, self.env, self.log_path, append=True)
+        name = f"rollwatch {self.command[0]}"
+        child.wait_ready(self.process, self.url, timeout_s=timeout_s, name=name, log_tail=self.log_tail)
 
     def stop(self, timeout_s: float = 60) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        child.stop(self.process, timeout_s)
 
     @property
     def pid(self) -> int:
@@ -207,11 +141,8 @@ class Product:
         return values
 
     def metric(self, client: httpx.Client, name: str) -> float:
-        """A counter or gauge of `/metrics` (without labels); 0 when not yet reported."""
-        for line in client.get(f"{self.url}/metrics").text.splitlines():
-            if line.startswith(name + " "):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        """A counter or gauge of `/metrics`; 0 when not yet reported."""
+        return child.metric_value(client.get(f"{self.url}/metrics").text, name)
 
 
 def publish_key(bootstrap: str, topics: Topics, role: str, **scope: object) -> str:

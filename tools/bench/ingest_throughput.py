@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import aiohttp
 import orjson
 
+from tools.bench.figure import Throughput
 from tools.bench.harness import create_topics, new_namespace, publish_key
 from tools.bench.kafka_io import produce_groups
 from tools.bench.report import Result, Target
@@ -25,10 +26,11 @@ BATCH = 500
 CONNECTIONS = 4
 
 
-class IngestThroughput:
+class IngestThroughput(Throughput):
     name = "ingest_throughput"
     title = "Ingest throughput, HTTP batches of 500 -> Kafka acks"
     targets = (Target("min", 10_000), Target("min", 0.3, on="ratio"))
+    baseline_name = "bare aiokafka producer"
 
     def run(self, session: Session) -> list[Result]:
         count = session.scale.ingest_events
@@ -45,32 +47,20 @@ class IngestThroughput:
             session.bootstrap, topics, "school", urns=tuple(session.schools.urns), label="bench"
         )
         product.start()
-        bodies = [
-            orjson.dumps({"events": [orjson.Fragment(value) for _, value in group]}) for group in groups
-        ]
+        bodies = [_body(group) for group in groups]
         session.progress(f"ingest: posting {len(messages):,} events (baseline {baseline:,.0f} events/s) ...")
         accepted, seconds = asyncio.run(_post_all(product.url, key, bodies))
         product.stop()
         if accepted != len(messages):
             raise RuntimeError(f"ingest accepted {accepted} of {len(messages)} events")
-        return [
-            Result(
-                name=self.name,
-                title=self.title,
-                unit="events/s",
-                value=rate(accepted, seconds),
-                baseline_name="bare aiokafka producer",
-                baseline=baseline,
-                targets=self.targets,
-                details={
-                    "events": accepted,
-                    "batch": BATCH,
-                    "connections": CONNECTIONS,
-                    "ingest_seconds": round(seconds, 2),
-                    "baseline_seconds": round(bare.seconds, 2),
-                },
-            )
-        ]
+        details = {
+            "events": accepted,
+            "batch": BATCH,
+            "connections": CONNECTIONS,
+            "ingest_seconds": round(seconds, 2),
+            "baseline_seconds": round(bare.seconds, 2),
+        }
+        return [self.result(rate(accepted, seconds), baseline, details)]
 
 
 async def _post_all(url: str, key: str, bodies: Sequence[bytes]) -> tuple[int, float]:

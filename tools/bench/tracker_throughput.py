@@ -13,6 +13,7 @@ import time
 
 import httpx
 
+from tools.bench.figure import Throughput
 from tools.bench.harness import Product
 from tools.bench.kafka_io import consume_all, produce
 from tools.bench.report import Result, Target
@@ -25,10 +26,11 @@ STALL_S = 180.0
 FLOOR_EVENTS = 300_000
 
 
-class TrackerThroughput:
+class TrackerThroughput(Throughput):
     name = "tracker_throughput"
     title = "Tracker throughput, topic -> ledger rows"
     targets = (Target("min", 20_000), Target("min", 0.5, on="ratio"))
+    baseline_name = "bare aiokafka consumer"
 
     def run(self, session: Session) -> list[Result]:
         count = session.scale.tracker_events
@@ -63,28 +65,20 @@ class TrackerThroughput:
             stalled = f"the tracker wrote {rows_last:,.0f} of {produced:,} rows, then stalled"
             raise RuntimeError(f"{stalled}:\n{product.log_tail()}")
         value = rate(int(rows_last - rows_first), t_last - t_first)
-        return [
-            Result(
-                name=self.name,
-                title=self.title,
-                unit="events/s",
-                value=value,
-                baseline_name="bare aiokafka consumer",
-                baseline=baseline,
-                targets=self.targets,
-                details={
-                    "events": produced,
-                    "rows_written": rows_last,
-                    "tracker_seconds": round(t_last - t_first, 2),
-                    "faust_floor_events_per_s": round(floor_rate),
-                    "tracker_over_faust_floor": round(value / floor_rate, 3),
-                    "baseline_seconds": round(bare.seconds, 2),
-                    "produce_seconds": round(produce_s, 1),
-                },
-                note=f"a Faust agent doing nothing reads {floor_rate:,.0f} events/s here "
-                f"(tracker = {value / floor_rate:.2f} of it)",
-            )
-        ]
+        details = {
+            "events": produced,
+            "rows_written": rows_last,
+            "tracker_seconds": round(t_last - t_first, 2),
+            "faust_floor_events_per_s": round(floor_rate),
+            "tracker_over_faust_floor": round(value / floor_rate, 3),
+            "baseline_seconds": round(bare.seconds, 2),
+            "produce_seconds": round(produce_s, 1),
+        }
+        note = (
+            f"a Faust agent doing nothing reads {floor_rate:,.0f} events/s here "
+            f"(tracker = {value / floor_rate:.2f} of it)"
+        )
+        return [self.result(value, baseline, details, note)]
 
 
 def _watch(product: Product, expected: int, session: Session) -> list[tuple[float, float]]:
