@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration kafka-jars clean help
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck unit integration kafka-jars chromium clean help
 
 help:
 	@echo "make run    set up, fetch Kafka, and run Rollwatch on http://127.0.0.1:8000"
@@ -17,10 +19,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The console's GOV.UK and MOJ Frontend assets, and axe-core for the accessibility tests (npm).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 kafka-jars: $(STAMP)
 	$(BIN)/rollwatch kafka fetch
 
-run: $(STAMP) kafka-jars
+run: $(STAMP) kafka-jars $(NODE_STAMP)
 	$(BIN)/rollwatch run --demo
 
 lint: $(STAMP)
@@ -34,8 +45,8 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: $(STAMP) kafka-jars lint typecheck
+test: $(STAMP) kafka-jars $(NODE_STAMP) chromium lint typecheck
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache node_modules browser-screenshots

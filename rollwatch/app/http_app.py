@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rollwatch.app import console
 from rollwatch.core import http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.clickhouse import ClientPerThread
@@ -103,6 +104,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(audit_router)
     if "alerts" in components:
         app.include_router(alerts_router)
+        # The officers' console lives with the alert read side it works on.
+        console.install(app, settings)
     app.include_router(schools_router)
     _add_operations(app, settings, components)
     return app

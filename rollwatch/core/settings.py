@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     console_idle_minutes: float = Field(default=30.0, gt=0)
     # The longest an officer may silence an alert's notifications for.
     silence_max_days: int = Field(default=30, ge=1)
+    # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
+    console_assets_dir: Path = PROJECT_ROOT / "node_modules"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
