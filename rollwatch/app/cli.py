@@ -195,6 +195,7 @@ def _run_all(settings: Settings, args: argparse.Namespace) -> int:
 
             prepared = demo.prepare(settings)
             demo.feed_in_background(prepared, f"http://{settings.http_host}:{settings.http_port}")
+            demo.announce(prepared, f"http://{settings.http_host}:{settings.http_port}")
         return _serve(settings, frozenset({"ingest", "tracker", "alerts"}))
     finally:
         if started_here:

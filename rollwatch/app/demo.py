@@ -22,6 +22,7 @@ from rollwatch.core.settings import Settings
 
 DEMO_LA = "886"
 DEMO_SCHOOLS = "40"
+DEMO_OFFICER = "Demo Officer"
 BATCH = 500
 
 
@@ -63,7 +64,7 @@ def prepare(settings: Settings) -> Demo:
         keys = {}
         for role, scope in (
             ("school", {"urns": tuple(urns)}),
-            ("la_officer", {"la_code": DEMO_LA}),
+            ("la_officer", {"la_code": DEMO_LA, "name": DEMO_OFFICER}),
             ("auditor", {}),
         ):
             token, record = new_key(role, label="demo", **scope)  # type: ignore[arg-type]
@@ -72,6 +73,16 @@ def prepare(settings: Settings) -> Demo:
         keys_file.write_text(json.dumps(keys, indent=2))
         keys_file.chmod(0o600)
     return Demo(folder, keys)
+
+
+def announce(demo: Demo, url: str) -> None:
+    """Where the console is and the key to sign in with (`make run` prints it)."""
+    print(
+        f"Console for LA officers: {url}/ (sign in as {DEMO_OFFICER} of LA {DEMO_LA} with the key "
+        f"{demo.keys['la_officer']})",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def feed_in_background(demo: Demo, url: str) -> threading.Thread | None:
@@ -110,6 +121,7 @@ def _feed(demo: Demo, url: str) -> None:
         print(
             "demo: done. Alerts for LA 886 (an LA officer's view):\n"
             f"  curl -s -H 'Authorization: Bearer {officer}' {url}/v1/alerts\n"
+            f"  or in the console: {url}/ (sign in with that key)\n"
             f"Keys (school, la_officer, auditor) are in {demo.folder / 'keys.json'}",
             file=sys.stderr,
             flush=True,

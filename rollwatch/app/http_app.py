@@ -77,7 +77,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     stack.callback(alerts.close)
                     dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
                     stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
-                    alerts.listeners.append(Notifier(dispatcher, app.state.schools, alerts.book))
+                    alerts.listeners.append(
+                        Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
+                    )
                 await stream_app.start()
                 app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)

@@ -23,7 +23,8 @@ DESCRIPTION = (
     "could not be measured, else 0 (a missed target is a result, not an error)."
 )
 FIGURE_NAMES = (
-    "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, alert_precision_recall"
+    "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
+    "alert_precision_recall, console_inbox"
 )
 
 
