@@ -5,13 +5,14 @@ renders or loads more than the page it returns."""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from services.alerts.calendar import SchoolCalendar
-from services.alerts.lifecycle import Alert
+from services.alerts.lifecycle import OPEN_STATUSES, Alert
 
 STATUSES = ("open", "acknowledged", "resolved", "auto_resolved")
 SEVERITIES = ("high", "medium", "low")
@@ -104,24 +105,29 @@ def untouched_cutoff(calendar: SchoolCalendar, today: dt.date, school_days: int)
     return day
 
 
+def _limit(cutoff: dt.date) -> dt.datetime:
+    """Last touched before this instant (UTC midnight after the cutoff day): overdue."""
+    return dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+
 def is_overdue(alert: Alert, cutoff: dt.date) -> bool:
-    return alert.is_open and alert.last_touched.date() <= cutoff
+    return alert.is_open and alert.last_touched < _limit(cutoff)
 
 
-def _matches(alert: Alert, query: InboxQuery, me: str, cutoff: dt.date) -> bool:
-    return (
-        alert.status in query.statuses
-        and (query.severity is None or alert.severity == query.severity)
-        and (query.school is None or alert.school_urn == query.school)
-        and (query.due_by is None or (alert.due_on is not None and alert.due_on <= query.due_by))
-        and (
-            query.assignee is None
-            or (query.assignee == "me" and alert.assignee == me)
-            or (query.assignee == "nobody" and alert.assignee is None)
-            or alert.assignee == query.assignee
-        )
-        and (not query.overdue_only or is_overdue(alert, cutoff))
-    )
+def _checks(query: InboxQuery, me: str) -> list[Callable[[Alert], bool]]:
+    """One predicate per filter that is set (none at all for the default inbox)."""
+    checks: list[Callable[[Alert], bool]] = []
+    if query.severity is not None:
+        checks.append(lambda a: a.severity == query.severity)
+    if query.school is not None:
+        checks.append(lambda a: a.school_urn == query.school)
+    if query.due_by is not None:
+        due_by = query.due_by
+        checks.append(lambda a: a.due_on is not None and a.due_on <= due_by)
+    if query.assignee is not None:
+        wanted = {"me": me, "nobody": None}.get(query.assignee, query.assignee)
+        checks.append(lambda a: a.assignee == wanted)
+    return checks
 
 
 def run(
@@ -134,33 +140,49 @@ def run(
     untouched_school_days: int,
     per_page: int = PER_PAGE,
 ) -> InboxPage:
+    """One pass over the LA's alerts (filters, counts per rule, overdue marks), then only the
+    page asked for is picked out (a partial sort), never the whole list."""
     cutoff = untouched_cutoff(calendar, today, untouched_school_days)
-    matching = [a for a in alerts if _matches(a, query, me, cutoff)]
-    counts = Counter(a.rule for a in matching)
-    if query.rule is not None:
-        matching = [a for a in matching if a.rule == query.rule]
+    limit = _limit(cutoff)
+    statuses = frozenset(query.statuses)
+    checks = _checks(query, me)
+    counts: Counter[str] = Counter()
+    matching: list[tuple[bool, Alert]] = []
+    overdue = 0
+    for alert in alerts:
+        if alert.status not in statuses or (checks and not all(check(alert) for check in checks)):
+            continue
+        late = alert.status in OPEN_STATUSES and (alert.touched_at or alert.opened_at) < limit
+        if query.overdue_only and not late:
+            continue
+        counts[alert.rule] += 1
+        if query.rule is not None and alert.rule != query.rule:
+            continue
+        overdue += late
+        matching.append((late, alert))
+    pages = max(1, -(-len(matching) // per_page))
+    page = min(query.page, pages)
+    wanted = page * per_page
     if query.sort == "newest":
-        matching.sort(key=lambda a: (a.opened_at, a.alert_id), reverse=True)
+        ordered = heapq.nlargest(wanted, matching, key=lambda pair: (pair[1].opened_at, pair[1].alert_id))
     else:
         # Most urgent: overdue first, then severity, then the earliest due, then the oldest.
         far = dt.date.max
-        matching.sort(
-            key=lambda a: (
-                not is_overdue(a, cutoff),
-                SEVERITY_RANK.get(a.severity, 9),
-                a.due_on or far,
-                a.opened_at,
-                a.alert_id,
-            )
+        ordered = heapq.nsmallest(
+            wanted,
+            matching,
+            key=lambda pair: (
+                not pair[0],
+                SEVERITY_RANK.get(pair[1].severity, 9),
+                pair[1].due_on or far,
+                pair[1].opened_at,
+                pair[1].alert_id,
+            ),
         )
-    pages = max(1, -(-len(matching) // per_page))
-    page = min(query.page, pages)
-    shown = matching[(page - 1) * per_page : page * per_page]
     rows = [
-        InboxRow(a, is_overdue(a, cutoff), max(0, calendar.school_days_between(a.opened_at.date(), today)))
-        for a in shown
+        InboxRow(a, late, max(0, calendar.school_days_between(a.opened_at.date(), today)))
+        for late, a in ordered[(page - 1) * per_page :]
     ]
-    overdue = sum(1 for a in matching if is_overdue(a, cutoff))
     return InboxPage(rows, len(matching), dict(sorted(counts.items())), overdue, page, pages)
 
 

@@ -84,6 +84,7 @@ class Console:
         self.settings = settings
         self.sessions = SessionStore(settings.console_idle_minutes * 60)
         self.templates = templates
+        self.school_options: dict[str, tuple[int, list[tuple[str, str]]]] = {}
 
     def set_cookie(self, response: Response, session: Session) -> None:
         response.set_cookie(
@@ -270,10 +271,7 @@ async def inbox_page(request: Request) -> HTMLResponse:
     year_groups = await run_in_threadpool(tracker_reads.latest_year_groups, clients, upns) if upns else {}
     schools = {row.alert.school_urn: service.schools.get(row.alert.school_urn) for row in page.rows}
     school_names = {urn: school.name if school else f"URN {urn}" for urn, school in schools.items()}
-    la_schools = sorted(
-        {(a.school_urn, _school_name(service, a.school_urn)) for a in service.book.in_la(la).values()},
-        key=lambda pair: pair[1],
-    )
+    la_schools = _la_schools(request, service, la)
     return _render(
         request,
         "inbox.html",
@@ -296,6 +294,19 @@ async def inbox_page(request: Request) -> HTMLResponse:
         session=session,
         officer=officer,
     )
+
+
+def _la_schools(request: Request, service: AlertService, la: str) -> list[tuple[str, str]]:
+    """The schools the LA's alerts are about, by name, for the filter: kept until the LA's
+    alerts change in number (a school appears only with a new alert)."""
+    cache = _console(request).school_options
+    alerts = service.book.in_la(la)
+    known = cache.get(la)
+    if known is None or known[0] != len(alerts):
+        urns = {a.school_urn for a in alerts.values()}
+        known = (len(alerts), sorted(((u, _school_name(service, u)) for u in urns), key=lambda p: p[1]))
+        cache[la] = known
+    return known[1]
 
 
 def _school_name(service: AlertService, urn: str) -> str:
@@ -469,13 +480,7 @@ async def silences_page(request: Request) -> HTMLResponse:
     service = _service(request)
     now = dt.datetime.now(dt.UTC)
     found = casework.silences_of(service, officer.la_code)
-    la_schools = sorted(
-        {
-            (a.school_urn, _school_name(service, a.school_urn))
-            for a in service.book.in_la(officer.la_code or "").values()
-        },
-        key=lambda pair: pair[1],
-    )
+    la_schools = _la_schools(request, service, officer.la_code or "")
     return _render(
         request,
         "silences.html",
