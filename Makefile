@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration kafka-jars clean help
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck unit integration kafka-jars chromium clean help
 
 help:
 	@echo "make run    set up, fetch Kafka, and run Rollwatch on http://127.0.0.1:8000"
@@ -18,11 +20,20 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# The console's GOV.UK and MOJ Frontend assets, and axe-core for the accessibility tests (npm).
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --no-audit --no-fund --silent
+	@touch $(NODE_STAMP)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # Prints only when it downloads (once); the path of the jars it prints is not for a person.
 kafka-jars: $(STAMP)
 	@$(BIN)/rollwatch kafka fetch > /dev/null
 
-run: $(STAMP) kafka-jars
+run: $(STAMP) kafka-jars $(NODE_STAMP)
 	@$(BIN)/rollwatch run --demo
 
 lint: $(STAMP)
@@ -36,8 +47,8 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: $(STAMP) kafka-jars lint typecheck
+test: $(STAMP) kafka-jars $(NODE_STAMP) chromium lint typecheck
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache node_modules browser-screenshots

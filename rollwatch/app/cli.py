@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--urn", action="append", default=[], help="a school the key writes for (repeatable)")
     create.add_argument("--la", help="the LA code (3 digits) an officer's key reads")
     create.add_argument("--label", default="", help="who or what holds the key (no personal data)")
+    create.add_argument(
+        "--name", default="", help="the person who holds an officer's key, shown with their actions"
+    )
     create.set_defaults(handler=_keys_create)
     keys_sub.add_parser("list", help="every key, without secrets (JSON lines)").set_defaults(
         handler=_keys_list
@@ -321,7 +324,9 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.access.keys import new_key
 
     try:
-        token, record = new_key(args.role, urns=tuple(args.urn), la_code=args.la, label=args.label)
+        token, record = new_key(
+            args.role, urns=tuple(args.urn), la_code=args.la, label=args.label, name=args.name
+        )
     except ValidationError as exc:
         print(f"rollwatch: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2

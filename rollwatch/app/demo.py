@@ -32,6 +32,7 @@ from rollwatch.core.settings import Settings
 
 DEMO_LA = "886"
 DEMO_LA_NAME = "Kent"
+DEMO_OFFICER = "Demo Officer"
 # How long the summary waits for the ledger and the alert rules to catch up after the feed.
 SETTLE_TIMEOUT_S = 300.0
 
@@ -87,7 +88,7 @@ def prepare(settings: Settings, screen: Screen) -> Demo:
         keys = {}
         for role, scope in (
             ("school", {"urns": tuple(urns)}),
-            ("la_officer", {"la_code": DEMO_LA}),
+            ("la_officer", {"la_code": DEMO_LA, "name": DEMO_OFFICER}),
             ("auditor", {}),
         ):
             token, record = new_key(role, label="demo", **scope)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rollwatch.app import console
 from rollwatch.core import http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.clickhouse import ClientPerThread
@@ -78,7 +79,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     stack.callback(alerts.close)
                     dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
                     stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
-                    alerts.listeners.append(Notifier(dispatcher, app.state.schools, alerts.book))
+                    alerts.listeners.append(
+                        Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
+                    )
                 await stream_app.start()
                 app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)
@@ -112,6 +115,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(audit_router)
     if "alerts" in components:
         app.include_router(alerts_router)
+        # The officers' console lives with the alert read side it works on.
+        console.install(app, settings)
     app.include_router(schools_router)
     _add_operations(app, settings, components)
     return app

@@ -18,9 +18,8 @@ class Advance(Protocol):
 
 
 def console_link(url: str) -> tuple[str, str] | None:
-    """CONSOLE: the web console's line in the "Try it" block, ("Console", f"{url}/"), once the
-    console is served (rollwatch/app/console). None leaves the line out."""
-    return None
+    """The web console's line in the "Try it" block (rollwatch/app/console, served at `/`)."""
+    return ("Console (sign in with the officer's key)", f"{url}/")
 
 
 def try_it_links(url: str, keys: dict[str, str] | None = None) -> list[tuple[str, str]]:

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     alert_routes_file: Path | None = None
     # At shutdown, how long deliveries in flight may take before they become dead letters.
     delivery_shutdown_timeout_s: float = Field(default=30.0, ge=0)
+    # Where people reach this service (the console's links in email digests), e.g.
+    # https://rollwatch.example.gov.uk; unset: digests carry no links.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # The console: a signed-in officer is signed out after this long without a request.
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    # The longest an officer may silence an alert's notifications for.
+    silence_max_days: int = Field(default=30, ge=1)
+    # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
+    console_assets_dir: Path = PROJECT_ROOT / "node_modules"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

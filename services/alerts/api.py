@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
-from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache
 from importlib import resources
@@ -21,7 +19,8 @@ from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate
-from services.alerts.lifecycle import Alert, LifecycleError, Silence
+from services.alerts import casework
+from services.alerts.lifecycle import ENQUIRY_KINDS, Alert, Silence
 from services.alerts.service import AlertService
 from services.tracker import reads as tracker_reads
 
@@ -50,15 +49,8 @@ def _service(request: Request) -> AlertService:
 Service = Annotated[AlertService, Depends(_service)]
 
 
-def _visible(caller: KeyRecord, alert: Alert) -> bool:
-    return caller.role == "auditor" or alert.la_code == caller.la_code
-
-
 def _find(service: AlertService, caller: KeyRecord, alert_id: str) -> Alert:
-    alert = service.book.alerts.get(alert_id)
-    if alert is None or not _visible(caller, alert):
-        raise ApiError(404, "not_found", "no alert with this id that this key may read")
-    return alert
+    return casework.find(service, caller, alert_id)
 
 
 def _summary(alert: Alert, service: AlertService) -> dict[str, Any]:
@@ -152,38 +144,74 @@ class Resolution(BaseModel):
         return value
 
 
-async def _act(
-    service: AlertService, caller: KeyRecord, alert_id: str, step: Callable[[str, dt.datetime], Alert]
-) -> dict[str, Any]:
-    """An officer's step on a visible alert (`step(actor, at)`): recorded, or 409 if not allowed now."""
-    _find(service, caller, alert_id)
-    try:
-        alert = step(f"key:{caller.key_id}", dt.datetime.now(dt.UTC))
-    except LifecycleError as exc:
-        raise ApiError(409, exc.rule, str(exc)) from None
-    await service.record_steps([alert])
-    return _summary(alert, service)
-
-
 @router.post("/v1/alerts/{alert_id}/acknowledge", summary="Say the alert is being looked into")
 async def acknowledge(
     caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Acknowledgement
 ) -> dict[str, Any]:
-    return await _act(
-        service, caller, alert_id, lambda actor, at: service.book.acknowledge(alert_id, actor, body.note, at)
-    )
+    return _summary(await casework.acknowledge(service, caller, alert_id, body.note), service)
 
 
 @router.post("/v1/alerts/{alert_id}/resolve", summary="Close the alert with an outcome and a note")
 async def resolve(
     caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Resolution
 ) -> dict[str, Any]:
-    return await _act(
-        service,
-        caller,
-        alert_id,
-        lambda actor, at: service.book.resolve(alert_id, actor, body.outcome, body.note, at),
+    step = await casework.resolve(service, caller, alert_id, body.outcome, body.note)
+    return _summary(step, service)
+
+
+class Assignment(BaseModel):
+    to: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{12}$", description="an officer key id of your LA; omit: yourself"
     )
+
+
+class Note(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class Enquiry(BaseModel):
+    kind: Literal[tuple(ENQUIRY_KINDS)] = Field(  # type: ignore[valid-type]
+        description="what was done: " + "; ".join(f"{k} ({v})" for k, v in ENQUIRY_KINDS.items())
+    )
+    on: dt.date = Field(description="the day it was done")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/v1/alerts/{alert_id}/assign", summary="Assign the alert to yourself or a colleague")
+async def assign(
+    request: Request, caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Assignment
+) -> dict[str, Any]:
+    step = await casework.assign(service, request.app.state.keyring, caller, alert_id, body.to)
+    return _summary(step, service)
+
+
+@router.get("/v1/alerts/{alert_id}/assignees", summary="The officers of your LA the alert can go to")
+async def assignees(
+    request: Request, caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID]
+) -> dict[str, Any]:
+    casework.find(service, caller, alert_id)
+    officers = casework.colleagues(request.app.state.keyring, caller)
+    return {"officers": [{"key_id": o.key_id, "name": o.display_name} for o in officers]}
+
+
+@router.post("/v1/alerts/{alert_id}/notes", summary="Add a case note (at any status)")
+async def add_note(
+    caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Note
+) -> dict[str, Any]:
+    return _summary(await casework.add_note(service, caller, alert_id, body.note), service)
+
+
+@router.post("/v1/alerts/{alert_id}/enquiries", summary="Record an enquiry made (children missing education)")
+async def record_enquiry(
+    caller: Officer, service: Service, alert_id: Annotated[str, ALERT_ID], body: Enquiry
+) -> dict[str, Any]:
+    step = await casework.record_enquiry(service, caller, alert_id, body.kind, body.on, body.note)
+    return _summary(step, service)
+
+
+@router.get("/v1/alerts/enquiries/kinds", summary="The enquiries an officer can record")
+async def enquiry_kinds(caller: AlertReader) -> dict[str, str]:
+    return ENQUIRY_KINDS
 
 
 class SilenceRequest(BaseModel):
@@ -194,26 +222,55 @@ class SilenceRequest(BaseModel):
     @field_validator("matchers")
     @classmethod
     def _fields(cls, value: dict[str, str]) -> dict[str, str]:
-        allowed = {"rule", "school_urn", "severity", "upn"}
+        allowed = set(casework.SILENCE_MATCHERS)
         if not value or set(value) - allowed:
             raise ValueError(f"give one or more matchers among {sorted(allowed)}")
         return value
 
 
+def silence_json(silence: Silence, now: dt.datetime | None = None) -> dict[str, Any]:
+    body = asdict(silence)
+    for key in ("created_at", "expires_at", "ended_at"):
+        body[key] = body[key].isoformat() if body[key] is not None else None
+    body["active"] = silence.active(now or dt.datetime.now(dt.UTC))
+    return body
+
+
 @router.post("/v1/silences", status_code=201, summary="Mute notifications of matching alerts until expiry")
-async def add_silence(caller: Officer, service: Service, body: SilenceRequest) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC)
-    if body.expires_at.tzinfo is None or body.expires_at <= now:
-        raise ApiError(422, "expires_at", "expires_at must be a future time with a zone")
-    # A silence is scoped to the officer's own LA.
-    silence = Silence(
-        silence_id=uuid.uuid4().hex,
-        matchers={**body.matchers, "la_code": caller.la_code or ""},
-        author=f"key:{caller.key_id}",
-        reason=body.reason,
-        created_at=now,
-        expires_at=body.expires_at,
+async def add_silence(
+    request: Request, caller: Officer, service: Service, body: SilenceRequest
+) -> dict[str, Any]:
+    silence = await casework.add_silence(
+        service,
+        caller,
+        body.matchers,
+        body.reason,
+        body.expires_at,
+        request.app.state.settings.silence_max_days,
     )
-    await run_in_threadpool(service.store.add_silence, silence)
-    service.book.silences[silence.silence_id] = silence
-    return asdict(silence) | {"created_at": now.isoformat(), "expires_at": body.expires_at.isoformat()}
+    return silence_json(silence)
+
+
+@router.get(
+    "/v1/silences", summary="Silences, newest first: an officer's own LA's, or any LA's for an auditor"
+)
+async def list_silences(
+    caller: AlertReader,
+    service: Service,
+    la: Annotated[str | None, Query(pattern=r"^[0-9]{3}$")] = None,
+    active: Annotated[bool | None, Query(description="only those in force (true) or over (false)")] = None,
+) -> dict[str, Any]:
+    if caller.role == "la_officer" and la not in (None, caller.la_code):
+        raise ApiError(403, "forbidden_la", "an LA officer's key reads its own LA's silences only")
+    now = dt.datetime.now(dt.UTC)
+    found = casework.silences_of(service, caller.la_code if caller.role == "la_officer" else la)
+    if active is not None:
+        found = [s for s in found if s.active(now) == active]
+    return {"silences": [silence_json(s, now) for s in found]}
+
+
+@router.post("/v1/silences/{silence_id}/end", summary="End a silence before it expires")
+async def end_silence(
+    caller: Officer, service: Service, silence_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+) -> dict[str, Any]:
+    return silence_json(await casework.end_silence(service, caller, silence_id))

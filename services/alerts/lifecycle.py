@@ -17,6 +17,19 @@ from services.alerts.candidates import AlertCandidate, Resolution
 Status = Literal["open", "acknowledged", "resolved", "auto_resolved"]
 OPEN_STATUSES = ("open", "acknowledged")
 SYSTEM = "rollwatch"
+# The enquiries an officer records on a case, the checklist of a child missing education
+# (DfE, "Children missing education", 2016, and "Working together to improve school attendance").
+ENQUIRY_KINDS: dict[str, str] = {
+    "parents_contacted": "Parents or carers contacted",
+    "lost_pupils_search": "School-to-school or Lost Pupils Database search",
+    "other_la_asked": "Other local authority asked",
+    "health_social_care_checked": "Health or children's social care checked",
+    "home_visit": "Home visit",
+}
+
+
+# What a step by the system clears of the step before it (an officer's name, an enquiry).
+_SYSTEM_STEP: dict[str, Any] = {"actor_name": "", "enquiry_kind": None, "enquiry_on": None}
 
 
 class LifecycleError(ValueError):
@@ -33,9 +46,19 @@ class Silence:
     reason: str
     created_at: dt.datetime
     expires_at: dt.datetime
+    author_name: str = ""
+    ended_at: dt.datetime | None = None  # ended early by an officer
+    ended_by: str | None = None
+
+    @property
+    def until(self) -> dt.datetime:
+        return min(self.expires_at, self.ended_at) if self.ended_at else self.expires_at
+
+    def active(self, at: dt.datetime) -> bool:
+        return self.created_at <= at < self.until
 
     def mutes(self, alert: Alert, at: dt.datetime) -> bool:
-        return self.created_at <= at < self.expires_at and all(
+        return self.active(at) and all(
             str(getattr(alert, name, "")) == value for name, value in self.matchers.items()
         )
 
@@ -66,15 +89,28 @@ class Alert:
     by_event_id: str | None = None
     silenced_by: str | None = None
     parameters_version: str = ""
+    # Case work (console and API): who took the step, who holds the case, when an officer last
+    # acted on it, and the enquiry a step records.
+    actor_name: str = ""
+    assignee: str | None = None  # "key:<key id>"
+    assignee_name: str | None = None
+    touched_at: dt.datetime | None = None
+    enquiry_kind: str | None = None
+    enquiry_on: dt.date | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def last_touched(self) -> dt.datetime:
+        """When an officer last acted on the alert, or when it opened."""
+        return self.touched_at or self.opened_at
+
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
         body["evidence"] = list(self.evidence)
-        for key in ("as_of", "due_on", "opened_at", "updated_at"):
+        for key in ("as_of", "due_on", "opened_at", "updated_at", "touched_at", "enquiry_on"):
             value = body[key]
             body[key] = value.isoformat() if value is not None else None
         return body
@@ -87,6 +123,7 @@ class AlertBook:
     alerts: dict[str, Alert] = field(default_factory=dict)
     silences: dict[str, Silence] = field(default_factory=dict)
     by_fingerprint: dict[str, str] = field(default_factory=dict)
+    by_la: dict[str, dict[str, Alert]] = field(default_factory=dict)  # the inbox reads one LA's
 
     def open_for(self, upn: str) -> list[Alert]:
         return [a for a in self.alerts.values() if a.upn == upn and a.is_open]
@@ -128,42 +165,122 @@ class AlertBook:
             )
             alert = replace(alert, silenced_by=self.silence_for(alert, at))
             return self._keep(alert)
-        return self._step(
-            known,
-            at,
-            "evidence_added",
-            SYSTEM,
-            evidence=known.evidence + new_evidence,
-            reason=candidate.reason,
+        return self._keep(
+            replace(
+                known,
+                evidence=known.evidence + new_evidence,
+                reason=candidate.reason,
+                updated_at=at,
+                seq=known.seq + 1,
+                transition="evidence_added",
+                actor=SYSTEM,
+                **_SYSTEM_STEP,
+            )
         )
 
     def apply_resolution(self, resolution: Resolution, at: dt.datetime) -> Alert | None:
         known = self._by_fingerprint(resolution.fingerprint)
         if known is None or not known.is_open:
             return None
-        return self._step(
-            known,
-            at,
-            resolution.kind,
-            SYSTEM,
-            status="auto_resolved",
-            by_event_id=resolution.by_event_id,
-            note=resolution.reason,
+        return self._keep(
+            replace(
+                known,
+                status="auto_resolved",
+                updated_at=at,
+                seq=known.seq + 1,
+                transition=resolution.kind,
+                actor=SYSTEM,
+                **_SYSTEM_STEP,
+                by_event_id=resolution.by_event_id,
+                note=resolution.reason,
+            )
         )
 
-    def acknowledge(self, alert_id: str, actor: str, note: str | None, at: dt.datetime) -> Alert:
+    def acknowledge(
+        self, alert_id: str, actor: str, note: str | None, at: dt.datetime, actor_name: str = ""
+    ) -> Alert:
         known = self._get(alert_id)
         if known.status != "open":
             raise LifecycleError(
                 "alert_not_open", f"the alert is {known.status}; only an open alert is acknowledged"
             )
-        return self._step(known, at, "acknowledged", actor, status="acknowledged", note=note)
+        return self._officer_step(
+            known, "acknowledged", actor, actor_name, at, status="acknowledged", note=note
+        )
 
-    def resolve(self, alert_id: str, actor: str, outcome: str, note: str | None, at: dt.datetime) -> Alert:
+    def resolve(
+        self, alert_id: str, actor: str, outcome: str, note: str | None, at: dt.datetime, actor_name: str = ""
+    ) -> Alert:
+        known = self._open(alert_id)
+        return self._officer_step(
+            known, "resolved", actor, actor_name, at, status="resolved", outcome=outcome, note=note
+        )
+
+    def assign(
+        self, alert_id: str, actor: str, actor_name: str, assignee: str, assignee_name: str, at: dt.datetime
+    ) -> Alert:
+        """Give the case to an officer (the actor or a colleague); a reassignment is the same step."""
+        known = self._open(alert_id)
+        if known.assignee == assignee:
+            raise LifecycleError("already_assigned", f"the alert is assigned to {assignee_name} already")
+        return self._officer_step(
+            known,
+            "assigned",
+            actor,
+            actor_name,
+            at,
+            assignee=assignee,
+            assignee_name=assignee_name,
+            note=None,
+        )
+
+    def add_note(self, alert_id: str, actor: str, actor_name: str, note: str, at: dt.datetime) -> Alert:
+        """A case note: allowed at any status (a closed case can still gather notes)."""
+        return self._officer_step(self._get(alert_id), "note_added", actor, actor_name, at, note=note)
+
+    def record_enquiry(
+        self,
+        alert_id: str,
+        actor: str,
+        actor_name: str,
+        kind: str,
+        on: dt.date,
+        note: str | None,
+        at: dt.datetime,
+    ) -> Alert:
+        if kind not in ENQUIRY_KINDS:
+            raise LifecycleError(
+                "unknown_enquiry", f"unknown enquiry; use one of: {', '.join(ENQUIRY_KINDS)}"
+            )
+        known = self._open(alert_id)
+        return self._officer_step(
+            known, "enquiry_recorded", actor, actor_name, at, enquiry_kind=kind, enquiry_on=on, note=note
+        )
+
+    def in_la(self, la_code: str) -> dict[str, Alert]:
+        return self.by_la.get(la_code, {})
+
+    def _officer_step(
+        self, known: Alert, transition: str, actor: str, actor_name: str, at: dt.datetime, **changes: Any
+    ) -> Alert:
+        return self._keep(
+            replace(
+                known,
+                updated_at=at,
+                touched_at=at,
+                seq=known.seq + 1,
+                transition=transition,
+                actor=actor,
+                actor_name=actor_name,
+                **({"by_event_id": None, "enquiry_kind": None, "enquiry_on": None} | changes),
+            )
+        )
+
+    def _open(self, alert_id: str) -> Alert:
         known = self._get(alert_id)
         if not known.is_open:
             raise LifecycleError("alert_closed", f"the alert is {known.status} already")
-        return self._step(known, at, "resolved", actor, status="resolved", outcome=outcome, note=note)
+        return known
 
     def restore(self, alerts: Iterable[Alert], silences: Iterable[Silence]) -> None:
         for alert in alerts:
@@ -191,6 +308,7 @@ class AlertBook:
 
     def _keep(self, alert: Alert) -> Alert:
         self.alerts[alert.alert_id] = alert
+        self.by_la.setdefault(alert.la_code, {})[alert.alert_id] = alert
         latest = self._by_fingerprint(alert.fingerprint)
         # A fingerprint leads to its latest alert, whatever order `restore` meets them in.
         if latest is None or (latest.opened_at, latest.alert_id) <= (alert.opened_at, alert.alert_id):

@@ -48,7 +48,7 @@ class ClickHouseDeliveryLog:
         )
 
 
-def notification(step: Alert, schools: SchoolsRegister) -> Notification:
+def notification(step: Alert, schools: SchoolsRegister, public_url: str | None = None) -> Notification:
     school = schools.get(step.school_urn)
     return Notification(
         alert_id=step.alert_id,
@@ -65,13 +65,17 @@ def notification(step: Alert, schools: SchoolsRegister) -> Notification:
         fingerprint=None,  # it hashes the UPN: never sent
         school_name=school.name if school else None,
         upn=step.upn,
+        url=f"{public_url.rstrip('/')}/alerts/{step.alert_id}" if public_url else None,
     )
 
 
 class Notifier:
     """Listens to the alert service: every step of an alert not under a silence goes out."""
 
-    def __init__(self, dispatcher: Dispatcher, schools: SchoolsRegister, book: AlertBook) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, schools: SchoolsRegister, book: AlertBook, public_url: str | None = None
+    ) -> None:
+        self.public_url = public_url
         self.dispatcher = dispatcher
         self.schools = schools
         self.book = book
@@ -81,4 +85,4 @@ class Notifier:
         for step in steps:
             # A silence mutes the notification only; the step itself is recorded all the same.
             if step.silenced_by is None and self.book.silence_for(step, now) is None:
-                await self.dispatcher.submit(notification(step, self.schools))
+                await self.dispatcher.submit(notification(step, self.schools, self.public_url))

@@ -107,6 +107,13 @@ class Rules(_Strict):
         return params.enabled
 
 
+class CaseworkParams(_Strict):
+    """How the LA works its alerts: an open alert no officer has acted on for this many school
+    days is marked overdue in the console's inbox."""
+
+    untouched_school_days: int = Field(default=5, ge=1, le=200)
+
+
 class RuleParameters(_Strict):
     """The thresholds in force for one LA (or the defaults when `la_code` is None)."""
 
@@ -116,6 +123,7 @@ class RuleParameters(_Strict):
     school_years: SchoolYearParams
     exits: ExitParams
     rules: Rules
+    casework: CaseworkParams = CaseworkParams()
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

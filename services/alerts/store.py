@@ -16,6 +16,11 @@ SILENCES = "alert_silences"
 _FIELDS = [f.name for f in dataclasses.fields(Alert)]
 # Every step is sealed into this process's hash chain (rollwatch/core/sealed_log.py).
 _SEALED = SealedWriter(LIFECYCLE, _FIELDS)
+_SILENCE_FIELDS = [f.name for f in dataclasses.fields(Silence)]
+_HISTORY = [
+    "seq", "transition", "status", "actor", "actor_name", "outcome", "note", "by_event_id", "assignee",
+    "assignee_name", "enquiry_kind", "enquiry_on", "updated_at",
+]  # fmt: skip
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -50,49 +55,54 @@ class AlertStore:
         _SEALED.append(client, rows, settings={"insert_deduplication_token": token})
 
     def add_silence(self, silence: Silence) -> None:
+        """A new silence, or one ended early (the same id again, with `ended_at`)."""
         self._clients.get().insert(
             SILENCES,
-            [
-                [
-                    silence.silence_id,
-                    silence.matchers,
-                    silence.author,
-                    silence.reason,
-                    silence.created_at,
-                    silence.expires_at,
-                ]
-            ],
-            column_names=["silence_id", "matchers", "author", "reason", "created_at", "expires_at"],
+            [[getattr(silence, name) for name in _SILENCE_FIELDS]],
+            column_names=_SILENCE_FIELDS,
         )
 
     def load(self) -> tuple[list[Alert], list[Silence]]:
         client = self._clients.get()
-        columns = ", ".join(f"argMax({name}, seq)" if name != "alert_id" else name for name in _FIELDS)
+        # argMax over a one-element tuple: a NULL at the latest step stays NULL (a bare argMax
+        # would skip it and bring back an older step's value).
+        columns = ", ".join(
+            f"argMax(tuple({name}), seq).1" if name != "alert_id" else name for name in _FIELDS
+        )
         result = client.query(f"SELECT {columns} FROM {LIFECYCLE} GROUP BY alert_id")
         alerts = [self._alert(dict(zip(_FIELDS, row, strict=True))) for row in result.result_rows]
-        silences = [
-            Silence(sid, dict(matchers), author, reason, _utc(created), _utc(expires))
-            for sid, matchers, author, reason, created, expires in client.query(
-                f"SELECT silence_id, matchers, author, reason, created_at, expires_at FROM {SILENCES}"
-            ).result_rows
-        ]
+        # An ended silence's second row sorts after its first, so `restore` keeps the ended one.
+        rows = client.query(
+            f"SELECT {', '.join(_SILENCE_FIELDS)} FROM {SILENCES} ORDER BY silence_id, isNotNull(ended_at)"
+        ).result_rows
+        silences = [self._silence(dict(zip(_SILENCE_FIELDS, row, strict=True))) for row in rows]
         return alerts, silences
 
     def history(self, alert_id: str) -> list[dict[str, Any]]:
         result = self._clients.get().query(
-            f"SELECT seq, transition, status, actor, outcome, note, by_event_id, updated_at FROM {LIFECYCLE} "
-            "WHERE alert_id = {id:String} ORDER BY seq",
+            f"SELECT {', '.join(_HISTORY)} FROM {LIFECYCLE} WHERE alert_id = {{id:String}} ORDER BY seq",
             parameters={"id": alert_id},
         )
-        names = ["seq", "transition", "status", "actor", "outcome", "note", "by_event_id", "at"]
+        names = [*_HISTORY[:-1], "at"]
         steps = [dict(zip(names, row, strict=True)) for row in result.result_rows]
         for step in steps:
             step["at"] = _utc(step["at"]).isoformat()
+            if step["enquiry_on"] is not None:
+                step["enquiry_on"] = step["enquiry_on"].isoformat()
         return steps
 
     @staticmethod
     def _alert(values: dict[str, Any]) -> Alert:
         values["evidence"] = tuple(values["evidence"])
-        values["opened_at"] = _utc(values["opened_at"])
-        values["updated_at"] = _utc(values["updated_at"])
+        for name in ("opened_at", "updated_at", "touched_at"):
+            if values[name] is not None:
+                values[name] = _utc(values[name])
         return Alert(**values)
+
+    @staticmethod
+    def _silence(values: dict[str, Any]) -> Silence:
+        values["matchers"] = dict(values["matchers"])
+        for name in ("created_at", "expires_at", "ended_at"):
+            if values[name] is not None:
+                values[name] = _utc(values[name])
+        return Silence(**values)

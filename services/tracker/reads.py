@@ -39,7 +39,9 @@ __all__ = [
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
+    "latest_year_groups",
     "linked_upns",
+    "placement_of",
     "pupil_rows",
     "record_access",
     "recorded_contents",
@@ -76,3 +78,37 @@ def school_deletions(
     parameters = {"urn": urn, "since": since, "as_of": as_of}
     rows = clients.get().query(_DELETIONS, parameters=parameters).result_rows
     return [orjson.loads(event) for (event,) in rows]
+
+
+_YEAR_GROUPS = f"""
+SELECT upn, argMax(JSONExtractInt(event, 'pupil', 'year_group'), (occurred_on, recorded_at))
+FROM {LEDGER} WHERE upn IN {{upns:Array(String)}} AND JSONHas(event, 'pupil', 'year_group')
+GROUP BY upn
+"""
+_PLACEMENT = f"""
+SELECT schools_on_roll, placement, last_exit_school, last_exit_on, updated_at
+FROM {PLACEMENTS} FINAL WHERE upn IN {{upns:Array(String)}} ORDER BY updated_at DESC LIMIT 1
+"""
+
+
+def latest_year_groups(clients: ClientPerThread, upns: list[str]) -> dict[str, int]:
+    """Blocking. Each pupil's year group by their latest event (one query for a page of alerts)."""
+    if not upns:
+        return {}
+    rows = clients.get().query(_YEAR_GROUPS, parameters={"upns": upns}).result_rows
+    return {upn: int(year) for upn, year in rows}
+
+
+def placement_of(clients: ClientPerThread, upns: list[str]) -> dict[str, Any] | None:
+    """Blocking. Where the pupil (under any of their UPNs) is now, or None when unknown."""
+    rows = clients.get().query(_PLACEMENT, parameters={"upns": upns}).result_rows
+    if not rows:
+        return None
+    schools, placement, exit_school, exit_on, updated = rows[0]
+    return {
+        "schools_on_roll": list(schools),
+        "placement": placement,
+        "last_exit_school": exit_school or None,
+        "last_exit_on": exit_on,
+        "updated_at": updated,
+    }

@@ -25,7 +25,7 @@ DESCRIPTION = (
 )
 FIGURE_NAMES = (
     "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
-    "alert_precision_recall, verify"
+    "alert_precision_recall, verify, console_inbox"
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from tools.bench.alert_latency import AlertLatency
 from tools.bench.alert_quality import AlertQuality
+from tools.bench.console_inbox import ConsoleInbox
 from tools.bench.figure import Figure
 from tools.bench.harness import Progress, kafka_for_bench
 from tools.bench.ingest_throughput import IngestThroughput
@@ -40,6 +41,7 @@ FIGURES: list[Figure] = [
     AlertLatency(),
     AlertQuality(),
     VerifyTime(),
+    ConsoleInbox(),
 ]
 
 

@@ -42,6 +42,17 @@ class KeyRing:
             return None
         return record
 
+    def get(self, key_id: str) -> KeyRecord | None:
+        """The latest record of a key, active or revoked."""
+        return self._records.get(key_id)
+
+    def officers(self, la_code: str) -> list[KeyRecord]:
+        """The active LA officer keys of one LA, by name: an officer's colleagues."""
+        found = [
+            r for r in self._records.values() if r.active and r.role == "la_officer" and r.la_code == la_code
+        ]
+        return sorted(found, key=lambda r: (r.display_name.lower(), r.key_id))
+
     def add(self, record: KeyRecord) -> None:
         self._records[record.key_id] = record
 

@@ -27,6 +27,9 @@ class KeyRecord(BaseModel):
     urns: tuple[str, ...] = ()
     la_code: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
     label: str = ""
+    # The person who holds an officer's key, shown in the console and kept with every action it
+    # takes; optional (records written before names existed have none).
+    name: str = Field(default="", max_length=100)
     key_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
@@ -49,6 +52,11 @@ class KeyRecord(BaseModel):
     def active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def display_name(self) -> str:
+        """The holder's name, or the key id where the key has none."""
+        return self.name or f"key {self.key_id}"
+
     def public(self) -> dict[str, object]:
         """What `keys list` shows: everything but the hash."""
         return self.model_dump(mode="json", exclude={"key_hash"})
@@ -59,7 +67,7 @@ def hash_key(token: str) -> str:
 
 
 def new_key(
-    role: Role, *, urns: tuple[str, ...] = (), la_code: str | None = None, label: str = ""
+    role: Role, *, urns: tuple[str, ...] = (), la_code: str | None = None, label: str = "", name: str = ""
 ) -> tuple[str, KeyRecord]:
     """A fresh key and its record; the key itself is shown once and never stored."""
     key_id = secrets.token_hex(6)
@@ -70,6 +78,7 @@ def new_key(
         urns=tuple(sorted(set(urns))),
         la_code=la_code,
         label=label,
+        name=name.strip(),
         key_hash=hash_key(token),
         created_at=dt.datetime.now(dt.UTC),
     )

@@ -120,6 +120,7 @@ def _fields(notification: Notification) -> list[tuple[str, str]]:
         ("Opened", notification_text.moment(notification.opened_at)),
         ("Last change", notification_text.moment(notification.updated_at)),
         ("Alert id", notification.alert_id),
+        *([("Open in Rollwatch", notification.url)] if notification.url else []),
     ]
 
 
@@ -154,6 +155,7 @@ def text_body(digest: SchoolDigest, route_id: str, delivery: str) -> str:
                     initial_indent="   ",
                     subsequent_indent="     ",
                     break_on_hyphens=False,
+                    break_long_words=False,  # a link must stay whole to be followed
                 )
     lines += ["", "-- ", *textwrap.wrap(_footer(route_id, delivery), _WIDTH)]
     return "\n".join(lines) + "\n"

@@ -57,6 +57,8 @@ class Notification:
     school_name: str | None = None
     upn: str | None = field(default=None, repr=False)
     upn_withheld: bool = False
+    # The alert's page in the console (`ROLLWATCH_PUBLIC_URL`/alerts/<id>); None: no public URL set.
+    url: str | None = None
 
     def __post_init__(self) -> None:
         problems = []

@@ -35,3 +35,31 @@ def test_a_key_matches_only_itself() -> None:
 def test_scope_must_fit_the_role(role: str, kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValidationError, match=message):
         new_key(role, **kwargs)  # type: ignore[arg-type]
+
+
+def test_an_officer_key_carries_its_holders_name_and_old_records_still_read() -> None:
+    from rollwatch.core.access.keys import KeyRecord
+
+    _, record = new_key("la_officer", la_code="886", name=" Sam Patel ")
+    assert record.name == "Sam Patel" and record.display_name == "Sam Patel"
+    assert record.public()["name"] == "Sam Patel"
+    old = record.model_dump(mode="json", exclude={"name"})  # written before keys had names
+    again = KeyRecord.model_validate(old)
+    assert again.name == "" and again.display_name == f"key {record.key_id}"
+
+
+def test_the_key_ring_lists_an_las_active_officers_by_name() -> None:
+    import datetime as dt
+
+    from rollwatch.core.access.keyring import KeyRing
+
+    ring = KeyRing("127.0.0.1:1", "keys")
+    _, zoe = new_key("la_officer", la_code="886", name="Zoe Adams")
+    _, sam = new_key("la_officer", la_code="886", name="Sam Patel")
+    _, gone = new_key("la_officer", la_code="886", name="Al Gone")
+    _, other = new_key("la_officer", la_code="330", name="Other LA")
+    _, school = new_key("school", urns=("100000",))
+    for record in (zoe, sam, gone.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)}), other, school):
+        ring.add(record)
+    assert [r.name for r in ring.officers("886")] == ["Sam Patel", "Zoe Adams"]
+    assert ring.get(school.key_id) == school

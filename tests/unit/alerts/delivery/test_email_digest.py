@@ -159,3 +159,17 @@ def test_delivery_id_is_the_same_for_the_same_transitions_in_any_order() -> None
     (two,) = group_by_school([second, first])
     assert delivery_id("r", one) == delivery_id("r", two)
     assert delivery_id("r", one) != delivery_id("other", one)
+
+
+def test_each_alert_links_to_its_page_in_the_console_when_a_public_url_is_set() -> None:
+    from services.alerts.delivery.email_digest import group_by_school, html_body, text_body
+    from tests.support.alert_notifications import notification
+
+    linked = notification(url="https://rollwatch.example.gov.uk/alerts/" + "a" * 32)
+    [digest] = group_by_school([linked])
+    assert "Open in Rollwatch: https://rollwatch.example.gov.uk/alerts/" + "a" * 32 in _flat(
+        text_body(digest, "r", "d")
+    )
+    assert "https://rollwatch.example.gov.uk/alerts/" in html_body(digest, "r", "d")
+    [plain] = group_by_school([notification()])
+    assert "Open in Rollwatch" not in text_body(plain, "r", "d")

@@ -1,0 +1,88 @@
+"""The console: LA officers triage and work their alerts in a web app, served at `/` by the
+process that hosts the alerts service (the API stays under `/v1`). See views.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.templating import Jinja2Templates
+
+from rollwatch.app.console import assets
+from rollwatch.app.console.views import Console, SignInRequired, router, sign_in_redirect
+from rollwatch.core.http_errors import ApiError
+from rollwatch.core.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Paths that are not the console's: their errors keep the API's JSON shape.
+_NOT_CONSOLE = ("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def is_console_path(path: str) -> bool:
+    return not path.startswith(_NOT_CONSOLE)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Mount the console's pages and assets on `app` (after `http_errors.install`)."""
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    app.state.console = Console(settings, templates)
+    app.include_router(router)
+    app.include_router(assets.router(settings.console_assets_dir))
+    json_api_error = app.exception_handlers[ApiError]
+    json_http_error = app.exception_handlers[StarletteHTTPException]
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if not is_console_path(request.url.path):
+            return await _call(json_api_error, request, exc)
+        return _error_page(request, exc.status, exc.message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not is_console_path(request.url.path):
+            return await _call(json_http_error, request, exc)
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    async def signed_out(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInRequired)
+        return sign_in_redirect(exc)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(SignInRequired, signed_out)
+
+    @app.middleware("http")
+    async def console_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if is_console_path(request.url.path) and not request.url.path.startswith("/assets/"):
+            for name, value in _HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+
+async def _call(handler: Any, request: Request, exc: Exception) -> Response:
+    response: Response = await handler(request, exc)
+    return response
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    console: Console = request.app.state.console
+    title = {404: "Page not found", 403: "You cannot do that", 401: "Sign in"}.get(
+        status, "Sorry, there is a problem"
+    )
+    response: Response = console.templates.TemplateResponse(
+        request, "error.html", {"title": title, "message": message, "status": status, "officer": None,
+                                "flash": [], "path": request.url.path}, status_code=status,
+    )  # fmt: skip
+    return response

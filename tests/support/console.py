@@ -1,0 +1,83 @@
+"""The product for the console's browser tests, its keys, and alerts raised the real way: events
+posted to the API, through Kafka, the tracker and the alert rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from rollwatch.core.access.keyring import publish_record
+from rollwatch.core.access.keys import new_key
+from rollwatch.core.topics import Topics
+from tests.support.allinone import RunningProduct, rollwatch_process
+from tests.support.events import deletion, enrolment, upn_for
+
+SCHOOL = "100046"  # an open LA 886 school in tests/fixtures/gias
+OTHER_LA_SCHOOL = "100012"  # an open LA 330 school
+
+
+@dataclass
+class ConsoleProduct:
+    product: RunningProduct
+    school_key: str
+    officer: str  # Sam Patel, LA 886
+    colleague: str  # Zoe Adams, LA 886
+    other_la_officer: str  # LA 330
+    other_school_key: str
+
+    @property
+    def url(self) -> str:
+        return self.product.url
+
+    def call(self, method: str, path: str, key: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def raise_alert(self, serial: int, *, school: str = SCHOOL, la: int = 886) -> dict[str, Any]:
+        """A home-education exit of a pupil with an EHC plan: `ehe_vulnerable` fires at once."""
+        key, officer = (
+            (self.school_key, self.officer) if la == 886 else (self.other_school_key, self.other_la_officer)
+        )
+        upn = upn_for(la, 2100, 19, serial)
+        events = [
+            enrolment(upn, school_urn=school, occurred_on=dt.date(2025, 9, 3), year_group=6),
+            deletion(upn, school_urn=school, occurred_on=dt.date(2026, 3, 3), ground="home_education",
+                     destination_kind="home_education", sen_provision="E", year_group=6),
+        ]  # fmt: skip
+        posted = self.call("POST", "/v1/events", key, json={"events": events})
+        assert posted.status_code == 202 and posted.json()["rejected"] == [], posted.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listed = self.call("GET", "/v1/alerts", officer, params={"per_page": 500}).json()["alerts"]
+            found = [a for a in listed if a["upn"] == upn]
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        raise AssertionError(f"no alert for {upn} within 60 s:\n{self.product.log()[-3000:]}")
+
+
+def _key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
+    """Issued as `rollwatch keys create` does, in this process (a CLI start per key is slow)."""
+    token, record = new_key(role, **scope)  # type: ignore[arg-type]
+    publish_record(bootstrap, Topics(product.namespace).access_keys, record)
+    return token
+
+
+@contextmanager
+def console_product(bootstrap: str, workdir: Path, **settings: str) -> Iterator[ConsoleProduct]:
+    with rollwatch_process(bootstrap, workdir, alert_tick_seconds="0.5", **settings) as product:
+        yield ConsoleProduct(
+            product,
+            school_key=_key(product, bootstrap, "school", urns=(SCHOOL,)),
+            officer=_key(product, bootstrap, "la_officer", la_code="886", name="Sam Patel"),
+            colleague=_key(product, bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
+            other_la_officer=_key(product, bootstrap, "la_officer", la_code="330", name="Ola Other"),
+            other_school_key=_key(product, bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
+        )
