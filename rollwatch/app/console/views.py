@@ -13,7 +13,6 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from services.alerts.delivery.wording import RULE_TITLES, rule_title
 
 from rollwatch.app.console import inbox
 from rollwatch.app.console.sessions import COOKIE, CSRF_FIELD, Session, SessionStore
@@ -24,6 +23,7 @@ from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
 from services.alerts import casework
 from services.alerts.api import outcomes
+from services.alerts.delivery.notification_text import RULE_TITLES, rule_title
 from services.alerts.lifecycle import ENQUIRY_KINDS, Alert
 from services.alerts.service import AlertService
 from services.tracker import reads as tracker_reads
