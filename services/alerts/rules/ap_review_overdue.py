@@ -126,6 +126,7 @@ def evaluate_at(
             )
         else:
             late = f"its review was due by {wording.day(due_on)} and no review or end is recorded"
+        reason = wording.reason(began, late, *wording.needs(referral), estimated=estimated)
         found.append(
             candidate_for(
                 RULE,
@@ -133,7 +134,7 @@ def evaluate_at(
                 referral,
                 state.upn,
                 evidence=(r.event_id for r in state.chronological(placement.referrals)),
-                reason=wording.reason(began, late, *wording.needs(referral), estimated=estimated),
+                reason=reason,
                 statutory_reference=STATUTE_DIRECTED
                 if referral.arrangement in p.directed_arrangements
                 else STATUTE_OTHER,

@@ -78,19 +78,12 @@ def evaluate(
         f"{wording.count(len(placements), 'alternative provision placement')} {period}" if placements else "",
     ]
     evidence = state.chronological([*suspensions, *exclusions, *placements])
-    return [
-        candidate_for(
-            RULE,
-            params,
-            fact,
-            state.upn,
-            evidence=(*(f.event_id for f in evidence), fact.event_id),
-            reason=wording.reason(
-                f"taken off roll at {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
-                "for home education",
-                *needs,
-                *history,
-            ),
-            statutory_reference=STATUTE_2006 if fact.regulation == "2006" else STATUTE_2024,
-        )
-    ]
+    reason = wording.reason(
+        f"taken off roll at {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
+        "for home education",
+        *needs,
+        *history,
+    )
+    statute = STATUTE_2006 if fact.regulation == "2006" else STATUTE_2024
+    ids = (*(f.event_id for f in evidence), fact.event_id)
+    return [candidate_for(RULE, params, fact, state.upn, reason, statute, evidence=ids)]

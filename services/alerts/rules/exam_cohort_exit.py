@@ -41,21 +41,13 @@ def evaluate(
             return []
     else:
         return []
-    return [
-        candidate_for(
-            RULE,
-            params,
-            fact,
-            state.upn,
-            reason=wording.reason(
-                f"{wording.year_group(fact.year_group)} pupil taken off roll at "
-                f"{wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
-                f"{wording.ground(fact.ground)}, to "
-                f"{wording.destination(fact.destination_kind, fact.destination_laestab)}",
-                f"before the Year 11 spring census on {wording.day(census)}, which decides who counts "
-                "in the school's exam results",
-                *wording.needs(fact),
-            ),
-            statutory_reference=STATUTE,
-        )
-    ]
+    reason = wording.reason(
+        f"{wording.year_group(fact.year_group)} pupil taken off roll at "
+        f"{wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
+        f"{wording.ground(fact.ground)}, to "
+        f"{wording.destination(fact.destination_kind, fact.destination_laestab)}",
+        f"before the Year 11 spring census on {wording.day(census)}, which decides who counts "
+        "in the school's exam results",
+        *wording.needs(fact),
+    )
+    return [candidate_for(RULE, params, fact, state.upn, reason, STATUTE)]

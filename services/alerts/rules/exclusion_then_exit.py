@@ -71,25 +71,20 @@ def _candidates(
     earliest = min(_start(exclusion) for _, exclusion in found)
     estimated = calendar.estimated_between(earliest, deletion.occurred_on)
     evidence = state.chronological([exclusion for _, exclusion in found])
+    reason = wording.reason(
+        f"taken off roll at {wording.school(deletion.school_urn)} on "
+        f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}",
+        f"{wording.school_days(gap)} after {_began(latest)}",
+        f"{wording.count(others, 'other exclusion')} in the {p.school_days} school days before"
+        if others
+        else "",
+        *wording.needs(deletion),
+        estimated=estimated,
+    )
+    ids = (*(e.event_id for e in evidence), deletion.event_id)
     return [
         candidate_for(
-            RULE,
-            params,
-            deletion,
-            state.upn,
-            evidence=(*(e.event_id for e in evidence), deletion.event_id),
-            reason=wording.reason(
-                f"taken off roll at {wording.school(deletion.school_urn)} on "
-                f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}",
-                f"{wording.school_days(gap)} after {_began(latest)}",
-                f"{wording.count(others, 'other exclusion')} in the {p.school_days} school days before"
-                if others
-                else "",
-                *wording.needs(deletion),
-                estimated=estimated,
-            ),
-            statutory_reference=STATUTE,
-            calendar_estimated=estimated,
+            RULE, params, deletion, state.upn, reason, STATUTE, evidence=ids, calendar_estimated=estimated
         )
     ]
 

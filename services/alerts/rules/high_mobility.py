@@ -50,21 +50,12 @@ def evaluate(
     in_window = [c for c in changes if start <= c.occurred_on <= fact.occurred_on]
     if len(in_window) < p.min_changes:
         return []
-    return [
-        candidate_for(
-            RULE,
-            params,
-            fact,
-            state.upn,
-            subject=(state.upn,),
-            evidence=(c.event_id for c in in_window),
-            reason=wording.reason(
-                f"{wording.count(len(in_window), 'change')} of school in the "
-                f"{wording.count(p.window_months, 'month')} to {wording.day(fact.occurred_on)} "
-                f"(threshold: {p.min_changes})",
-                f"the latest to {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)}",
-                *wording.needs(fact),
-            ),
-            statutory_reference=STATUTE,
-        )
-    ]
+    reason = wording.reason(
+        f"{wording.count(len(in_window), 'change')} of school in the "
+        f"{wording.count(p.window_months, 'month')} to {wording.day(fact.occurred_on)} "
+        f"(threshold: {p.min_changes})",
+        f"the latest to {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)}",
+        *wording.needs(fact),
+    )
+    ids = [c.event_id for c in in_window]
+    return [candidate_for(RULE, params, fact, state.upn, reason, STATUTE, subject=(state.upn,), evidence=ids)]

@@ -90,21 +90,22 @@ def evaluate_at(
             continue
         estimated = calendar.estimated_between(deletion.occurred_on, fires_on)
         ctf = " (CTF sent to XXXXXXX)" if deletion.ctf_destination == UNKNOWN_DESTINATION else ""
+        reason = wording.reason(
+            f"taken off roll at {wording.school(deletion.school_urn)} on "
+            f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}, "
+            f"{wording.destination(deletion.destination_kind, deletion.destination_laestab)}{ctf}",
+            *wording.needs(deletion),
+            f"no enrolment at any school known within {wording.school_days(p.school_days)} "
+            f"(by {wording.day(due_on)})",
+            estimated=estimated,
+        )
         found.append(
             candidate_for(
                 RULE,
                 params,
                 deletion,
                 state.upn,
-                reason=wording.reason(
-                    f"taken off roll at {wording.school(deletion.school_urn)} on "
-                    f"{wording.day(deletion.occurred_on)} {wording.ground(deletion.ground)}, "
-                    f"{wording.destination(deletion.destination_kind, deletion.destination_laestab)}{ctf}",
-                    *wording.needs(deletion),
-                    f"no enrolment at any school known within {wording.school_days(p.school_days)} "
-                    f"(by {wording.day(due_on)})",
-                    estimated=estimated,
-                ),
+                reason=reason,
                 statutory_reference=STATUTE,
                 as_of=fires_on,
                 due_on=due_on,

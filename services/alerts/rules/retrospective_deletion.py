@@ -33,21 +33,14 @@ def evaluate(
     if days <= p.school_days:
         return []
     estimated = calendar.estimated_between(fact.occurred_on, recorded_on)
+    reason = wording.reason(
+        f"taken off roll at {wording.school(fact.school_urn)} {wording.ground(fact.ground)} "
+        f"with effect from {wording.day(fact.occurred_on)}",
+        f"recorded on {wording.day(recorded_on)}, {wording.school_days(days)} later "
+        f"(more than {wording.school_days(p.school_days)})",
+        estimated=estimated,
+    )
+    on = recorded_on
     return [
-        candidate_for(
-            RULE,
-            params,
-            fact,
-            state.upn,
-            reason=wording.reason(
-                f"taken off roll at {wording.school(fact.school_urn)} {wording.ground(fact.ground)} "
-                f"with effect from {wording.day(fact.occurred_on)}",
-                f"recorded on {wording.day(recorded_on)}, {wording.school_days(days)} later "
-                f"(more than {wording.school_days(p.school_days)})",
-                estimated=estimated,
-            ),
-            statutory_reference=STATUTE,
-            as_of=recorded_on,
-            calendar_estimated=estimated,
-        )
+        candidate_for(RULE, params, fact, state.upn, reason, STATUTE, as_of=on, calendar_estimated=estimated)
     ]

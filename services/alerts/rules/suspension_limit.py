@@ -29,21 +29,12 @@ def evaluate(
     if sessions <= 2 * p.max_school_days:
         return []
     ordered = state.chronological(same_year)
-    return [
-        candidate_for(
-            RULE,
-            params,
-            fact,
-            state.upn,
-            subject=(state.upn, year.label),
-            evidence=(s.event_id for s in ordered),
-            reason=wording.reason(
-                f"suspensions in {year.label} add up to {wording.school_days(sessions / 2)} "
-                f"({wording.count(sessions, 'session')} over {wording.count(len(same_year), 'suspension')} "
-                f"at {wording.schools(s.school_urn for s in same_year)})",
-                f"more than the {wording.school_days(p.max_school_days)} allowed in one school year",
-                *wording.needs(fact),
-            ),
-            statutory_reference=STATUTE,
-        )
-    ]
+    reason = wording.reason(
+        f"suspensions in {year.label} add up to {wording.school_days(sessions / 2)} "
+        f"({wording.count(sessions, 'session')} over {wording.count(len(same_year), 'suspension')} "
+        f"at {wording.schools(s.school_urn for s in same_year)})",
+        f"more than the {wording.school_days(p.max_school_days)} allowed in one school year",
+        *wording.needs(fact),
+    )
+    ids, subject = [s.event_id for s in ordered], (state.upn, year.label)
+    return [candidate_for(RULE, params, fact, state.upn, reason, STATUTE, subject=subject, evidence=ids)]
