@@ -1,0 +1,70 @@
+"""Signing in with an officer's key, and out: `GET`/`POST /sign-in`, `POST /sign-out`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from rollwatch.app.console.sessions import COOKIE
+from rollwatch.app.console.web import checked_form, console_of, keyring_of, render, safe_next
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> HTMLResponse:
+    console = console_of(request)
+    session = console.sessions.get(request.cookies.get(COOKIE)) or console.sessions.new()
+    response = render(
+        request, "sign_in.html", {"next": safe_next(request.query_params.get("next"))}, session=session
+    )
+    console.set_cookie(response, session)
+    return response
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    console = console_of(request)
+    session = console.sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        session = console.sessions.new()
+        response = render(request, "sign_in.html", {"next": "/", "error": "expired"}, session=session,
+                          status_code=403)  # fmt: skip
+        console.set_cookie(response, session)
+        return response
+    form = await checked_form(request, session)
+    next_url = safe_next(form.get("next"))
+    token = form.get("api_key", "").strip()
+    record = keyring_of(request).authenticate(token) if token else None
+    error = None
+    if not token:
+        error = "empty"
+    elif record is None:
+        error = "unknown"
+    elif record.role != "la_officer":
+        error = "role"
+    if error or record is None:
+        log.info("console sign-in refused", extra={"reason": error})
+        return render(request, "sign_in.html", {"next": next_url, "error": error}, session=session,
+                      status_code=403 if error == "role" else 401)  # fmt: skip
+    console.sessions.end(session.session_id)
+    signed_in = console.sessions.new(record.key_id)
+    log.info("console sign-in", extra={"key_id": record.key_id, "la_code": record.la_code})
+    redirect = RedirectResponse(next_url, status_code=303)
+    console.set_cookie(redirect, signed_in)
+    return redirect
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    console = console_of(request)
+    session = console.sessions.get(request.cookies.get(COOKIE))
+    if session is not None:
+        await checked_form(request, session)
+        console.sessions.end(session.session_id)
+    response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
