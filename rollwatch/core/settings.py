@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     events_partitions: int = Field(default=4, ge=1)
-    # 1 suits the single local broker; production clusters set 3.
-    topic_replication: int = Field(default=1, ge=1)
+    # Unset: from the cluster's size (3 on three or more brokers, else one per broker), with
+    # min.insync.replicas one less (rollwatch/core/topics.py). Set it to pin a factor.
+    topic_replication: int | None = Field(default=None, ge=1)
     tracker_batch_size: int = Field(default=10_000, ge=1)
     # Batches close when full or after this long: short enough for sub-second visibility when
     # quiet; under load they fill by size first.
