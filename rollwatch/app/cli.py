@@ -453,7 +453,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.migrate import migrate
 
     client = connect(settings)
-    applied = migrate(client)
+    applied = migrate(client, cluster=settings.clickhouse_cluster)
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
     return 0
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     kafka_cache_dir: Path = PROJECT_ROOT / ".cache" / "kafka"
     clickhouse_url: str | None = None
     clickhouse_database: str = Field(default="rollwatch", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # A ClickHouse cluster (a name in the servers' remote_servers): migrations then create the
+    # tables ON CLUSTER, replicated, the pupil-keyed ones sharded by UPN (core/cluster_ddl.py).
+    # Unset: the single-node tables. Needs ROLLWATCH_CLICKHOUSE_URL.
+    clickhouse_cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
     data_dir: Path = Path(".rollwatch")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -58,6 +62,12 @@ class Settings(BaseSettings):
     alert_routes_file: Path | None = None
     # At shutdown, how long deliveries in flight may take before they become dead letters.
     delivery_shutdown_timeout_s: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _cluster_needs_a_server(self) -> Settings:
+        if self.clickhouse_cluster and not self.clickhouse_url:
+            raise ValueError("ROLLWATCH_CLICKHOUSE_CLUSTER needs ROLLWATCH_CLICKHOUSE_URL (chDB is one node)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
