@@ -14,7 +14,7 @@ from rollwatch.core.local_kafka import LocalKafka, split_host_port
 from rollwatch.core.settings import Settings
 from tests.support.ports import free_port
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"
+KAFKA_IMAGE = "apache/kafka:4.1.2"  # the version of rollwatch/core/local_kafka.py
 
 
 @dataclass
