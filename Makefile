@@ -4,7 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration kafka-jars clean help
+# helm for the chart's checks (tests/deploy/test_helm.py), built once from the Go module proxy.
+HELM_VERSION ?= v3.19.5
+HELM         := .cache/bin/helm
+
+.PHONY: run test lint typecheck unit integration kafka-jars helm clean help
 
 help:
 	@echo "make run    set up, fetch Kafka, and run Rollwatch on http://127.0.0.1:8000"
@@ -22,6 +26,13 @@ $(STAMP): pyproject.toml constraints.txt
 kafka-jars: $(STAMP)
 	@$(BIN)/rollwatch kafka fetch > /dev/null
 
+$(HELM):
+	@command -v go > /dev/null || { echo "Go 1.24+ is needed to build helm (https://go.dev/dl)"; exit 1; }
+	@echo "Building helm $(HELM_VERSION) from the Go module proxy into .cache/bin (once; a few minutes) ..."
+	@GOBIN=$(CURDIR)/.cache/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+helm: $(HELM)
+
 run: $(STAMP) kafka-jars
 	@$(BIN)/rollwatch run --demo
 
@@ -36,7 +47,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: $(STAMP) kafka-jars lint typecheck
+test: $(STAMP) kafka-jars helm lint typecheck
 	$(BIN)/pytest
 
 clean:
