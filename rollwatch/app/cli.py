@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from rollwatch.core import logs
 from rollwatch.core.access.keys import ROLES
 from rollwatch.core.clickhouse import LedgerInUse
-from rollwatch.core.local_kafka import LocalKafka, LocalKafkaError, broker_answers, split_host_port
+from rollwatch.core.local_kafka import (
+    LocalKafka,
+    LocalKafkaCluster,
+    LocalKafkaError,
+    broker_answers,
+    split_host_port,
+)
 from rollwatch.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -75,15 +81,26 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext + " (production: one service per process)")
         p.set_defaults(handler=_run_one, component=name)
 
-    kafka = sub.add_parser("kafka", help="the local single-node Kafka broker (KRaft)")
+    kafka = sub.add_parser("kafka", help="the local Kafka broker (KRaft), or a local cluster of several")
     kafka_sub = kafka.add_subparsers(title="actions", metavar="ACTION", required=True)
     for action, helptext in (
         ("start", "fetch if needed, start, wait until it answers, create the topics"),
-        ("stop", "stop the broker this data folder started"),
-        ("status", "print whether it runs and answers (JSON)"),
+        ("stop", "stop the broker (or cluster) this data folder started"),
+        ("status", "print whether it runs and answers, node by node for a cluster (JSON)"),
         ("fetch", "only download the broker jars from Maven Central"),
     ):
-        kafka_sub.add_parser(action, help=helptext).set_defaults(handler=_kafka, action=action)
+        p = kafka_sub.add_parser(action, help=helptext)
+        p.set_defaults(handler=_kafka, action=action, brokers=None, node=None)
+        if action == "start":
+            p.add_argument(
+                "--brokers",
+                type=int,
+                metavar="N",
+                help="a local cluster of N combined broker+controller nodes (3: replication 3, "
+                "min.insync.replicas 2); node K listens on the bootstrap port + 2(K-1)",
+            )
+        if action in ("start", "stop"):
+            p.add_argument("--node", type=int, metavar="K", help=f"{action} only node K of the local cluster")
 
     keys = sub.add_parser("keys", help="API keys: create (shown once, stored hashed), list, revoke")
     keys_sub = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -302,6 +319,18 @@ def _serve(
 
 def _kafka(settings: Settings, args: argparse.Namespace) -> int:
     broker = LocalKafka.from_settings(settings)
+    cluster = LocalKafkaCluster.existing(settings)
+    if args.action == "start" and args.brokers is not None and args.brokers > 1:
+        if cluster is not None and cluster.size != args.brokers:
+            raise LocalKafkaError(
+                f"this data folder holds a cluster of {cluster.size}; stop it and remove "
+                f"{cluster.data_dir} to make one of {args.brokers}"
+            )
+        cluster = cluster or LocalKafkaCluster.new(settings, args.brokers)
+    if cluster is not None and args.action != "fetch":
+        return _kafka_cluster(settings, cluster, args)
+    if args.node is not None:
+        raise LocalKafkaError("--node needs a local cluster: `rollwatch kafka start --brokers 3`")
     if args.action == "fetch":
         print(broker.fetch())
     elif args.action == "start":
@@ -314,6 +343,33 @@ def _kafka(settings: Settings, args: argparse.Namespace) -> int:
         status = broker.status()
         print(json.dumps(status))
         return 0 if status["answers"] else 3
+    return 0
+
+
+def _kafka_cluster(settings: Settings, cluster: LocalKafkaCluster, args: argparse.Namespace) -> int:
+    on_cluster = settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap})
+    if args.action == "start":
+        if args.node is not None:
+            pid = cluster.start_node(args.node)
+            print(f"Kafka node {args.node} is running at {cluster.node(args.node).bootstrap} (pid {pid})")
+            return 0
+        pids = cluster.start()
+        _ensure_topics(on_cluster)
+        print(
+            f"Kafka cluster of {cluster.size} is running (pids {', '.join(map(str, pids))}); "
+            f"topics replicated {cluster.replication} times.\n"
+            f"Point Rollwatch at it: export ROLLWATCH_KAFKA_BOOTSTRAP={cluster.bootstrap}"
+        )
+    elif args.action == "stop":
+        if args.node is not None:
+            stopped = cluster.stop_node(args.node)
+            print(f"node {args.node} stopped" if stopped else f"node {args.node} was not running")
+        else:
+            print(f"{cluster.stop()} node(s) stopped")
+    else:
+        status = cluster.status()
+        print(json.dumps(status, indent=2))
+        return 0 if status["answering"] else 3
     return 0
 
 
@@ -402,7 +458,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.migrate import migrate
 
     client = connect(settings)
-    applied = migrate(client)
+    applied = migrate(client, cluster=settings.clickhouse_cluster)
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
     return 0
 

@@ -62,7 +62,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
                 app.state.ledger_clients = clients
-                applied = await run_in_threadpool(lambda: migrate(clients.get()))
+                applied = await run_in_threadpool(
+                    lambda: migrate(clients.get(), cluster=settings.clickhouse_cluster)
+                )
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
                 if "tracker" in components:

@@ -1,9 +1,12 @@
-"""A real single-node Apache Kafka (KRaft, broker + controller in one JVM) for development, tests
-and `rollwatch run`. Jars come from Maven Central through `deploy/kafka/pom.xml` into a
-git-ignored cache; data, logs and the pid live under `$ROLLWATCH_DATA_DIR/kafka`."""
+"""A real Apache Kafka (KRaft, broker + controller in one JVM per node) for development, tests
+and `rollwatch run`: one node by default, or a cluster of several (`LocalKafkaCluster`,
+`rollwatch kafka start --brokers 3`). Jars come from Maven Central through
+`deploy/kafka/pom.xml` into a git-ignored cache; data, logs and the pid live under
+`$ROLLWATCH_DATA_DIR/kafka` (a cluster's nodes under `$ROLLWATCH_DATA_DIR/kafka/cluster/node-N`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -44,15 +47,21 @@ def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
+def addresses(bootstrap: str) -> list[str]:
+    return [a.strip() for a in bootstrap.split(",") if a.strip()]
+
+
 def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
-    """True when a Kafka broker answers a metadata request at `bootstrap`."""
-    host, port = split_host_port(bootstrap)
-    if not port_answers(host, port):
+    """True when a Kafka broker answers a metadata request at `bootstrap` (a list: any of it)."""
+    listening = [a for a in addresses(bootstrap) if port_answers(*split_host_port(a))]
+    if not listening:
         return False
     from kafka.admin import KafkaAdminClient
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+        admin = KafkaAdminClient(
+            bootstrap_servers=",".join(listening), request_timeout_ms=int(timeout_s * 1000)
+        )
     except Exception:
         return False
     try:
@@ -70,6 +79,12 @@ class LocalKafka:
     controller_port: int
     data_dir: Path
     cache_dir: Path
+    # One node of a cluster (`LocalKafkaCluster`) sets these; the defaults are a lone node.
+    node_id: int = 1
+    quorum_voters: str = ""  # "1@host:port,2@host:port,...": the controller quorum
+    cluster_id: str = ""  # shared by every node of a cluster; a lone node draws its own
+    replication: int = 1  # of the internal topics; min.insync.replicas is one less (at least 1)
+    heap: str = "768m"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalKafka:
@@ -151,9 +166,15 @@ class LocalKafka:
 
     def start(self, timeout_s: float = 90.0) -> int:
         """Start the broker unless ours is running already; return its pid once it answers."""
+        pid = self.launch()
+        self._wait_ready(pid, timeout_s)
+        return pid
+
+    def launch(self) -> int:
+        """Start the JVM unless ours is running already, without waiting for it to answer (a
+        node of a cluster cannot answer before a majority of the controller quorum runs)."""
         pid = self.running_pid()
         if pid is not None:
-            self._wait_ready(pid, timeout_s)
             return pid
         host, port = split_host_port(self.bootstrap)
         for p in (port, self.controller_port):
@@ -166,10 +187,15 @@ class LocalKafka:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._write_config(host, port)
         classpath = f"{libs}/*"
-        jvm = ["java", "-Xms256m", "-Xmx768m", f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}"]
+        jvm = [
+            "java",
+            "-Xms256m",
+            f"-Xmx{self.heap}",
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
+        ]
         if not (self.data_dir / "logs" / "meta.properties").exists():
             # KRaft storage is formatted once; a random cluster id is fine for a single node.
-            cluster_id = _kafka_uuid()
+            cluster_id = self.cluster_id or _kafka_uuid()
             format_storage = [
                 *jvm, "-cp", classpath, "kafka.tools.StorageTool", "format",
                 f"--cluster-id={cluster_id}", "-c", str(self.properties_file),
@@ -186,7 +212,6 @@ class LocalKafka:
                 start_new_session=True,  # Ctrl-C in a terminal must not kill the broker mid-write
             )
         self.pid_file.write_text(str(process.pid))
-        self._wait_ready(process.pid, timeout_s)
         return process.pid
 
     def stop(self, timeout_s: float = 30.0) -> bool:
@@ -205,6 +230,12 @@ class LocalKafka:
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        pid = self.running_pid()
+        if pid is None:
+            raise LocalKafkaError(f"the Kafka broker at {self.bootstrap} is not running; see {self.log_file}")
+        self._wait_ready(pid, timeout_s)
 
     def _wait_ready(self, pid: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -225,22 +256,25 @@ class LocalKafka:
         return ""
 
     def _write_config(self, host: str, port: int) -> None:
+        min_isr = str(max(1, self.replication - 1))
         props = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@{host}:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.quorum_voters or f"{self.node_id}@{host}:{self.controller_port}",
             "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{host}:{port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "inter.broker.listener.name": "PLAINTEXT",
             "log.dirs": str(self.data_dir / "logs"),
-            "offsets.topic.replication.factor": "1",
+            "offsets.topic.replication.factor": str(self.replication),
             "offsets.topic.num.partitions": "4",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "transaction.state.log.replication.factor": str(self.replication),
+            "transaction.state.log.min.isr": min_isr,
+            "share.coordinator.state.topic.replication.factor": str(self.replication),
+            "share.coordinator.state.topic.min.isr": min_isr,
+            "min.insync.replicas": min_isr,
+            "default.replication.factor": str(self.replication),
             "num.partitions": "1",
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
@@ -254,6 +288,166 @@ class LocalKafka:
             '<DefaultRolloverStrategy max="3"/></RollingFile></Appenders>'
             '<Loggers><Root level="INFO"><AppenderRef ref="file"/></Root></Loggers></Configuration>\n'
         )
+
+
+@dataclass
+class LocalKafkaCluster:
+    """Several KRaft nodes on one machine, each a combined broker and controller, all voters of one
+    controller quorum: with three, any one node may stop and the cluster keeps serving (topics
+    replicated three times with `min.insync.replicas=2`). Its layout (ports, cluster id) is kept
+    in `cluster.json` so that `rollwatch kafka stop --node N` / `start --node N` find it again."""
+
+    host: str
+    broker_ports: list[int]
+    controller_ports: list[int]
+    data_dir: Path
+    cache_dir: Path
+    cluster_id: str = ""
+    heap: str = "512m"
+
+    def __post_init__(self) -> None:
+        if len(self.broker_ports) != len(self.controller_ports) or not self.broker_ports:
+            raise LocalKafkaError("a cluster needs one broker port and one controller port per node")
+        if not self.cluster_id:
+            self.cluster_id = _kafka_uuid()
+
+    @classmethod
+    def layout_file(cls, data_dir: Path) -> Path:
+        return data_dir / "cluster.json"
+
+    @classmethod
+    def new(cls, settings: Settings, brokers: int) -> LocalKafkaCluster:
+        """Node N (1-based) listens on the bootstrap port + 2(N-1) and its controller on the
+        controller port + 2(N-1): 9092/9093, 9094/9095, 9096/9097 by default."""
+        if brokers < 1:
+            raise LocalKafkaError("--brokers must be 1 or more")
+        host, port = split_host_port(settings.kafka_bootstrap)
+        return cls(
+            host=host,
+            broker_ports=[port + 2 * i for i in range(brokers)],
+            controller_ports=[settings.kafka_controller_port + 2 * i for i in range(brokers)],
+            data_dir=(Path(settings.kafka_data_dir) / "cluster").resolve(),
+            cache_dir=Path(settings.kafka_cache_dir).resolve(),
+        )
+
+    @classmethod
+    def existing(cls, settings: Settings) -> LocalKafkaCluster | None:
+        """The cluster this data folder holds, if `rollwatch kafka start --brokers N` made one."""
+        data_dir = (Path(settings.kafka_data_dir) / "cluster").resolve()
+        try:
+            layout = json.loads(cls.layout_file(data_dir).read_text())
+        except (OSError, ValueError):
+            return None
+        return cls(
+            host=layout["host"],
+            broker_ports=layout["broker_ports"],
+            controller_ports=layout["controller_ports"],
+            data_dir=data_dir,
+            cache_dir=Path(settings.kafka_cache_dir).resolve(),
+            cluster_id=layout["cluster_id"],
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.broker_ports)
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"{self.host}:{p}" for p in self.broker_ports)
+
+    @property
+    def replication(self) -> int:
+        return min(3, self.size)
+
+    @property
+    def nodes(self) -> list[LocalKafka]:
+        voters = ",".join(f"{n}@{self.host}:{p}" for n, p in enumerate(self.controller_ports, start=1))
+        return [
+            LocalKafka(
+                bootstrap=f"{self.host}:{broker_port}",
+                controller_port=controller_port,
+                data_dir=self.data_dir / f"node-{n}",
+                cache_dir=self.cache_dir,
+                node_id=n,
+                quorum_voters=voters,
+                cluster_id=self.cluster_id,
+                replication=self.replication,
+                heap=self.heap,
+            )
+            for n, (broker_port, controller_port) in enumerate(
+                zip(self.broker_ports, self.controller_ports, strict=True), start=1
+            )
+        ]
+
+    def node(self, number: int) -> LocalKafka:
+        if not 1 <= number <= self.size:
+            raise LocalKafkaError(f"there is no node {number}: the cluster has nodes 1 to {self.size}")
+        return self.nodes[number - 1]
+
+    def start(self, timeout_s: float = 120.0) -> list[int]:
+        """Start every node that is not running (all at once, since none answers before a majority
+        of the quorum runs); return their pids once each answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        layout = {
+            "host": self.host,
+            "broker_ports": self.broker_ports,
+            "controller_ports": self.controller_ports,
+            "cluster_id": self.cluster_id,
+        }
+        self.layout_file(self.data_dir).write_text(json.dumps(layout, indent=2) + "\n")
+        pids = [node.launch() for node in self.nodes]
+        for node in self.nodes:
+            node.wait_ready(timeout_s)
+        return pids
+
+    def start_node(self, number: int, timeout_s: float = 90.0) -> int:
+        node = self.node(number)
+        pid = node.launch()
+        node.wait_ready(timeout_s)
+        return pid
+
+    def stop_node(self, number: int, timeout_s: float = 30.0) -> bool:
+        return self.node(number).stop(timeout_s)
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """Stop every node at once (one by one, the last would wait on a lost quorum); return how
+        many were running."""
+        running = [(node, pid) for node in self.nodes if (pid := node.running_pid()) is not None]
+        for _, pid in running:
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(process_alive(pid) for _, pid in running):
+            time.sleep(0.2)
+        for node, pid in running:
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                while process_alive(pid):
+                    time.sleep(0.1)
+            node.pid_file.unlink(missing_ok=True)
+        return len(running)
+
+    def status(self) -> dict[str, object]:
+        nodes = []
+        for number, node in enumerate(self.nodes, start=1):
+            pid = node.running_pid()
+            nodes.append(
+                {
+                    "node": number,
+                    "bootstrap": node.bootstrap,
+                    "controller_port": node.controller_port,
+                    "pid": pid,
+                    "running": pid is not None,
+                    "answers": pid is not None and broker_answers(node.bootstrap, timeout_s=2.0),
+                    "data_dir": str(node.data_dir),
+                }
+            )
+        return {
+            "bootstrap": self.bootstrap,
+            "brokers": self.size,
+            "replication": self.replication,
+            "answering": sum(1 for n in nodes if n["answers"]),
+            "nodes": nodes,
+        }
 
 
 def _require(tool: str, message: str) -> None:

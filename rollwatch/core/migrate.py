@@ -9,6 +9,8 @@ from importlib import resources
 
 from clickhouse_connect.driver.client import Client
 
+from rollwatch.core.cluster_ddl import for_cluster
+
 log = logging.getLogger(__name__)
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -30,10 +32,15 @@ class Migration:
     name: str
     sql: str
 
-    def statements(self) -> list[str]:
+    def statements(self, cluster: str | None = None, database: str = "") -> list[str]:
+        """The statements of this migration; for a ClickHouse cluster, their ON CLUSTER,
+        replicated and sharded form (rollwatch/core/cluster_ddl.py)."""
         # Statements end with ';' at the end of a line; comments are kept (ClickHouse skips them).
         parts = re.split(r";\s*(?:\n|$)", self.sql)
-        return [p.strip() for p in parts if _has_code(p)]
+        single = [p.strip() for p in parts if _has_code(p)]
+        if cluster is None:
+            return single
+        return [s for statement in single for s in for_cluster(statement, cluster, database)]
 
 
 def _has_code(text: str) -> bool:
@@ -53,19 +60,25 @@ def available() -> list[Migration]:
     return found
 
 
-def applied(client: Client) -> set[int]:
-    client.command(_HISTORY_TABLE)
+def applied(client: Client, cluster: str | None = None) -> set[int]:
+    for statement in (
+        [_HISTORY_TABLE]
+        if cluster is None
+        else for_cluster(_HISTORY_TABLE, cluster, client.database or "default")
+    ):
+        client.command(statement)
     return {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
 
 
-def migrate(client: Client, up_to: int | None = None) -> list[Migration]:
-    """Apply every migration not yet applied (up to `up_to` if given); return those applied."""
-    done = applied(client)
+def migrate(client: Client, up_to: int | None = None, cluster: str | None = None) -> list[Migration]:
+    """Apply every migration not yet applied (up to `up_to` if given); return those applied.
+    `cluster` (ROLLWATCH_CLICKHOUSE_CLUSTER): apply them ON CLUSTER, replicated and sharded."""
+    done = applied(client, cluster)
     ran = []
     for migration in available():
         if migration.version in done or (up_to is not None and migration.version > up_to):
             continue
-        for statement in migration.statements():
+        for statement in migration.statements(cluster, client.database or "default"):
             client.command(statement)
         client.insert(
             "schema_migrations", [[migration.version, migration.name]], column_names=["version", "name"]

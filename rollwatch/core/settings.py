@@ -27,12 +27,17 @@ class Settings(BaseSettings):
     kafka_cache_dir: Path = PROJECT_ROOT / ".cache" / "kafka"
     clickhouse_url: str | None = None
     clickhouse_database: str = Field(default="rollwatch", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # A ClickHouse cluster (a name in the servers' remote_servers): migrations then create the
+    # tables ON CLUSTER, replicated, the pupil-keyed ones sharded by UPN (core/cluster_ddl.py).
+    # Unset: the single-node tables. Needs ROLLWATCH_CLICKHOUSE_URL.
+    clickhouse_cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
     data_dir: Path = Path(".rollwatch")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     events_partitions: int = Field(default=4, ge=1)
-    # 1 suits the single local broker; production clusters set 3.
-    topic_replication: int = Field(default=1, ge=1)
+    # Unset: from the cluster's size (3 on three or more brokers, else one per broker), with
+    # min.insync.replicas one less (rollwatch/core/topics.py). Set it to pin a factor.
+    topic_replication: int | None = Field(default=None, ge=1)
     tracker_batch_size: int = Field(default=10_000, ge=1)
     # Batches close when full or after this long: short enough for sub-second visibility when
     # quiet; under load they fill by size first.
@@ -66,6 +71,12 @@ class Settings(BaseSettings):
     silence_max_days: int = Field(default=30, ge=1)
     # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
     console_assets_dir: Path = PROJECT_ROOT / "node_modules"
+
+    @model_validator(mode="after")
+    def _cluster_needs_a_server(self) -> Settings:
+        if self.clickhouse_cluster and not self.clickhouse_url:
+            raise ValueError("ROLLWATCH_CLICKHOUSE_CLUSTER needs ROLLWATCH_CLICKHOUSE_URL (chDB is one node)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

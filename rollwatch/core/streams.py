@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from rollwatch.core.settings import Settings
+from rollwatch.core.topics import cluster_replication
 
 
 def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.App:
@@ -19,7 +20,8 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         datadir=str(settings.stream_data_dir),
         store="memory://",
         topic_partitions=settings.events_partitions,
-        topic_replication_factor=settings.topic_replication,
+        # Faust's own topics (table changelogs, the assignor's) get the product topics' factor.
+        topic_replication_factor=settings.topic_replication or cluster_replication(settings.kafka_bootstrap),
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
         # A worker killed without leaving its group is noticed after this long; Faust's default

@@ -59,12 +59,46 @@ class Topics:
         return {self.access_keys: {"cleanup.policy": "compact"}}
 
 
+MAX_REPLICATION = 3
+
+
+def replication_for(brokers: int) -> int:
+    """Three copies on a cluster of three or more brokers, else one per broker."""
+    return max(1, min(MAX_REPLICATION, brokers))
+
+
+def min_insync_for(replication: int) -> int:
+    """Two of three copies must acknowledge a write (`acks=all`): one broker may be down."""
+    return max(1, replication - 1)
+
+
+def cluster_replication(bootstrap: str, timeout_s: float = 10.0) -> int:
+    """The replication factor for this cluster's size (`replication_for`); 1 if it cannot tell."""
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    except Exception:
+        log.warning("cannot reach Kafka to size the replication; assuming 1", exc_info=True)
+        return 1
+    try:
+        return replication_for(len(admin.describe_cluster()["brokers"]))
+    finally:
+        admin.close()
+
+
 def ensure_topics(
-    bootstrap: str, topics: Topics, events_partitions: int, replication: int = 1, timeout_s: float = 30.0
+    bootstrap: str,
+    topics: Topics,
+    events_partitions: int,
+    replication: int | None = None,
+    timeout_s: float = 30.0,
 ) -> list[str]:
-    """Create any missing topic; return the names created. Safe to call on every start."""
+    """Create any missing topic; return the names created. Safe to call on every start.
+    `replication` None: picked from the cluster's size (`replication_for`), with
+    `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     try:
+        if replication is None:
+            replication = replication_for(len(admin.describe_cluster()["brokers"]))
         existing = set(admin.list_topics())
         wanted = topics.partitions(events_partitions)
         configs = topics.configs()
@@ -72,8 +106,11 @@ def ensure_topics(
         for name, count in wanted.items():
             if name in existing:
                 continue
+            config = dict(configs.get(name, {}))
+            if replication > 1:
+                config["min.insync.replicas"] = str(min_insync_for(replication))
             try:
-                admin.create_topics([NewTopic(name, count, replication, topic_configs=configs.get(name, {}))])
+                admin.create_topics([NewTopic(name, count, replication, topic_configs=config)])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass  # another process won the race

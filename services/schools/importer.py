@@ -353,7 +353,7 @@ def run_import_command(
 
     try:
         client = connect(settings)
-        migrate(client)
+        migrate(client, cluster=settings.clickhouse_cluster)
     except ClickHouseError as exc:
         where = settings.clickhouse_url and "the ClickHouse server"
         where = where or f"the embedded ledger {settings.ledger_path}"

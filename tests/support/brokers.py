@@ -12,7 +12,7 @@ from pathlib import Path
 from rollwatch.core.local_kafka import LocalKafka, split_host_port
 from tools.harness.broker import configured_bootstrap, local_broker, running
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"
+KAFKA_IMAGE = "apache/kafka:4.1.2"  # the version of rollwatch/core/local_kafka.py
 
 
 @dataclass

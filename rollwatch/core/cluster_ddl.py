@@ -1,0 +1,87 @@
+"""The migrations' DDL for a ClickHouse cluster (`ROLLWATCH_CLICKHOUSE_CLUSTER`): the same tables,
+replicated and sharded. The migration files stay single-node SQL; this rewrites each statement.
+
+- Pupil-keyed tables (`SHARDED`) become `<name>_local`, a Replicated*MergeTree per shard, with a
+  `Distributed` table `<name>` over them sharded by `sipHash64(upn)`: a pupil's rows, and so their
+  hash chain and their placement versions, live on one shard, where verification and FINAL reads
+  see all of them. The product reads and writes `<name>` as before.
+- Every other table (the register, checkpoints, alerts, logs: small next to the ledger) becomes
+  one Replicated*MergeTree with a copy on every node of the cluster (one replication path for
+  all shards), so it keeps its name and needs no Distributed table.
+- Every statement runs `ON CLUSTER`; an ALTER of a sharded table's columns alters both tables.
+
+Only parsing is tested here (tests/integration/test_cluster_ddl.py: chDB cannot run a cluster);
+docs/operations.md says what stays untested."""
+
+from __future__ import annotations
+
+import re
+
+# Table -> its sharding expression. A pupil's chain must live on one shard.
+SHARDED: dict[str, str] = {
+    "movement_ledger": "sipHash64(upn)",
+    "ledger_checkpoint_heads": "sipHash64(upn)",
+    "pupil_identity_links": "sipHash64(upn)",
+    "pupil_placements": "sipHash64(upn)",
+}
+LOCAL_SUFFIX = "_local"
+
+_CREATE = re.compile(
+    r"^(?P<head>CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+)(?P<name>\w+)(?P<body>\s*\(.*\)\s*)"
+    r"ENGINE\s*=\s*(?P<engine>\w*MergeTree)(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_ALTER = re.compile(r"^(?P<head>ALTER\s+TABLE\s+)(?P<name>\w+)(?P<rest>\s.*)$", re.DOTALL | re.IGNORECASE)
+_COLUMN_CHANGE = re.compile(r"\b(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b", re.IGNORECASE)
+
+
+class ClusterDDLError(ValueError):
+    """A migration statement this module does not know how to run on a cluster."""
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _replicated(engine: str, args: str | None, path: str) -> str:
+    if not engine.endswith("MergeTree") or engine.startswith("Replicated"):
+        raise ClusterDDLError(f"cannot replicate engine {engine}")
+    params = [_quote(path), "'{replica}'"] + ([args.strip()] if args and args.strip() else [])
+    return f"Replicated{engine}({', '.join(params)})"
+
+
+def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
+    """The statements that do on `cluster` what `statement` does on one node."""
+    on = f" ON CLUSTER {_quote(cluster)}"
+    lines = statement.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)  # the comments before a statement
+    text = "\n".join(lines)
+    create = _CREATE.match(text)
+    if create:
+        name, rest = create["name"], create["rest"]
+        rest = re.sub(r"\bnon_replicated_deduplication_window\b", "replicated_deduplication_window", rest)
+        if name in SHARDED:
+            local = name + LOCAL_SUFFIX
+            path = f"/clickhouse/tables/{{shard}}/{database}/{local}"
+            engine = _replicated(create["engine"], create["args"], path)
+            distributed = (
+                f"Distributed({_quote(cluster)}, {_quote(database)}, {_quote(local)}, {SHARDED[name]})"
+            )
+            return [
+                f"{create['head']}{local}{on}{create['body']}ENGINE = {engine}{rest}",
+                f"{create['head']}{name}{on} AS {local}\nENGINE = {distributed}",
+            ]
+        path = f"/clickhouse/tables/all/{database}/{name}"
+        engine = _replicated(create["engine"], create["args"], path)
+        return [f"{create['head']}{name}{on}{create['body']}ENGINE = {engine}{rest}"]
+    alter = _ALTER.match(text)
+    if alter:
+        name, rest = alter["name"], alter["rest"]
+        if name not in SHARDED:
+            return [f"{alter['head']}{name}{on}{rest}"]
+        statements = [f"{alter['head']}{name}{LOCAL_SUFFIX}{on}{rest}"]
+        if _COLUMN_CHANGE.search(rest):  # the Distributed table carries the columns too
+            statements.append(f"{alter['head']}{name}{on}{rest}")
+        return statements
+    raise ClusterDDLError(f"no cluster form for: {text[:80]!r}")

@@ -1,0 +1,74 @@
+"""The clustered ledger's DDL (ROLLWATCH_CLICKHOUSE_CLUSTER): every statement the migrations
+become on a cluster parses in the real engine (chDB's parser, `EXPLAIN AST`: chDB cannot run a
+cluster, so creating the tables is left to a real cluster, see docs/operations.md), with the
+shape the ledger needs; the single-node DDL is unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rollwatch.core.clickhouse import connect
+from rollwatch.core.cluster_ddl import SHARDED, ClusterDDLError, for_cluster
+from rollwatch.core.migrate import _HISTORY_TABLE, available
+from rollwatch.core.settings import Settings
+
+CLUSTER, DATABASE = "rollwatch", "rollwatch"
+
+
+def _cluster_statements() -> list[str]:
+    statements = for_cluster(_HISTORY_TABLE, CLUSTER, DATABASE)
+    for migration in available():
+        statements += migration.statements(CLUSTER, DATABASE)
+    return statements
+
+
+def test_single_node_statements_are_the_files_unchanged() -> None:
+    for migration in available():
+        joined = "".join(migration.statements())
+        assert all(s in migration.sql for s in migration.statements())
+        assert "ON CLUSTER" not in joined and "Replicated" not in joined and "Distributed" not in joined
+        assert migration.statements() == migration.statements(None, DATABASE)
+
+
+def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_upn() -> None:
+    statements = _cluster_statements()
+    assert all(f"ON CLUSTER '{CLUSTER}'" in s for s in statements)
+    creates = [s for s in statements if s.startswith("CREATE")]
+    assert not [s for s in creates if re.search(r"ENGINE\s*=\s*(Replacing)?MergeTree\b", s)]
+    for table, key in SHARDED.items():
+        [local] = [s for s in creates if f"EXISTS {table}_local ON" in s]
+        assert f"'/clickhouse/tables/{{shard}}/{DATABASE}/{table}_local', '{{replica}}'" in local
+        [distributed] = [s for s in creates if f"EXISTS {table} ON" in s]
+        assert f"Distributed('{CLUSTER}', '{DATABASE}', '{table}_local', {key})" in distributed
+        assert key == "sipHash64(upn)"  # a pupil's hash chain lives on one shard
+    ledger = next(s for s in creates if "movement_ledger_local ON" in s)
+    assert "replicated_deduplication_window = 10000" in ledger and "non_replicated" not in ledger
+    placements = next(s for s in creates if "pupil_placements_local ON" in s)
+    assert "ReplicatedReplacingMergeTree(" in placements and placements.split("ENGINE")[1].count("version")
+    # Column changes reach the Distributed table too; projections only the local tables.
+    assert any(s.startswith("ALTER TABLE movement_ledger ON") and "chain_version" in s for s in statements)
+    assert not any(s.startswith("ALTER TABLE movement_ledger ON") and "PROJECTION" in s for s in statements)
+
+
+def test_an_unknown_statement_is_refused() -> None:
+    with pytest.raises(ClusterDDLError):
+        for_cluster("CREATE VIEW v AS SELECT 1", CLUSTER, DATABASE)
+
+
+def test_a_cluster_needs_a_clickhouse_server() -> None:
+    with pytest.raises(ValueError, match="CLICKHOUSE_URL"):
+        Settings(clickhouse_cluster="rollwatch")
+    assert Settings().clickhouse_cluster is None
+
+
+@pytest.mark.clickhouse
+def test_every_cluster_statement_parses_in_the_engine(ledger_settings: Settings) -> None:
+    client = connect(ledger_settings)
+    statements = _cluster_statements()
+    single = 1 + sum(len(m.statements()) for m in available())
+    assert len(statements) > single  # the sharded tables' Distributed halves on top
+    for statement in statements:
+        ast = client.query(f"EXPLAIN AST {statement}").result_rows
+        assert ast and ("CreateQuery" in ast[0][0] or "AlterQuery" in ast[0][0]), statement
