@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rollwatch.app.kafka_command import kafka_command
+from rollwatch.app.run_command import ensure_topics, run_all, run_one
 from rollwatch.core import logs
 from rollwatch.core.access.keys import ROLES
 from rollwatch.core.clickhouse import LedgerInUse
 from rollwatch.core.local_kafka import (
-    LocalKafka,
-    LocalKafkaCluster,
     LocalKafkaError,
-    broker_answers,
-    split_host_port,
 )
 from rollwatch.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from rollwatch.app.http_app import Component
-    from rollwatch.app.terminal import Screen
+    pass
 
 log = logging.getLogger("rollwatch")
 
@@ -71,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load a simulated LA's schools and feed a year of its events through the API (`make run`)",
     )
-    run.set_defaults(handler=_run_all)
+    run.set_defaults(handler=run_all)
 
     for name, helptext in (
         ("ingest", "the schools' HTTP ingest API only"),
@@ -79,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         ("alerts", "the alert rules, clocks and the alerts inbox API"),
     ):
         p = sub.add_parser(name, help=helptext + " (production: one service per process)")
-        p.set_defaults(handler=_run_one, component=name)
+        p.set_defaults(handler=run_one, component=name)
 
     kafka = sub.add_parser("kafka", help="the local Kafka broker (KRaft), or a local cluster of several")
     kafka_sub = kafka.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -90,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         ("fetch", "only download the broker jars from Maven Central"),
     ):
         p = kafka_sub.add_parser(action, help=helptext)
-        p.set_defaults(handler=_kafka, action=action, brokers=None, node=None)
+        p.set_defaults(handler=kafka_command, action=action, brokers=None, node=None)
         if action == "start":
             p.add_argument(
                 "--brokers",
@@ -186,193 +179,6 @@ def _add_plugin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         add_parser(sub)
 
 
-def _is_loopback(bootstrap: str) -> bool:
-    host, _ = split_host_port(bootstrap)
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _ensure_topics(settings: Settings) -> None:
-    from rollwatch.core.topics import ensure_topics
-
-    ensure_topics(
-        settings.kafka_bootstrap, settings.topics, settings.events_partitions, settings.topic_replication
-    )
-
-
-def _run_all(settings: Settings, args: argparse.Namespace) -> int:
-    """Everything in one process. At a terminal the person sees a few steps and what to try next
-    (rollwatch/app/terminal.py) while the log goes to `<data dir>/rollwatch.log`; Ctrl-C at any
-    moment stops quietly, with the broker this command started."""
-    from rollwatch.app import demo
-    from rollwatch.app.terminal import Screen
-
-    data_dir = Path(settings.data_dir).resolve()
-    if logs.use_console(settings.log_format):
-        logs.configure(
-            settings.log_level, settings.log_format, for_person=True, log_file=data_dir / "rollwatch.log"
-        )
-    screen = Screen()
-    stopping = threading.Event()
-    # `kill` (SIGTERM) stops as Ctrl-C does: uvicorn passes it on once it has shut down.
-    signal.signal(signal.SIGTERM, _interrupt)
-    broker = LocalKafka.from_settings(settings)
-    started_here = False
-    guide: demo.Guide | None = None
-    try:
-        if broker_answers(settings.kafka_bootstrap):
-            screen.done(f"Using the Kafka broker at {settings.kafka_bootstrap}")
-        else:
-            if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
-                print(f"rollwatch: no Kafka broker answers at {settings.kafka_bootstrap}", file=sys.stderr)
-                return 1
-            with screen.working(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ..."):
-                started_here = True  # from here on, stopping means stopping it too
-                pid = broker.start()
-            screen.done(f"Kafka broker started at {settings.kafka_bootstrap} (pid {pid})")
-            screen.note(f"its log: {broker.log_file}")
-        _ensure_topics(settings)
-        prepared = demo.prepare(settings, screen) if args.demo else None
-        guide = demo.Guide(settings, prepared, screen, stopping)
-        guide.start()
-        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}), stopping=stopping)
-    except KeyboardInterrupt:
-        stopping.set()
-        if guide is not None:
-            guide.join(timeout=10)
-        if guide is not None and guide.feeding:
-            screen.problem(f"Stopped while feeding the demo: {guide.sent:,} of {guide.total:,} events sent.")
-        else:
-            screen.problem("Stopped.")
-        _stop_broker(screen, broker, started_here)
-        screen.say(f"Kept: {data_dir} (the ledger, the broker's data, the demo and its keys).")
-        screen.say("`make run` again carries on from there; `make clean` starts afresh.")
-        return 0  # stopped as asked: nothing failed (and `make` adds no "Error 130" line)
-    except demo.DemoError as exc:
-        stopping.set()
-        print(f"rollwatch: {exc}", file=sys.stderr)
-        _stop_broker(screen, broker, started_here)
-        return 1
-    finally:
-        stopping.set()
-        if started_here and broker.running_pid() is not None:
-            _stop_broker(screen, broker, started_here)
-
-
-def _interrupt(sig: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def _stop_broker(screen: Screen, broker: LocalKafka, started_here: bool) -> None:
-    if not started_here or broker.running_pid() is None:
-        return
-    with screen.working("Stopping the Kafka broker ..."):
-        broker.stop()
-    screen.done("Kafka broker stopped")
-
-
-def _run_one(settings: Settings, args: argparse.Namespace) -> int:
-    _ensure_topics(settings)
-    url = f"http://{settings.http_host}:{settings.http_port}"
-    print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
-    return _serve(settings, frozenset({args.component}))
-
-
-def _server(config: Any, stopping: threading.Event | None) -> Any:
-    """uvicorn's server, setting `stopping` the moment a signal asks it to stop (before it closes
-    its connections), so that the demo's feed ends quietly rather than on a dropped request."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            if stopping is not None:
-                stopping.set()
-            super().handle_exit(sig, frame)
-
-    return Server(config)
-
-
-def _serve(
-    settings: Settings, components: frozenset[Component], stopping: threading.Event | None = None
-) -> int:
-    import uvicorn
-
-    from rollwatch.app.http_app import create_app
-
-    app = create_app(settings, components)
-    config = uvicorn.Config(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    server = _server(config, stopping)
-    server.run()
-    return 0 if server.started else 1
-
-
-def _kafka(settings: Settings, args: argparse.Namespace) -> int:
-    broker = LocalKafka.from_settings(settings)
-    cluster = LocalKafkaCluster.existing(settings)
-    if args.action == "start" and args.brokers is not None and args.brokers > 1:
-        if cluster is not None and cluster.size != args.brokers:
-            raise LocalKafkaError(
-                f"this data folder holds a cluster of {cluster.size}; stop it and remove "
-                f"{cluster.data_dir} to make one of {args.brokers}"
-            )
-        cluster = cluster or LocalKafkaCluster.new(settings, args.brokers)
-    if cluster is not None and args.action != "fetch":
-        return _kafka_cluster(settings, cluster, args)
-    if args.node is not None:
-        raise LocalKafkaError("--node needs a local cluster: `rollwatch kafka start --brokers 3`")
-    if args.action == "fetch":
-        print(broker.fetch())
-    elif args.action == "start":
-        pid = broker.start()
-        _ensure_topics(settings)
-        print(f"Kafka is running at {settings.kafka_bootstrap} (pid {pid}); logs in {broker.log_file}")
-    elif args.action == "stop":
-        print("stopped" if broker.stop() else "no local broker was running")
-    else:
-        status = broker.status()
-        print(json.dumps(status))
-        return 0 if status["answers"] else 3
-    return 0
-
-
-def _kafka_cluster(settings: Settings, cluster: LocalKafkaCluster, args: argparse.Namespace) -> int:
-    on_cluster = settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap})
-    if args.action == "start":
-        if args.node is not None:
-            pid = cluster.start_node(args.node)
-            print(f"Kafka node {args.node} is running at {cluster.node(args.node).bootstrap} (pid {pid})")
-            return 0
-        pids = cluster.start()
-        _ensure_topics(on_cluster)
-        print(
-            f"Kafka cluster of {cluster.size} is running (pids {', '.join(map(str, pids))}); "
-            f"topics replicated {cluster.replication} times.\n"
-            f"Point Rollwatch at it: export ROLLWATCH_KAFKA_BOOTSTRAP={cluster.bootstrap}"
-        )
-    elif args.action == "stop":
-        if args.node is not None:
-            stopped = cluster.stop_node(args.node)
-            print(f"node {args.node} stopped" if stopped else f"node {args.node} was not running")
-        else:
-            print(f"{cluster.stop()} node(s) stopped")
-    else:
-        status = cluster.status()
-        print(json.dumps(status, indent=2))
-        return 0 if status["answering"] else 3
-    return 0
-
-
 def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -390,7 +196,7 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     if unknown:
         print(f"rollwatch: not in the schools register: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    _ensure_topics(settings)
+    ensure_topics(settings)
     publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
     print(
         f"key id {record.key_id} ({record.role}) created. Keep the key safe: it is shown only once.",

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from rollwatch.core.local_kafka import LocalKafkaCluster
+from rollwatch.core.local_kafka_cluster import LocalKafkaCluster
 from rollwatch.core.settings import Settings
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import deletion, enrolment, upn_for

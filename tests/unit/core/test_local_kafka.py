@@ -49,7 +49,7 @@ def test_missing_maven_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_cluster_ids_never_look_like_options() -> None:
-    from rollwatch.core.local_kafka import _kafka_uuid
+    from rollwatch.core.local_kafka import kafka_uuid
 
-    ids = {_kafka_uuid() for _ in range(2000)}
+    ids = {kafka_uuid() for _ in range(2000)}
     assert all(len(i) == 22 and i[0].isalnum() for i in ids)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rollwatch.core.local_kafka import LocalKafkaCluster, LocalKafkaError
+from rollwatch.core.local_kafka import LocalKafkaError
+from rollwatch.core.local_kafka_cluster import LocalKafkaCluster
 from rollwatch.core.settings import Settings
 from rollwatch.core.topics import min_insync_for, replication_for
 
