@@ -33,13 +33,15 @@ def test_make_run_in_a_terminal_then_ctrl_c_during_the_feed(tmp_path: Path) -> N
     kafka_port, controller_port, http_port = free_port(), free_port(), free_port()
     data_dir = tmp_path / "rollwatch"
     env = rollwatch_env(
-        data_dir=str(data_dir),
-        kafka_bootstrap=f"127.0.0.1:{kafka_port}",
-        kafka_controller_port=str(controller_port),
-        http_port=str(http_port),
-        # small enough to be quick, fed in small requests so that Ctrl-C lands part-way
-        demo_schools="6",
-        demo_batch="25",
+        {
+            "data_dir": str(data_dir),
+            "kafka_bootstrap": f"127.0.0.1:{kafka_port}",
+            "kafka_controller_port": str(controller_port),
+            "http_port": str(http_port),
+            # small enough to be quick, fed in small requests so that Ctrl-C lands part-way
+            "demo_schools": "6",
+            "demo_batch": "25",
+        }
     )
     env["TERM"] = "xterm-256color"
     seen = io.StringIO()
