@@ -11,8 +11,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.support.browser import CHROMIUM, LAUNCH_ARGS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this
+    # thread until it stops, and the asyncio tests that come after need it gone.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         yield launched
