@@ -39,9 +39,12 @@ def as_exit(
 
 
 def classify(
-    deletion: Deletion, params: RuleParameters, *, to_special_school: bool = False,
+    deletion: Deletion,
+    params: RuleParameters,
+    *,
+    to_special_school: bool = False,
     to_successor_school: bool = False,
-) -> ExitClass:  # fmt: skip
+) -> ExitClass:
     rules = exit_rules(params)
     exit_ = as_exit(
         deletion, rules, to_special_school=to_special_school, to_successor_school=to_successor_school

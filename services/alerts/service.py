@@ -102,9 +102,14 @@ class AlertService:
                 # One record must never stop the judging of the next: it goes to the DLQ, counted.
                 message = event.message
                 await self._dead_letter(
-                    "pupil-moves", exc, message.key, message.value, message.topic, message.partition,
+                    "pupil-moves",
+                    exc,
+                    message.key,
+                    message.value,
+                    message.topic,
+                    message.partition,
                     message.offset,
-                )  # fmt: skip
+                )
             JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
 
     async def _judge_record(self, value: bytes, partition: int) -> None:
@@ -114,13 +119,20 @@ class AlertService:
         if former and former != record["event"]["upn"]:
             # A temporary UPN replaced by a permanent one: one pupil. The event also answers
             # (resolves) what is open under the former UPN, without raising anything twice.
-            await self._judge(record["event"] | {"upn": former}, partition_of(former, self.partitions),
-                              resolve_only=True)  # fmt: skip
+            await self._judge(
+                record["event"] | {"upn": former}, partition_of(former, self.partitions), resolve_only=True
+            )
 
     async def _dead_letter(
-        self, source: str, exc: Exception, key: bytes | None, value: bytes | None, topic: str,
-        partition: int, offset: int,
-    ) -> None:  # fmt: skip
+        self,
+        source: str,
+        exc: Exception,
+        key: bytes | None,
+        value: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None:
         """Keep what could not be judged on `pupil-moves.dlq` with the reason; log only the
         exception's type and where the record came from (its text may quote the event)."""
         DEAD_LETTERS.labels(source).inc()

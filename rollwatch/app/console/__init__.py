@@ -82,7 +82,16 @@ def _error_page(request: Request, status: int, message: str) -> Response:
         status, "Sorry, there is a problem"
     )
     response: Response = console.templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message, "status": status, "officer": None,
-                                "flash": [], "path": request.url.path}, status_code=status,
-    )  # fmt: skip
+        request,
+        "error.html",
+        {
+            "title": title,
+            "message": message,
+            "status": status,
+            "officer": None,
+            "flash": [],
+            "path": request.url.path,
+        },
+        status_code=status,
+    )
     return response

@@ -75,9 +75,12 @@ async def alert_page(request: Request, alert_id: str) -> HTMLResponse:
     purpose = session.purposes.get(alert_id)
     if purpose is None:
         return render(
-            request, "purpose.html", {"title": "Why are you opening this alert?", "alert": alert,
-                                      "purposes": PURPOSES}, session=session, officer=officer,
-        )  # fmt: skip
+            request,
+            "purpose.html",
+            {"title": "Why are you opening this alert?", "alert": alert, "purposes": PURPOSES},
+            session=session,
+            officer=officer,
+        )
     clients: ClientPerThread = request.app.state.ledger_clients
 
     def read() -> dict[str, Any]:
@@ -142,10 +145,19 @@ async def give_purpose(request: Request, alert_id: str) -> Response:
     purpose = PURPOSES.get(choice) or (other if choice == "other" and 3 <= len(other) <= 200 else None)
     if purpose is None:
         return render(
-            request, "purpose.html", {"title": "Why are you opening this alert?", "alert": alert,
-                                      "purposes": PURPOSES, "error": True, "other": other},
-            session=session, officer=officer, status_code=422,
-        )  # fmt: skip
+            request,
+            "purpose.html",
+            {
+                "title": "Why are you opening this alert?",
+                "alert": alert,
+                "purposes": PURPOSES,
+                "error": True,
+                "other": other,
+            },
+            session=session,
+            officer=officer,
+            status_code=422,
+        )
     session.purposes[alert_id] = purpose
     return back_to(alert_id)
 

@@ -31,8 +31,9 @@ async def sign_in(request: Request) -> Response:
     session = console.sessions.get(request.cookies.get(COOKIE))
     if session is None:
         session = console.sessions.new()
-        response = render(request, "sign_in.html", {"next": "/", "error": "expired"}, session=session,
-                          status_code=403)  # fmt: skip
+        response = render(
+            request, "sign_in.html", {"next": "/", "error": "expired"}, session=session, status_code=403
+        )
         console.set_cookie(response, session)
         return response
     form = await checked_form(request, session)
@@ -48,8 +49,13 @@ async def sign_in(request: Request) -> Response:
         error = "role"
     if error or record is None:
         log.info("console sign-in refused", extra={"reason": error})
-        return render(request, "sign_in.html", {"next": next_url, "error": error}, session=session,
-                      status_code=403 if error == "role" else 401)  # fmt: skip
+        return render(
+            request,
+            "sign_in.html",
+            {"next": next_url, "error": error},
+            session=session,
+            status_code=403 if error == "role" else 401,
+        )
     console.sessions.end(session.session_id)
     signed_in = console.sessions.new(record.key_id)
     log.info("console sign-in", extra={"key_id": record.key_id, "la_code": record.la_code})
