@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import faust
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 from faust.types import EventT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter, Histogram
@@ -162,14 +163,7 @@ class Tracker:
         """Send (key, value) records to their partitions, a few large batches per partition, and
         wait until the broker acknowledged them all."""
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                max_batch_size=PUBLISH_BATCH_BYTES,
-            )
-            await producer.start()
-            self._producer = producer
+            self._producer = await self._started_producer()
         producer = self._producer
         pending = []
         for partition, messages in records.items():
@@ -184,6 +178,27 @@ class Tracker:
             batch.close()
             pending.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*pending)
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        """A started producer, however long the broker takes to answer: raising here would crash
+        the agent, and the batch in hand (in the ledger, its moves not yet published) would wait
+        for a restart of the whole process."""
+        delay = 0.5
+        while True:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                max_batch_size=PUBLISH_BATCH_BYTES,
+            )
+            try:
+                await producer.start()
+                return producer
+            except KafkaConnectionError:
+                await producer.stop()
+                log.warning("pupil-moves producer cannot reach Kafka; retrying", extra={"retry_in_s": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def stop(self) -> None:
         if self._producer is not None:

@@ -65,4 +65,5 @@ def test_503_while_the_broker_is_down_and_nothing_lost_after(
         time.sleep(0.5)
     time.sleep(2)
     report = product.get("/v1/ledger/verify").json()
-    assert report["rows"] == len(expected) and report["ok"], product.log()[-3000:]
+    assert report["rows"] == len(expected), product.log()[-3000:]
+    assert report["ok"], report["first_break"]
