@@ -74,7 +74,12 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
         prepared = demo.prepare(settings, screen) if args.demo else None
         guide = demo.Guide(settings, prepared, screen, stopping)
         guide.start()
-        return _serve(settings, frozenset({"ingest", "tracker", "alerts"}), stopping=stopping)
+        code = _serve(settings, frozenset({"ingest", "tracker", "alerts"}), stopping=stopping)
+        if stopping.is_set():
+            # uvicorn took the signal itself and shut down: the same quiet stop as a Ctrl-C
+            # that reaches this thread as KeyboardInterrupt.
+            raise KeyboardInterrupt
+        return code
     except KeyboardInterrupt:
         stopping.set()
         if guide is not None:
