@@ -47,8 +47,26 @@ class Report:
         return asdict(self)
 
 
+# Each typed column (what reads filter and display on) beside the same value as the hashed event
+# writes it: (column, the column as the event writes it, the event's field).
+_TYPED_COLUMNS = (
+    ("event_id", "toString(event_id)", "JSONExtractString(event, 'event_id')"),
+    ("type", "type", "JSONExtractString(event, 'type')"),
+    ("upn", "upn", "JSONExtractString(event, 'upn')"),
+    ("school_urn", "school_urn", "JSONExtractString(event, 'school_urn')"),
+    ("occurred_on", "toString(occurred_on)", "JSONExtractString(event, 'occurred_on')"),
+    (
+        "recorded_at",
+        "recorded_at",
+        "parseDateTime64BestEffort(JSONExtractString(event, 'recorded_at'), 3, 'UTC')",
+    ),
+)
+_TYPED_CHECKS = "\n        ".join(
+    f"{stored} != {field}, 'typed column {column} differs from the hashed event',"
+    for column, stored, field in _TYPED_COLUMNS
+)
 # The first row, in pupil and chain order, whose hash is not its content's, whose typed columns
-# (what reads filter and display on) differ from the event the hash covers, or whose chain is broken.
+# differ from the event the hash covers, or whose chain is broken.
 _CHAIN_BREAKS = f"""
 SELECT upn, toString(event_id), chain_seq,
     multiIf(
@@ -57,7 +75,7 @@ SELECT upn, toString(event_id), chain_seq,
                    toString(kafka_offset)),
             concat(prev_hash, '\\n', event))))),
             'row altered: its hash does not match its content',
-        {{typed_checks}}
+        {_TYPED_CHECKS}
         prev_hash != expected_prev, 'chain broken: prev_hash is not the hash of the row before',
         chain_seq != position, 'chain broken: a row is missing or repeated before this one',
         'ok') AS problem
@@ -73,27 +91,6 @@ WHERE problem != 'ok'
 ORDER BY upn, chain_seq
 LIMIT 1
 """
-# Each typed column against the hashed event's field: (column, the column as the event writes it).
-_TYPED_COLUMNS = (
-    ("event_id", "toString(event_id)"),
-    ("type", "type"),
-    ("upn", "upn"),
-    ("school_urn", "school_urn"),
-    ("occurred_on", "toString(occurred_on)"),
-    ("recorded_at", "recorded_at"),
-)
-
-
-def _typed_check(column: str, stored: str) -> str:
-    field = f"JSONExtractString(event, '{column}')"
-    if column == "recorded_at":
-        field = f"parseDateTime64BestEffort({field}, 3, 'UTC')"
-    return f"{stored} != {field}, 'typed column {column} differs from the hashed event',"
-
-
-_CHAIN_BREAKS = _CHAIN_BREAKS.replace(
-    "{typed_checks}", "\n        ".join(_typed_check(column, stored) for column, stored in _TYPED_COLUMNS)
-)
 
 
 def verify(client: Client, *, derived: bool = True) -> Report:
