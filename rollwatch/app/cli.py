@@ -16,6 +16,7 @@ from rollwatch.app.run_command import ensure_topics, run_all, run_one
 from rollwatch.core import logs
 from rollwatch.core.access.keys import ROLES
 from rollwatch.core.clickhouse import LedgerInUse
+from rollwatch.core.kafka_acls import ROLES as KAFKA_ROLES
 from rollwatch.core.kafka_connection import KafkaSettingsError
 from rollwatch.core.local_kafka import (
     LocalKafkaError,
@@ -84,8 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         ("status", "print whether it runs and answers, node by node for a cluster (JSON)"),
         ("fetch", "only download the broker jars from Maven Central"),
         ("credentials", "a secured local broker's principal as ROLLWATCH_KAFKA_* export lines (for eval)"),
-        ("certs", "write a CA and a broker certificate (PEM) for a broker you run, e.g. in compose"),
         ("grant", "create the topics and every principal's ACLs on the configured cluster, as its admin"),
+        ("principal", "as the admin: a SCRAM principal of one's own (e.g. an integrator's) and its ACLs"),
     ):
         p = kafka_sub.add_parser(action, help=helptext)
         p.set_defaults(handler=kafka_command, action=action, brokers=None, node=None)
@@ -106,10 +107,11 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--node", type=int, metavar="K", help=f"{action} only node K of the local cluster")
         if action == "credentials":
             p.add_argument("principal", help="admin, ingest, tracker, alerts, rollwatch or integrator")
-        if action == "certs":
-            p.add_argument("folder", help="where broker.pem (the broker's key and chain) goes")
-            p.add_argument("--host", action="append", required=True, help="a name the broker is reached by")
-            p.add_argument("--ca-folder", help="where ca.pem goes (default: the same folder)")
+        if action == "principal":
+            p.add_argument("name", help="the user name, e.g. integrator-acme-mis")
+            p.add_argument(
+                "--role", default="integrator", choices=KAFKA_ROLES, help="its ACLs (default: integrator)"
+            )
         if action == "grant":
             p.add_argument("--wait", type=float, default=120, help="seconds to wait for the broker")
 

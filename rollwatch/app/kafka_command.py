@@ -1,28 +1,28 @@
 """`rollwatch kafka start|stop|status|fetch`: the local broker, or a local cluster of several,
-plaintext or secured (`--sasl`); `credentials` (a secured local broker's principal as settings),
-`certs` (a CA and broker certificate for a broker of one's own, as in compose) and `grant` (the
-product's topics and every principal's ACLs on the configured cluster, as its admin)."""
+plaintext or secured (`--sasl`); `credentials` (a secured local broker's principal as settings);
+`grant` (the product's topics and every principal's ACLs on the configured cluster, as its admin:
+compose runs it) and `principal` (a principal of one's own, e.g. an integrator's)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shlex
+import sys
 import time
-from pathlib import Path
 
 from rollwatch.app.run_command import prepare_kafka
-from rollwatch.core.kafka_certificates import write_broker_certificates
 from rollwatch.core.local_kafka import LocalKafka, LocalKafkaError, broker_answers
 from rollwatch.core.local_kafka_cluster import LocalKafkaCluster
 from rollwatch.core.settings import Settings
 
 
 def kafka_command(settings: Settings, args: argparse.Namespace) -> int:
-    if args.action == "certs":
-        return _certs(args)
     if args.action == "grant":
         return _grant(settings, args)
+    if args.action == "principal":
+        return _principal(settings, args)
     sasl = bool(getattr(args, "sasl", False))
     broker = LocalKafka.from_settings(settings, sasl=sasl)
     cluster = LocalKafkaCluster.existing(settings)
@@ -105,16 +105,6 @@ def _credentials(broker: LocalKafka | LocalKafkaCluster, principal: str) -> int:
     return 0
 
 
-def _certs(args: argparse.Namespace) -> int:
-    folder, ca_folder = Path(args.folder), Path(args.ca_folder or args.folder)
-    # Group-readable: the broker's container reads the key under another user, in group 0.
-    if write_broker_certificates(folder, args.host, key_mode=0o640, ca_folder=ca_folder):
-        print(f"wrote {ca_folder / 'ca.pem'} and {folder / 'broker.pem'} for {', '.join(args.host)}")
-    else:
-        print(f"{folder} holds certificates already; kept")
-    return 0
-
-
 def _grant(settings: Settings, args: argparse.Namespace) -> int:
     """On the configured (secured) cluster, as the admin principal of the settings."""
     deadline = time.monotonic() + args.wait
@@ -126,4 +116,16 @@ def _grant(settings: Settings, args: argparse.Namespace) -> int:
         time.sleep(2)
     prepare_kafka(settings, settings.kafka, secured=settings.kafka.sasl)
     print(f"topics and ACLs in place at {settings.kafka_bootstrap}")
+    return 0
+
+
+def _principal(settings: Settings, args: argparse.Namespace) -> int:
+    """A new principal (or a new password for one) with its role's ACLs; the password is printed
+    once, on stdout."""
+    from rollwatch.core.kafka_acls import add_principal
+
+    password = secrets.token_urlsafe(24)
+    add_principal(settings.kafka, settings.topics, args.name, args.role, password)
+    print(f"principal {args.name} ({args.role}) ready; its password is shown only once", file=sys.stderr)
+    print(password)
     return 0

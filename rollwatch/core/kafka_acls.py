@@ -95,10 +95,10 @@ def _snake(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).upper()
 
 
-def apply_grants(kafka: KafkaConnection, topics: Topics, users: Mapping[Role, str] | None = None) -> int:
-    """Create every role's ACLs (allow, from any host) for the user named in `users` (default: the
-    role's own name); return how many. Creating an ACL that exists changes nothing. `kafka` must
-    be allowed to alter the cluster's ACLs (a super user)."""
+def apply_grants(kafka: KafkaConnection, topics: Topics, principals: Mapping[str, Role] | None = None) -> int:
+    """Create the ACLs (allow, from any host) of each user's role in `principals` (default: every
+    role, for a user of the role's name); return how many. Creating an ACL that exists changes
+    nothing. `kafka` must be allowed to alter the cluster's ACLs (a super user)."""
     from kafka.admin import (
         ACL,
         ACLOperation,
@@ -109,9 +109,10 @@ def apply_grants(kafka: KafkaConnection, topics: Topics, users: Mapping[Role, st
         ResourceType,
     )
 
+    table = grants(topics)
     acls = [
         ACL(
-            f"User:{(users or {}).get(role, role)}",
+            f"User:{user}",
             "*",
             ACLOperation[_snake(operation)],
             ACLPermissionType.ALLOW,
@@ -121,8 +122,8 @@ def apply_grants(kafka: KafkaConnection, topics: Topics, users: Mapping[Role, st
                 ACLResourcePatternType.PREFIXED if grant.prefix else ACLResourcePatternType.LITERAL,
             ),
         )
-        for role, role_grants in grants(topics).items()
-        for grant in role_grants
+        for user, role in (principals or {role: role for role in ROLES}).items()
+        for grant in table[role]
         for operation in grant.operations
     ]
     admin = KafkaAdminClient(**kafka.client_options())
@@ -133,3 +134,20 @@ def apply_grants(kafka: KafkaConnection, topics: Topics, users: Mapping[Role, st
     if result["failed"]:
         raise RuntimeError(f"Kafka refused {len(result['failed'])} ACLs: {result['failed'][0]}")
     return len(acls)
+
+
+def add_principal(kafka: KafkaConnection, topics: Topics, user: str, role: Role, password: str) -> None:
+    """A SCRAM credential for `user` (new, or a new password) and the ACLs of `role`, through the
+    admin API: how a direct-to-Kafka integrator gets a principal of its own after the start."""
+    from kafka.admin import KafkaAdminClient, UserScramCredentialUpsertion
+
+    admin = KafkaAdminClient(**kafka.client_options())
+    try:
+        errors = admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(user, kafka.sasl_mechanism, password, iterations=8192)]
+        )
+    finally:
+        admin.close()
+    if errors.get(user):
+        raise RuntimeError(f"Kafka refused the credential of {user}: {errors[user]}")
+    apply_grants(kafka, topics, {user: role})

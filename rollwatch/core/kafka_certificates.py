@@ -1,6 +1,5 @@
-"""A private CA and a broker certificate for a Kafka broker Rollwatch runs itself: the local broker
-(`rollwatch kafka start --sasl`) and the compose deployment (`rollwatch kafka certs`). Managed
-clusters (Strimzi) bring their own.
+"""A private CA and a broker certificate for the local broker (`rollwatch kafka start --sasl`).
+Compose makes its own with keytool (deploy/kafka/init.sh); Strimzi brings its own.
 
 `ca.pem` is what clients trust (ROLLWATCH_KAFKA_CA_FILE); `broker.pem` holds the broker's key
 (unencrypted PKCS#8, which Kafka reads as a PEM key store) and its chain. The CA's key is thrown
@@ -38,17 +37,13 @@ def _subject_alternative_names(hosts: Sequence[str]) -> x509.SubjectAlternativeN
     return x509.SubjectAlternativeName(names)
 
 
-def write_broker_certificates(
-    folder: Path, hosts: Sequence[str], *, key_mode: int = 0o600, ca_folder: Path | None = None
-) -> bool:
-    """`broker.pem` (valid for `hosts`) in `folder` and `ca.pem` in `ca_folder` (default: the
-    same), unless they are there already; True when written. `key_mode`: the file mode of
-    `broker.pem`, which holds the private key (clients need only the CA's folder)."""
-    ca_file, broker_file = (ca_folder or folder) / "ca.pem", folder / "broker.pem"
+def write_broker_certificates(folder: Path, hosts: Sequence[str]) -> bool:
+    """`ca.pem` and `broker.pem` (valid for `hosts`; its key readable by the owner only) in
+    `folder`, unless they are there already; True when written."""
+    ca_file, broker_file = folder / "ca.pem", folder / "broker.pem"
     if ca_file.exists() and broker_file.exists():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    ca_file.parent.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Rollwatch Kafka CA")
@@ -101,8 +96,8 @@ def write_broker_certificates(
     )
     pem = serialization.Encoding.PEM
     key_pem = broker_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    broker_file.touch(mode=key_mode)
-    broker_file.chmod(key_mode)
+    broker_file.touch(mode=0o600)
+    broker_file.chmod(0o600)
     broker_file.write_bytes(key_pem + broker_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     ca_file.write_bytes(ca_cert.public_bytes(pem))
     ca_file.chmod(0o644)

@@ -60,6 +60,10 @@ class KafkaConnection:
         """The same security towards other brokers (a local cluster's, a subset that answers)."""
         return dataclasses.replace(self, bootstrap=bootstrap)
 
+    def with_user(self, username: str, password: str) -> KafkaConnection:
+        """The same broker and security, as another principal."""
+        return dataclasses.replace(self, username=username, password=SecretStr(password))
+
     def settings(self) -> dict[str, str]:
         """The `ROLLWATCH_*` settings (lower case, without the prefix) that make this connection."""
         values = {

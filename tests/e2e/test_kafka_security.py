@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
-from rollwatch.core.kafka_acls import ROLES, apply_grants, grants
+from rollwatch.core.kafka_acls import ROLES, add_principal, apply_grants, grants
 from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka
 from rollwatch.core.local_kafka_security import SUPER_USERS
@@ -95,9 +95,11 @@ def test_each_principal_writes_only_the_topics_its_acls_name(broker: LocalKafka)
             if role in SUPER_USERS or any(g.name == t and "Write" in g.operations for g in table[role])
         }
         assert {t for t in probed if _writes(kafka, t)} == expected, role
-    # As the issue has it: only the CLI's principal writes keys; an integrator only pupil-events.
-    assert not _writes(_as(broker, "integrator"), topics.access_keys)
-    assert _writes(_as(broker, "integrator"), topics.pupil_events)
+    # An integrator's own principal, added later (`rollwatch kafka principal NAME`): events only.
+    add_principal(broker.connection, topics, "integrator-acme-mis", "integrator", "acme-password-0123")
+    acme = _as(broker, "integrator").with_user("integrator-acme-mis", "acme-password-0123")
+    assert _writes(acme, topics.pupil_events)
+    assert not _writes(acme, topics.access_keys)
 
 
 @pytest.mark.clickhouse

@@ -13,8 +13,8 @@ from rollwatch.core.kafka_certificates import write_broker_certificates
 
 
 def test_the_broker_certificate_is_signed_by_the_ca_for_its_names(tmp_path: Path) -> None:
-    assert write_broker_certificates(tmp_path / "tls", ["kafka", "127.0.0.1"], ca_folder=tmp_path / "ca")
-    ca = x509.load_pem_x509_certificate((tmp_path / "ca" / "ca.pem").read_bytes())
+    assert write_broker_certificates(tmp_path / "tls", ["kafka", "127.0.0.1"])
+    ca = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
     chain = x509.load_pem_x509_certificates((tmp_path / "tls" / "broker.pem").read_bytes())
     broker = chain[0]
     broker.verify_directly_issued_by(ca)
@@ -25,7 +25,7 @@ def test_the_broker_certificate_is_signed_by_the_ca_for_its_names(tmp_path: Path
     assert set(usages) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
     assert (tmp_path / "tls" / "broker.pem").stat().st_mode & 0o077 == 0  # the key is the owner's
     # Python's TLS (the clients') loads the CA as a trust anchor.
-    ssl.create_default_context(cafile=str(tmp_path / "ca" / "ca.pem"))
+    ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.pem"))
 
 
 def test_existing_certificates_are_kept(tmp_path: Path) -> None:
