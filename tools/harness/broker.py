@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rollwatch.core.local_kafka import LocalKafka
-from rollwatch.core.local_kafka_security import LocalKafkaSecurity
 from rollwatch.core.settings import Settings
 from tools.harness.ports import free_port
 
@@ -19,15 +18,13 @@ def configured_bootstrap() -> str | None:
     return os.environ.get("ROLLWATCH_KAFKA_BOOTSTRAP") or None
 
 
-def local_broker(data_dir: Path, sasl: bool = False) -> LocalKafka:
-    """A local broker on free loopback ports with its data in `data_dir`; not started yet.
-    `sasl`: SASL/SCRAM over TLS with ACLs (`rollwatch kafka start --sasl`)."""
+def local_broker(data_dir: Path) -> LocalKafka:
+    """A local broker on free loopback ports with its data in `data_dir`; not started yet."""
     return LocalKafka(
         bootstrap=f"127.0.0.1:{free_port()}",
         controller_port=free_port(),
         data_dir=data_dir,
         cache_dir=Settings().kafka_cache_dir,
-        security=LocalKafkaSecurity(data_dir / "tls") if sasl else None,
     )
 
 
