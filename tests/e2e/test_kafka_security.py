@@ -116,7 +116,7 @@ def test_each_principal_writes_only_the_topics_its_acls_name(broker: LocalKafka)
 def test_the_product_works_end_to_end_on_the_secured_broker(
     broker: LocalKafka, cli_settings: dict[str, str], tmp_path: Path
 ) -> None:
-    as_product, as_admin = _credentials(cli_settings, "rollwatch"), _credentials(cli_settings, "admin")
+    as_product, as_admin = _credentials(cli_settings, "rollwatch"), _as(broker, "admin").settings()
     with rollwatch_process(
         broker.bootstrap, tmp_path / "product", namespace=NAMESPACE, cli_settings=as_admin,
         alert_tick_seconds="0.5", **as_product,
@@ -135,7 +135,7 @@ def test_the_product_works_end_to_end_on_the_secured_broker(
         assert left["event_id"] in alert["evidence"]
         assert [e["type"] for e in _history(product, upn)] == ["pupil.enrolled", "pupil.deleted"]
 
-        _run_the_guides_direct_producer(cli_settings)
+        _run_the_guides_direct_producer(_as(broker, "integrator"))
         assert [e["type"] for e in _history(product, "H801200001001")] == ["pupil.deleted"]
 
 
@@ -159,10 +159,10 @@ def _history(product: RunningProduct, upn: str, timeout_s: float = 30) -> list[d
     raise AssertionError(f"no history for the pupil within {timeout_s}s; log:\n{product.log()[-3000:]}")
 
 
-def _run_the_guides_direct_producer(cli_settings: dict[str, str]) -> None:
+def _run_the_guides_direct_producer(integrator_principal: KafkaConnection) -> None:
     """docs/integrators.md's Kafka example, as written, with the integrator's principal."""
     [code] = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
-    integrator = {f"ROLLWATCH_{k.upper()}": v for k, v in _credentials(cli_settings, "integrator").items()}
+    integrator = {f"ROLLWATCH_{k.upper()}": v for k, v in integrator_principal.settings().items()}
     env = os.environ | integrator | {"ROLLWATCH_TOPIC": Topics(NAMESPACE).pupil_events}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
