@@ -16,10 +16,13 @@ from rollwatch.app.run_command import ensure_topics, run_all, run_one
 from rollwatch.core import logs
 from rollwatch.core.access.keys import ROLES
 from rollwatch.core.clickhouse import LedgerInUse
+from rollwatch.core.kafka_acls import ROLES as KAFKA_ROLES
+from rollwatch.core.kafka_connection import KafkaSettingsError
 from rollwatch.core.local_kafka import (
     LocalKafkaError,
 )
 from rollwatch.core.settings import Settings, get_settings
+from rollwatch.core.topics import TopicsMissing
 
 if TYPE_CHECKING:
     pass
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
-    except (LocalKafkaError, LedgerInUse) as exc:
+    except (LocalKafkaError, LedgerInUse, KafkaSettingsError, TopicsMissing) as exc:
         print(f"rollwatch: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -81,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         ("stop", "stop the broker (or cluster) this data folder started"),
         ("status", "print whether it runs and answers, node by node for a cluster (JSON)"),
         ("fetch", "only download the broker jars from Maven Central"),
+        ("credentials", "a secured local broker's principal as ROLLWATCH_KAFKA_* export lines (for eval)"),
+        ("grant", "create the topics and every principal's ACLs on the configured cluster, as its admin"),
+        ("principal", "as the admin: a SCRAM principal of one's own (e.g. an integrator's) and its ACLs"),
     ):
         p = kafka_sub.add_parser(action, help=helptext)
         p.set_defaults(handler=kafka_command, action=action, brokers=None, node=None)
@@ -92,8 +98,22 @@ def _parser() -> argparse.ArgumentParser:
                 help="a local cluster of N combined broker+controller nodes (3: replication 3, "
                 "min.insync.replicas 2); node K listens on the bootstrap port + 2(K-1)",
             )
+            p.add_argument(
+                "--sasl",
+                action="store_true",
+                help="SASL/SCRAM over TLS with ACLs, no plaintext listener (kept for this data folder)",
+            )
         if action in ("start", "stop"):
             p.add_argument("--node", type=int, metavar="K", help=f"{action} only node K of the local cluster")
+        if action == "credentials":
+            p.add_argument("principal", help="admin, ingest, tracker, alerts, rollwatch or integrator")
+        if action == "principal":
+            p.add_argument("name", help="the user name, e.g. integrator-acme-mis")
+            p.add_argument(
+                "--role", default="integrator", choices=KAFKA_ROLES, help="its ACLs (default: integrator)"
+            )
+        if action == "grant":
+            p.add_argument("--wait", type=float, default=120, help="seconds to wait for the broker")
 
     keys = sub.add_parser("keys", help="API keys: create (shown once, stored hashed), list, revoke")
     keys_sub = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -197,7 +217,7 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rollwatch: not in the schools register: {', '.join(unknown)}", file=sys.stderr)
         return 2
     ensure_topics(settings)
-    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
+    publish_record(settings.kafka, settings.topics.access_keys, record)
     print(
         f"key id {record.key_id} ({record.role}) created. Keep the key safe: it is shown only once.",
         file=sys.stderr,
@@ -227,7 +247,7 @@ def _unregistered(settings: Settings, urns: tuple[str, ...]) -> list[str]:
 def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.access.keyring import read_records
 
-    for record in read_records(settings.kafka_bootstrap, settings.topics.access_keys).values():
+    for record in read_records(settings.kafka, settings.topics.access_keys).values():
         print(json.dumps(record.public()))
     return 0
 
@@ -237,7 +257,7 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
     from rollwatch.core.access.keyring import publish_record, read_records
 
-    record = read_records(settings.kafka_bootstrap, settings.topics.access_keys).get(args.key_id)
+    record = read_records(settings.kafka, settings.topics.access_keys).get(args.key_id)
     if record is None:
         print(f"rollwatch: no key with id {args.key_id}", file=sys.stderr)
         return 1
@@ -245,7 +265,7 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
         print(f"key {args.key_id} was already revoked")
         return 0
     revoked = record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)})
-    publish_record(settings.kafka_bootstrap, settings.topics.access_keys, revoked)
+    publish_record(settings.kafka, settings.topics.access_keys, revoked)
     print(f"key {args.key_id} revoked")
     return 0
 

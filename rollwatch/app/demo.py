@@ -92,7 +92,7 @@ def prepare(settings: Settings, screen: Screen) -> Demo:
             ("auditor", {}),
         ):
             token, record = new_key(role, label="demo", **scope)  # type: ignore[arg-type]
-            publish_record(settings.kafka_bootstrap, settings.topics.access_keys, record)
+            publish_record(settings.kafka, settings.topics.access_keys, record)
             keys[role] = token
         keys_file.write_text(json.dumps(keys, indent=2))
         keys_file.chmod(0o600)

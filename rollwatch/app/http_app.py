@@ -51,7 +51,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         async with AsyncExitStack() as stack:
-            keyring = KeyRing(settings.kafka_bootstrap, settings.topics.access_keys)
+            keyring = KeyRing(settings.kafka, settings.topics.access_keys)
             await keyring.start()
             stack.push_async_callback(keyring.stop)
             app.state.keyring = keyring
@@ -95,7 +95,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
             if "ingest" in components and hasattr(app.state, "ledger_clients"):
                 app.state.ledger_lookup = partial(recorded_contents, app.state.ledger_clients)
             if "ingest" in components:
-                publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
+                publisher = EventPublisher(settings.kafka, settings.topics.pupil_events)
                 await publisher.start()
                 stack.push_async_callback(publisher.stop)
                 app.state.publisher = publisher
@@ -139,7 +139,7 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
     @app.get("/readyz", tags=["operations"], summary="Kafka and the ledger are reachable")
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, bool] = {}
-        checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka_bootstrap, 2.0)
+        checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka, 2.0)
         if components & {"tracker", "alerts"}:
             clients: ClientPerThread = request.app.state.ledger_clients
             checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)

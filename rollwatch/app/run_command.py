@@ -13,6 +13,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from rollwatch.core import logs
+from rollwatch.core.kafka_acls import Role
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka, broker_answers, split_host_port
 from rollwatch.core.settings import Settings
 
@@ -31,12 +33,25 @@ def _is_loopback(bootstrap: str) -> bool:
         return False
 
 
-def ensure_topics(settings: Settings) -> None:
+def ensure_topics(settings: Settings, role: Role | None = None) -> None:
+    """The topics `role` uses (every product topic when None) exist, or TopicsMissing."""
+    from rollwatch.core.kafka_acls import topics_of
     from rollwatch.core.topics import ensure_topics
 
     ensure_topics(
-        settings.kafka_bootstrap, settings.topics, settings.events_partitions, settings.topic_replication
-    )
+        settings.kafka, settings.topics, settings.events_partitions, settings.topic_replication,
+        names=None if role is None else topics_of(settings.topics, role),
+    )  # fmt: skip
+
+
+def prepare_kafka(settings: Settings, admin: KafkaConnection, secured: bool) -> None:
+    """As the admin principal: every product topic, and on a secured cluster every role's ACLs."""
+    from rollwatch.core.kafka_acls import apply_grants
+    from rollwatch.core.topics import ensure_topics
+
+    ensure_topics(admin, settings.topics, settings.events_partitions, settings.topic_replication)
+    if secured:
+        apply_grants(admin, settings.topics)
 
 
 def run_all(settings: Settings, args: argparse.Namespace) -> int:
@@ -59,7 +74,7 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
     started_here = False
     guide: demo.Guide | None = None
     try:
-        if broker_answers(settings.kafka_bootstrap):
+        if broker_answers(settings.kafka):
             screen.done(f"Using the Kafka broker at {settings.kafka_bootstrap}")
         else:
             if args.no_local_kafka or not _is_loopback(settings.kafka_bootstrap):
@@ -68,9 +83,10 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
             with screen.working(f"Starting the local Kafka broker at {settings.kafka_bootstrap} ..."):
                 started_here = True  # from here on, stopping means stopping it too
                 pid = broker.start()
+                prepare_kafka(settings, broker.connection, secured=broker.security is not None)
             screen.done(f"Kafka broker started at {settings.kafka_bootstrap} (pid {pid})")
             screen.note(f"its log: {broker.log_file}")
-        ensure_topics(settings)
+        ensure_topics(settings, "rollwatch")
         prepared = demo.prepare(settings, screen) if args.demo else None
         guide = demo.Guide(settings, prepared, screen, stopping)
         guide.start()
@@ -116,7 +132,7 @@ def _stop_broker(screen: Screen, broker: LocalKafka, started_here: bool) -> None
 
 
 def run_one(settings: Settings, args: argparse.Namespace) -> int:
-    ensure_topics(settings)
+    ensure_topics(settings, args.component)
     url = f"http://{settings.http_host}:{settings.http_port}"
     print(f"Rollwatch is serving {url} (API docs: {url}/docs). Ctrl-C stops it.", file=sys.stderr, flush=True)
     return _serve(settings, frozenset({args.component}))

@@ -1,6 +1,7 @@
 """A real Apache Kafka (KRaft, broker + controller in one JVM per node) for development, tests
 and `rollwatch run`: one node by default, or a cluster of several (`LocalKafkaCluster`,
-`rollwatch kafka start --brokers 3`). Jars come from Maven Central through
+`rollwatch kafka start --brokers 3`); plaintext on loopback, or SASL/SCRAM over TLS with ACLs
+(`--sasl`, `rollwatch.core.local_kafka_security`). Jars come from Maven Central through
 `deploy/kafka/pom.xml` into a git-ignored cache; data, logs and the pid live under
 `$ROLLWATCH_DATA_DIR/kafka` (a cluster's nodes under `$ROLLWATCH_DATA_DIR/kafka/cluster/node-N`)."""
 
@@ -18,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from rollwatch.core.kafka_connection import KafkaConnection
+from rollwatch.core.local_kafka_security import LocalKafkaSecurity
 from rollwatch.core.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -46,20 +49,18 @@ def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def addresses(bootstrap: str) -> list[str]:
-    return [a.strip() for a in bootstrap.split(",") if a.strip()]
-
-
-def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
-    """True when a Kafka broker answers a metadata request at `bootstrap` (a list: any of it)."""
-    listening = [a for a in addresses(bootstrap) if port_answers(*split_host_port(a))]
+def broker_answers(kafka: KafkaConnection, timeout_s: float = 3.0) -> bool:
+    """True when a Kafka broker answers a metadata request at `kafka.bootstrap` (a list: any of
+    it), with `kafka`'s security (a secured broker answers only clients it authenticates)."""
+    listening = [a for a in kafka.addresses if port_answers(*split_host_port(a))]
     if not listening:
         return False
     from kafka.admin import KafkaAdminClient
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=",".join(listening), request_timeout_ms=int(timeout_s * 1000)
+            **kafka.with_bootstrap(",".join(listening)).client_options(),
+            request_timeout_ms=int(timeout_s * 1000),
         )
     except Exception:
         return False
@@ -84,15 +85,30 @@ class LocalKafka:
     cluster_id: str = ""  # shared by every node of a cluster; a lone node draws its own
     replication: int = 1  # of the internal topics; min.insync.replicas is one less (at least 1)
     heap: str = "768m"
+    # SASL/SCRAM over TLS with ACLs; None: plaintext.
+    security: LocalKafkaSecurity | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LocalKafka:
+    def from_settings(cls, settings: Settings, sasl: bool = False) -> LocalKafka:
+        """Secured when asked (`--sasl`), when the settings speak SASL_SSL, or when this data
+        folder already holds a secured broker."""
+        data_dir = Path(settings.kafka_data_dir).resolve()
+        security = LocalKafkaSecurity(data_dir / "tls")
+        secure = sasl or settings.kafka_security_protocol == "SASL_SSL" or security.folder.exists()
         return cls(
             bootstrap=settings.kafka_bootstrap,
             controller_port=settings.kafka_controller_port,
-            data_dir=Path(settings.kafka_data_dir).resolve(),
+            data_dir=data_dir,
             cache_dir=Path(settings.kafka_cache_dir).resolve(),
+            security=security if secure else None,
         )
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """How the broker's own checks reach it: as `admin` when secured."""
+        if self.security is None:
+            return KafkaConnection(self.bootstrap)
+        return self.security.connection(self.bootstrap)
 
     # -- paths -------------------------------------------------------------------------------
     @property
@@ -159,7 +175,8 @@ class LocalKafka:
             "bootstrap": self.bootstrap,
             "pid": pid,
             "running": pid is not None,
-            "answers": broker_answers(self.bootstrap, timeout_s=2.0),
+            "answers": broker_answers(self.connection, timeout_s=2.0),
+            "security": "PLAINTEXT" if self.security is None else "SASL_SSL",
             "data_dir": str(self.data_dir),
         }
 
@@ -184,6 +201,14 @@ class LocalKafka:
                 )
         libs = self.fetch()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        formatted = (self.data_dir / "logs" / "meta.properties").exists()
+        if self.security is not None:
+            if formatted and not self.security.principals_file.exists():
+                raise LocalKafkaError(
+                    f"the broker's data in {self.data_dir} was made without SASL, so it has no "
+                    "credentials; stop it and remove that folder to start a secured broker"
+                )
+            self.security.ensure([host])
         self._write_config(host, port)
         classpath = f"{libs}/*"
         jvm = [
@@ -192,12 +217,14 @@ class LocalKafka:
             f"-Xmx{self.heap}",
             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
         ]
-        if not (self.data_dir / "logs" / "meta.properties").exists():
+        if not formatted:
             # KRaft storage is formatted once; a random cluster id is fine for a single node.
+            # The SCRAM credentials go into the metadata here (the KRaft way).
             cluster_id = self.cluster_id or kafka_uuid()
             format_storage = [
                 *jvm, "-cp", classpath, "kafka.tools.StorageTool", "format",
                 f"--cluster-id={cluster_id}", "-c", str(self.properties_file),
+                *(self.security.format_arguments() if self.security else []),
             ]  # fmt: skip
             fmt = subprocess.run(format_storage, capture_output=True, text=True)
             if fmt.returncode != 0:
@@ -243,7 +270,7 @@ class LocalKafka:
                 raise LocalKafkaError(
                     f"the Kafka broker exited during start; see {self.log_file}:\n{self._log_tail()}"
                 )
-            if broker_answers(self.bootstrap, timeout_s=2.0):
+            if broker_answers(self.connection, timeout_s=2.0):
                 return
             time.sleep(0.5)
         raise LocalKafkaError(f"the Kafka broker did not answer within {timeout_s:.0f}s; see {self.log_file}")
@@ -256,12 +283,13 @@ class LocalKafka:
 
     def _write_config(self, host: str, port: int) -> None:
         min_isr = str(max(1, self.replication - 1))
+        client = "PLAINTEXT" if self.security is None else "SASL_SSL"
         props = {
             "process.roles": "broker,controller",
             "node.id": str(self.node_id),
             "controller.quorum.voters": self.quorum_voters or f"{self.node_id}@{host}:{self.controller_port}",
-            "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+            "listeners": f"{client}://{host}:{port},CONTROLLER://{host}:{self.controller_port}",
+            "advertised.listeners": f"{client}://{host}:{port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "inter.broker.listener.name": "PLAINTEXT",
@@ -278,6 +306,11 @@ class LocalKafka:
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
         }
+        if self.security is not None:
+            props.update(self.security.broker_properties())
+        # It may hold the brokers' SCRAM password.
+        self.properties_file.touch(mode=0o600)
+        self.properties_file.chmod(0o600)
         self.properties_file.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (self.data_dir / "log4j2.xml").write_text(
             '<Configuration status="WARN"><Appenders>'

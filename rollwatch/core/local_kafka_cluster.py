@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import (
     LocalKafka,
     LocalKafkaError,
@@ -19,6 +20,7 @@ from rollwatch.core.local_kafka import (
     process_alive,
     split_host_port,
 )
+from rollwatch.core.local_kafka_security import LocalKafkaSecurity
 from rollwatch.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class LocalKafkaCluster:
     cache_dir: Path
     cluster_id: str = ""
     heap: str = "512m"
+    # SASL/SCRAM over TLS with ACLs (one CA, certificate and set of principals for every node).
+    sasl: bool = False
 
     def __post_init__(self) -> None:
         if len(self.broker_ports) != len(self.controller_ports) or not self.broker_ports:
@@ -50,7 +54,7 @@ class LocalKafkaCluster:
         return data_dir / "cluster.json"
 
     @classmethod
-    def new(cls, settings: Settings, brokers: int) -> LocalKafkaCluster:
+    def new(cls, settings: Settings, brokers: int, sasl: bool = False) -> LocalKafkaCluster:
         """Node N (1-based) listens on the bootstrap port + 2(N-1) and its controller on the
         controller port + 2(N-1): 9092/9093, 9094/9095, 9096/9097 by default."""
         if brokers < 1:
@@ -62,6 +66,7 @@ class LocalKafkaCluster:
             controller_ports=[settings.kafka_controller_port + 2 * i for i in range(brokers)],
             data_dir=(Path(settings.kafka_data_dir) / "cluster").resolve(),
             cache_dir=Path(settings.kafka_cache_dir).resolve(),
+            sasl=sasl or settings.kafka_security_protocol == "SASL_SSL",
         )
 
     @classmethod
@@ -79,6 +84,7 @@ class LocalKafkaCluster:
             data_dir=data_dir,
             cache_dir=Path(settings.kafka_cache_dir).resolve(),
             cluster_id=layout["cluster_id"],
+            sasl=layout.get("sasl", False),
         )
 
     @property
@@ -94,6 +100,16 @@ class LocalKafkaCluster:
         return min(3, self.size)
 
     @property
+    def security(self) -> LocalKafkaSecurity | None:
+        return LocalKafkaSecurity(self.data_dir / "tls") if self.sasl else None
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """The whole bootstrap list, as `admin` when secured."""
+        security = self.security
+        return KafkaConnection(self.bootstrap) if security is None else security.connection(self.bootstrap)
+
+    @property
     def nodes(self) -> list[LocalKafka]:
         voters = ",".join(f"{n}@{self.host}:{p}" for n, p in enumerate(self.controller_ports, start=1))
         return [
@@ -107,6 +123,7 @@ class LocalKafkaCluster:
                 cluster_id=self.cluster_id,
                 replication=self.replication,
                 heap=self.heap,
+                security=self.security,
             )
             for n, (broker_port, controller_port) in enumerate(
                 zip(self.broker_ports, self.controller_ports, strict=True), start=1
@@ -127,6 +144,7 @@ class LocalKafkaCluster:
             "broker_ports": self.broker_ports,
             "controller_ports": self.controller_ports,
             "cluster_id": self.cluster_id,
+            "sasl": self.sasl,
         }
         self.layout_file(self.data_dir).write_text(json.dumps(layout, indent=2) + "\n")
         pids = [node.launch() for node in self.nodes]
@@ -171,7 +189,7 @@ class LocalKafkaCluster:
                     "controller_port": node.controller_port,
                     "pid": pid,
                     "running": pid is not None,
-                    "answers": pid is not None and broker_answers(node.bootstrap, timeout_s=2.0),
+                    "answers": pid is not None and broker_answers(node.connection, timeout_s=2.0),
                     "data_dir": str(node.data_dir),
                 }
             )

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rollwatch.core.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
 from rollwatch.core.topics import Topics
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +21,14 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How every Kafka client connects (rollwatch/core/kafka_connection.py). Production refuses
+    # anything but SASL_SSL: SCRAM credentials, over TLS verified against the CA file (unset: the
+    # system's trust store).
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ca_file: Path | None = None
     # Prefix of every topic and consumer group: lets deployments or test runs share a cluster.
     namespace: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
     # The local broker's controller listener (KRaft); only used by `rollwatch kafka start`.
@@ -87,9 +96,28 @@ class Settings(BaseSettings):
             problems.append("ROLLWATCH_SECRET_KEY is the default; set a long random value")
         if self.clickhouse_url is None:
             problems.append("ROLLWATCH_CLICKHOUSE_URL is unset; production needs a ClickHouse server")
+        if self.kafka_security_protocol != "SASL_SSL":
+            problems.append(
+                f"ROLLWATCH_KAFKA_SECURITY_PROTOCOL is {self.kafka_security_protocol}; production "
+                "needs SASL_SSL (SCRAM credentials over TLS), never plaintext"
+            )
+        elif not (self.kafka_username and self.kafka_password):
+            problems.append("ROLLWATCH_KAFKA_USERNAME and ROLLWATCH_KAFKA_PASSWORD must be set in production")
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """Where and how the Kafka clients connect; KafkaSettingsError when SASL lacks credentials."""
+        return KafkaConnection(
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=self.kafka_password,
+            ca_file=self.kafka_ca_file,
+        )
 
     @property
     def topics(self) -> Topics:

@@ -13,7 +13,8 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
     return faust.App(
         # The app id is the consumer group: one per service and namespace.
         f"{settings.namespace}{service}",
-        broker=[f"kafka://{address.strip()}" for address in settings.kafka_bootstrap.split(",")],
+        broker=settings.kafka.faust_broker(),
+        broker_credentials=settings.kafka.faust_credentials(),
         # exactly_once has open duplicate bugs; exactly-once rows come from the idempotent ledger write.
         processing_guarantee="at_least_once",
         web_enabled=False,
@@ -21,7 +22,7 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         store="memory://",
         topic_partitions=settings.events_partitions,
         # Faust's own topics (table changelogs, the assignor's) get the product topics' factor.
-        topic_replication_factor=settings.topic_replication or cluster_replication(settings.kafka_bootstrap),
+        topic_replication_factor=settings.topic_replication or cluster_replication(settings.kafka),
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
         # A worker killed without leaving its group is noticed after this long; Faust's default

@@ -9,7 +9,9 @@ import logging
 from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import AuthorizationError, TopicAlreadyExistsError
+
+from rollwatch.core.kafka_connection import KafkaConnection
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,10 @@ class Topics:
 MAX_REPLICATION = 3
 
 
+class TopicsMissing(RuntimeError):
+    """A topic a process needs is not there and it may not create it: the message says what to do."""
+
+
 def replication_for(brokers: int) -> int:
     """Three copies on a cluster of three or more brokers, else one per broker."""
     return max(1, min(MAX_REPLICATION, brokers))
@@ -72,10 +78,10 @@ def min_insync_for(replication: int) -> int:
     return max(1, replication - 1)
 
 
-def cluster_replication(bootstrap: str, timeout_s: float = 10.0) -> int:
+def cluster_replication(kafka: KafkaConnection, timeout_s: float = 10.0) -> int:
     """The replication factor for this cluster's size (`replication_for`); 1 if it cannot tell."""
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+        admin = KafkaAdminClient(**kafka.client_options(), request_timeout_ms=int(timeout_s * 1000))
     except Exception:
         log.warning("cannot reach Kafka to size the replication; assuming 1", exc_info=True)
         return 1
@@ -86,21 +92,27 @@ def cluster_replication(bootstrap: str, timeout_s: float = 10.0) -> int:
 
 
 def ensure_topics(
-    bootstrap: str,
+    kafka: KafkaConnection,
     topics: Topics,
     events_partitions: int,
     replication: int | None = None,
     timeout_s: float = 30.0,
+    names: list[str] | None = None,
 ) -> list[str]:
-    """Create any missing topic; return the names created. Safe to call on every start.
-    `replication` None: picked from the cluster's size (`replication_for`), with
-    `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    """Create any missing topic (of `names`, default all); return the names created. Safe to call
+    on every start. `replication` None: picked from the cluster's size (`replication_for`), with
+    `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down.
+    On a secured cluster a service may not create topics: one missing is then an error saying so."""
+    admin = KafkaAdminClient(**kafka.client_options(), request_timeout_ms=int(timeout_s * 1000))
     try:
         if replication is None:
             replication = replication_for(len(admin.describe_cluster()["brokers"]))
         existing = set(admin.list_topics())
-        wanted = topics.partitions(events_partitions)
+        wanted = {
+            name: count
+            for name, count in topics.partitions(events_partitions).items()
+            if names is None or name in names
+        }
         configs = topics.configs()
         created = []
         for name, count in wanted.items():
@@ -114,6 +126,12 @@ def ensure_topics(
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass  # another process won the race
+            except AuthorizationError as exc:
+                raise TopicsMissing(
+                    f"Kafka topic {name} is missing (or this principal may not see it), and "
+                    f"{kafka.username or 'this client'} may not create it: create the topics as the "
+                    "admin principal (`rollwatch kafka grant`), or grant this principal its topics"
+                ) from exc
         if created:
             log.info("topics created", extra={"topics": created})
         return created

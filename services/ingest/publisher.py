@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
+from rollwatch.core.kafka_connection import KafkaConnection
+
 log = logging.getLogger(__name__)
 
 
@@ -22,8 +24,8 @@ class BrokerUnavailable(RuntimeError):
 
 
 class EventPublisher:
-    def __init__(self, bootstrap: str, topic: str, ack_timeout_s: float = 10.0) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection, topic: str, ack_timeout_s: float = 10.0) -> None:
+        self._kafka = kafka
         self._topic = topic
         self._ack_timeout_s = ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
@@ -31,7 +33,7 @@ class EventPublisher:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **self._kafka.client_options(),
             acks="all",
             enable_idempotence=True,
             linger_ms=5,

@@ -186,7 +186,7 @@ class Tracker:
         delay = 0.5
         while True:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
+                **self.settings.kafka.client_options(),
                 acks="all",
                 enable_idempotence=True,
                 max_batch_size=PUBLISH_BATCH_BYTES,

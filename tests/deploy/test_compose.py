@@ -1,7 +1,8 @@
 """deploy/compose.yaml is a valid Compose file (the compose-spec JSON schema, vendored in
 tests/fixtures/schemas: `docker compose config` needs the compose plugin, which is not here) and
 starts in the right order: migrate, then the register import, then services that report healthy
-only when /readyz answers, on writable volumes, with the routes file mounted and one Kafka version."""
+only when /readyz answers, on writable volumes, with the routes file mounted and one Kafka version;
+Kafka speaks only SASL/SCRAM over TLS with ACLs, each service as its own principal."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from rollwatch.core.kafka_acls import grants
 from rollwatch.core.local_kafka import KAFKA_VERSION
+from rollwatch.core.topics import Topics
 from services.alerts.delivery.routes import load_routes
 from tests.support.brokers import KAFKA_IMAGE
 
@@ -74,3 +77,35 @@ def test_the_image_runs_as_a_user_that_owns_its_data_dir_and_leaves_chdb_out() -
     assert 'replace("clickhouse-connect[chdb]", "clickhouse-connect")' in dockerfile
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"clickhouse-connect[chdb]' in pyproject  # what the Dockerfile rewrites is still there
+
+
+def test_kafka_has_no_plaintext_listener_and_refuses_what_no_acl_allows() -> None:
+    kafka = _compose()["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] == "SASL_SSL:SASL_SSL,CONTROLLER:SSL"
+    assert "PLAINTEXT" not in kafka["KAFKA_LISTENERS"]
+    assert kafka["KAFKA_LISTENER_NAME_CONTROLLER_SSL_CLIENT_AUTH"] == "required"
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka["KAFKA_SUPER_USERS"] == "User:admin;User:broker"
+    # The init job formats the storage with the same settings and a SCRAM credential per principal.
+    init = _compose()["services"]["kafka-init"]
+    assert {k: v for k, v in init["environment"].items() if not k.startswith("SCRAM_")} == kafka
+    scram = {k.removeprefix("SCRAM_").lower() for k in init["environment"] if k.startswith("SCRAM_")}
+    assert scram == {"admin", "ingest", "tracker", "alerts", "integrator", "broker"}
+    assert (ROOT / "deploy" / "kafka" / "init.sh").exists()
+
+
+def test_every_service_is_its_own_principal_over_sasl_ssl_after_the_acls_are_granted() -> None:
+    services = _compose()["services"]
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["ROLLWATCH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["ROLLWATCH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert env["ROLLWATCH_KAFKA_USERNAME"] == name  # the role the ACLs name (kafka_acls.grants)
+        assert f"KAFKA_{name.upper()}_PASSWORD" in env["ROLLWATCH_KAFKA_PASSWORD"]
+        assert any(v.endswith(":/etc/kafka-ca:ro") for v in services[name]["volumes"])
+        assert env["ROLLWATCH_KAFKA_CA_FILE"] == "/etc/kafka-ca/ca.pem"
+        assert services[name]["depends_on"]["kafka-setup"] == {"condition": "service_completed_successfully"}
+        assert name in grants(Topics())
+    assert services["kafka-setup"]["command"] == ["kafka", "grant"]
+    assert services["kafka-setup"]["environment"]["ROLLWATCH_KAFKA_USERNAME"] == "admin"

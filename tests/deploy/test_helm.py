@@ -121,11 +121,39 @@ def test_the_strimzi_example_replicates_every_product_topic() -> None:
     assert all(t["replicas"] == 3 and t["config"]["min.insync.replicas"] == 2 for t in topics.values())
     assert topics["pupil-events"]["partitions"] == 12
     assert topics["access-keys"]["config"]["cleanup.policy"] == "compact"
-    [user] = _kind("strimzi+altinity", "KafkaUser")
-    assert user["spec"]["authorization"]["acls"]
     assert re.fullmatch(
         r"rollwatch-kafka-bootstrap:\d+", _env("strimzi+altinity")["ROLLWATCH_KAFKA_BOOTSTRAP"]
     )
+
+
+def test_the_strimzi_example_has_only_a_scram_tls_listener_and_a_kafka_user_per_principal() -> None:
+    [kafka] = _kind("strimzi+altinity", "Kafka")
+    [listener] = kafka["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is True and listener["authentication"] == {"type": "scram-sha-512"}
+    assert kafka["spec"]["kafka"]["authorization"] == {"type": "simple"}
+    users = {u["metadata"]["name"]: u["spec"] for u in _kind("strimzi+altinity", "KafkaUser")}
+    assert set(users) == {
+        "rollwatch-admin", "rollwatch-ingest", "rollwatch-tracker", "rollwatch-alerts",
+        "rollwatch-integrator-example-mis",
+    }  # fmt: skip
+    assert all(u["authentication"] == {"type": "scram-sha-512"} for u in users.values())
+    [integrator_acl] = users["rollwatch-integrator-example-mis"]["authorization"]["acls"]
+    assert integrator_acl["resource"]["name"] == "pupil-events" and integrator_acl["operations"] == ["Write"]
+    # Each service connects as its own KafkaUser, its password from the User Operator's Secret,
+    # trusting the cluster CA.
+    for deployment in _kind("strimzi+altinity", "Deployment"):
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        user = f"rollwatch-{container['args'][0]}"
+        assert env["ROLLWATCH_KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+        assert env["ROLLWATCH_KAFKA_USERNAME"]["value"] == user and user in users
+        assert env["ROLLWATCH_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": user,
+            "key": "password",
+        }
+        assert env["ROLLWATCH_KAFKA_CA_FILE"]["value"] == "/etc/kafka-ca/ca.crt"
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["kafka-ca"]["secret"]["secretName"] == "rollwatch-cluster-ca-cert"
 
 
 def test_the_altinity_example_is_a_sharded_replicated_cluster_the_migrations_target() -> None:

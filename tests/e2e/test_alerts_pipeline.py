@@ -75,31 +75,6 @@ def product(kafka: KafkaForTests, tmp_path: Path, webhook: Receiver) -> Iterator
         yield running
 
 
-def _post(product: RunningProduct, key: str, *events: dict[str, Any]) -> None:
-    response = httpx.post(
-        f"{product.url}/v1/events", json={"events": list(events)}, headers={"Authorization": f"Bearer {key}"}
-    )
-    assert response.status_code == 202, response.text
-    assert response.json()["rejected"] == [], response.text
-
-
-def _alerts(product: RunningProduct, key: str, **params: Any) -> list[dict[str, Any]]:
-    response = product.get("/v1/alerts", key=key, **params)
-    response.raise_for_status()
-    alerts: list[dict[str, Any]] = response.json()["alerts"]
-    return alerts
-
-
-def _wait_for(product: RunningProduct, key: str, predicate: Any, timeout_s: float = 30, **params: Any) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = [a for a in _alerts(product, key, **params) if predicate(a)]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"no such alert within {timeout_s}s; log:\n{product.log()[-3000:]}")
-
-
 def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
     product: RunningProduct, webhook: Receiver
 ) -> None:
@@ -112,13 +87,13 @@ def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
         upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 3, 3), ground="home_education",
         destination_kind="home_education", sen_provision="E", year_group=6,
     )  # fmt: skip
-    _post(product, school_key, joined, left)
+    product.post_events(school_key, joined, left)
 
-    [alert] = _wait_for(product, officer, lambda a: a["rule"] == "ehe_vulnerable")
+    [alert] = product.wait_for_alerts(officer, lambda a: a["rule"] == "ehe_vulnerable")
     assert alert["la_code"] == "886" and alert["status"] == "open"
     assert left["event_id"] in alert["evidence"]
     assert "not a finding" in alert["reason"] or "prompt" in alert["reason"]
-    assert _alerts(product, elsewhere) == []  # another LA's officer sees nothing of it
+    assert product.alerts(elsewhere) == []  # another LA's officer sees nothing of it
 
     # The LA's case system got it, signed with the route's secret.
     deadline = time.monotonic() + 20
@@ -131,9 +106,9 @@ def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
     assert alert["alert_id"] in body.decode()
 
     # Sending the same events again raises nothing new.
-    _post(product, school_key, joined, left)
+    product.post_events(school_key, joined, left)
     time.sleep(2)
-    assert len([a for a in _alerts(product, officer) if a["rule"] == "ehe_vulnerable"]) == 1
+    assert len([a for a in product.alerts(officer) if a["rule"] == "ehe_vulnerable"]) == 1
 
     # The officer acknowledges, then resolves with an outcome; every step is kept.
     url = f"{product.url}/v1/alerts/{alert['alert_id']}"
@@ -160,8 +135,10 @@ def test_an_unknown_destination_alert_waits_and_an_enrolment_resolves_it(product
     left = deletion(upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 1, 6), ground="moved_away",
                     destination_kind="unknown")  # fmt: skip
     # The deletion is old enough that its 10 school days have passed: the clock fires at once.
-    _post(product, school_key, enrolment(upn, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3)), left)
-    [alert] = _wait_for(product, officer, lambda a: a["rule"] == "no_destination")
+    product.post_events(school_key, enrolment(upn, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3)), left)
+    [alert] = product.wait_for_alerts(officer, lambda a: a["rule"] == "no_destination")
     assert alert["status"] == "open"
-    _post(product, school_key, enrolment(upn, school_urn=OTHER_SCHOOL, occurred_on=dt.date(2026, 2, 2)))
-    _wait_for(product, officer, lambda a: a["rule"] == "no_destination" and a["status"] == "auto_resolved")
+    product.post_events(school_key, enrolment(upn, school_urn=OTHER_SCHOOL, occurred_on=dt.date(2026, 2, 2)))
+    product.wait_for_alerts(
+        officer, lambda a: a["rule"] == "no_destination" and a["status"] == "auto_resolved"
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from kafka.admin import KafkaAdminClient
 
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import broker_answers, process_alive
 from rollwatch.core.topics import Topics, ensure_topics
 from tests.support.brokers import KafkaForTests
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.kafka
 
 def test_topics_are_created_once_with_their_partitions(kafka: KafkaForTests) -> None:
     topics = Topics("topics-test.")
-    first = ensure_topics(kafka.bootstrap, topics, events_partitions=3)
-    again = ensure_topics(kafka.bootstrap, topics, events_partitions=3)
+    first = ensure_topics(kafka.connection, topics, events_partitions=3)
+    again = ensure_topics(kafka.connection, topics, events_partitions=3)
     assert sorted(first) == sorted(topics.partitions(3))
     assert again == []
     admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
@@ -51,5 +52,5 @@ def test_cli_start_status_stop_leaves_no_broker(tmp_path: Path) -> None:
         stopped = rollwatch("kafka", "stop", **settings)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert not process_alive(pid)
-    assert not broker_answers(f"127.0.0.1:{port}", timeout_s=1)
+    assert not broker_answers(KafkaConnection(f"127.0.0.1:{port}"), timeout_s=1)
     assert rollwatch("kafka", "status", **settings).returncode == 3

@@ -5,8 +5,9 @@ tracker`), on the test broker and an embedded ledger in a temporary folder. The 
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ class RunningProduct:
     process: subprocess.Popen[bytes] | None = None
     auditor_key: str = ""
     starts: int = field(default=0)
+    # The command line's own environment (on a secured broker: the admin principal, the only one
+    # that may write keys); None: the product's.
+    cli_env: dict[str, str] | None = None
 
     @property
     def log_path(self) -> Path:
@@ -67,34 +71,76 @@ class RunningProduct:
 
     def create_key(self, *args: str) -> str:
         """`rollwatch keys create ARGS` against this product's broker; returns the key."""
-        return child.rollwatch_output("keys", "create", *args, env=self.env, timeout=60).strip()
+        env = self.cli_env or self.env
+        return child.rollwatch_output("keys", "create", *args, env=env, timeout=60).strip()
 
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.auditor_key}"}
         return httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)
 
+    def post_events(self, key: str, *events: dict[str, Any]) -> None:
+        """`POST /v1/events` as a school's system; every event must be accepted (202)."""
+        response = httpx.post(
+            f"{self.url}/v1/events", json={"events": list(events)},
+            headers={"Authorization": f"Bearer {key}"}, timeout=30,
+        )  # fmt: skip
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == [], response.text
+
+    def alerts(self, key: str, **params: Any) -> list[dict[str, Any]]:
+        """`GET /v1/alerts` with `key` (an officer's or an auditor's)."""
+        response = self.get("/v1/alerts", key=key, **params)
+        response.raise_for_status()
+        alerts: list[dict[str, Any]] = response.json()["alerts"]
+        return alerts
+
+    def wait_for_alerts(
+        self, key: str, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 30, **params: Any
+    ) -> list[dict[str, Any]]:
+        """The alerts `key` sees that match `predicate`, once there is one; AssertionError after
+        `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = [a for a in self.alerts(key, **params) if predicate(a)]
+            if found:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"no such alert within {timeout_s}s; log:\n{self.log()[-3000:]}")
+
     def metric(self, name: str) -> float:
         return child.metric_value(httpx.get(f"{self.url}/metrics", timeout=10).text, name)
 
 
+def new_namespace() -> str:
+    return f"e2e{uuid.uuid4().hex[:8]}."
+
+
 @contextmanager
 def rollwatch_process(
-    bootstrap: str, workdir: Path, command: tuple[str, ...] = ("run", "--no-local-kafka"), **settings: str
+    bootstrap: str,
+    workdir: Path,
+    command: tuple[str, ...] = ("run", "--no-local-kafka"),
+    *,
+    namespace: str | None = None,
+    cli_settings: Mapping[str, str] | None = None,
+    **settings: str,
 ) -> Iterator[RunningProduct]:
+    """`cli_settings`: what the command line (`rollwatch keys create`) uses instead of `settings`."""
     port = free_port()
-    namespace = f"e2e{uuid.uuid4().hex[:8]}."
-    env = child.rollwatch_env(
-        {
-            "kafka_bootstrap": bootstrap,
-            "data_dir": str(workdir),
-            "http_port": str(port),
-            "namespace": namespace,
-            "tracker_batch_seconds": "0.2",
-            **settings,
-        }
-    )
+    namespace = namespace or new_namespace()
+    product_settings = {
+        "kafka_bootstrap": bootstrap,
+        "data_dir": str(workdir),
+        "http_port": str(port),
+        "namespace": namespace,
+        "tracker_batch_seconds": "0.2",
+        **settings,
+    }
+    env = child.rollwatch_env(product_settings)
     workdir.mkdir(parents=True, exist_ok=True)
     running = RunningProduct(f"http://127.0.0.1:{port}", namespace, workdir, env, command)
+    if cli_settings:
+        running.cli_env = child.rollwatch_env({**product_settings, **cli_settings})
     try:
         running.import_schools()
         running.start()

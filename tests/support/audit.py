@@ -31,7 +31,7 @@ class AuditWorld:
         self.clients = ClientPerThread(settings)
         migrate(self.clients.get())
         self.register = SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS)
-        self.keyring = KeyRing(settings.kafka_bootstrap, settings.topics.access_keys)
+        self.keyring = KeyRing(settings.kafka, settings.topics.access_keys)
         self.writer = LedgerWriter(self.clients)
         self._offset = 0
         self._placements: dict[str, dict[str, Any]] = {}

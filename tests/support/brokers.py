@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka, split_host_port
 from tools.harness.broker import configured_bootstrap, local_broker, running
 
@@ -20,6 +21,10 @@ class KafkaForTests:
     bootstrap: str
     source: str  # "environment", "testcontainers" or "local"
     local: LocalKafka | None = None
+
+    @property
+    def connection(self) -> KafkaConnection:
+        return KafkaConnection(self.bootstrap)
 
     @property
     def port(self) -> int:

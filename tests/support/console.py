@@ -15,6 +15,7 @@ import httpx
 
 from rollwatch.core.access.keyring import publish_record
 from rollwatch.core.access.keys import new_key
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.topics import Topics
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import deletion, enrolment, upn_for
@@ -66,7 +67,7 @@ class ConsoleProduct:
 def _key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
     """Issued as `rollwatch keys create` does, in this process (a CLI start per key is slow)."""
     token, record = new_key(role, **scope)  # type: ignore[arg-type]
-    publish_record(bootstrap, Topics(product.namespace).access_keys, record)
+    publish_record(KafkaConnection(bootstrap), Topics(product.namespace).access_keys, record)
     return token
 
 

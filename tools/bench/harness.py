@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.topics import Topics, ensure_topics
 from tools.harness import product as child
 from tools.harness.broker import configured_bootstrap, local_broker, running
@@ -47,7 +48,8 @@ def new_namespace(prefix: str) -> str:
 
 def create_topics(bootstrap: str, namespace: str) -> Topics:
     topics = Topics(namespace)
-    ensure_topics(bootstrap, topics, EVENTS_PARTITIONS)
+    # The bench runs its own plaintext broker (or the one ROLLWATCH_KAFKA_BOOTSTRAP names).
+    ensure_topics(KafkaConnection(bootstrap), topics, EVENTS_PARTITIONS)
     return topics
 
 
@@ -151,5 +153,5 @@ def publish_key(bootstrap: str, topics: Topics, role: str, **scope: object) -> s
     from rollwatch.core.access.keys import new_key
 
     token, record = new_key(role, **scope)  # type: ignore[arg-type]
-    publish_record(bootstrap, topics.access_keys, record)
+    publish_record(KafkaConnection(bootstrap), topics.access_keys, record)
     return token

@@ -218,7 +218,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.out:
             sinks.append(FileSink(args.out))
         if args.kafka is not None:
-            sinks.append(KafkaSink(args.kafka or settings.kafka_bootstrap, settings.topics.pupil_events))
+            kafka = settings.kafka.with_bootstrap(args.kafka) if args.kafka else settings.kafka
+            sinks.append(KafkaSink(kafka, settings.topics.pupil_events))
         if args.api:
             sinks.append(ApiSink(args.api, keys))
     except (SinkError, OSError, ValueError) as exc:

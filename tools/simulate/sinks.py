@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from rollwatch.core.kafka_connection import KafkaConnection
+
 API_BATCH = 500
 
 
@@ -48,14 +50,14 @@ class FileSink:
 
 
 class KafkaSink:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str) -> None:
         from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
         self.topic = topic
         try:
             self._producer = KafkaProducer(
-                bootstrap_servers=bootstrap,
+                **kafka.client_options(),
                 acks="all",
                 retries=10,
                 linger_ms=20,
@@ -63,7 +65,7 @@ class KafkaSink:
                 max_in_flight_requests_per_connection=1,
             )
         except KafkaError as exc:
-            raise SinkError(f"no Kafka broker at {bootstrap}: {exc}") from exc
+            raise SinkError(f"no Kafka broker at {kafka.bootstrap}: {exc}") from exc
         self._failures: list[str] = []
         self.sent = 0
 

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from pydantic import ValidationError
 
 from rollwatch.core.access.keys import KeyRecord, key_id_of, matches
+from rollwatch.core.kafka_connection import KafkaConnection
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ def _decode(value: bytes | None) -> KeyRecord | None:
 
 
 class KeyRing:
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection, topic: str) -> None:
+        self._kafka = kafka
         self._topic = topic
         self._records: dict[str, KeyRecord] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -57,9 +58,7 @@ class KeyRing:
         self._records[record.key_id] = record
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
-        )
+        consumer = AIOKafkaConsumer(**self._kafka.client_options(), enable_auto_commit=False, group_id=None)
         await consumer.start()
         for _ in range(60):  # a topic created a moment ago takes a little while to appear
             if self._topic in await consumer.topics():
@@ -104,9 +103,9 @@ class KeyRing:
             await self._consumer.stop()
 
 
-def publish_record(bootstrap: str, topic: str, record: KeyRecord) -> None:
+def publish_record(kafka: KafkaConnection, topic: str, record: KeyRecord) -> None:
     """Blocking: for the command line. Returns once the broker has the record."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(**kafka.client_options(), acks="all")
     try:
         producer.send(topic, key=record.key_id.encode(), value=record.model_dump_json().encode()).get(
             timeout=30
@@ -115,11 +114,11 @@ def publish_record(bootstrap: str, topic: str, record: KeyRecord) -> None:
         producer.close()
 
 
-def read_records(bootstrap: str, topic: str) -> dict[str, KeyRecord]:
+def read_records(kafka: KafkaConnection, topic: str) -> dict[str, KeyRecord]:
     """Blocking: every key's latest record, for the command line."""
     from kafka import TopicPartition as SyncTopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = KafkaConsumer(**kafka.client_options(), enable_auto_commit=False, group_id=None)
     try:
         assigned = [SyncTopicPartition(topic, 0)]  # one partition: see KeyRing.start
         consumer.assign(assigned)

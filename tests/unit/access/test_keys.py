@@ -2,6 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from rollwatch.core.access.keys import hash_key, key_id_of, matches, new_key
+from rollwatch.core.kafka_connection import KafkaConnection
 
 
 def test_a_new_key_is_stored_only_as_its_hash() -> None:
@@ -53,7 +54,7 @@ def test_the_key_ring_lists_an_las_active_officers_by_name() -> None:
 
     from rollwatch.core.access.keyring import KeyRing
 
-    ring = KeyRing("127.0.0.1:1", "keys")
+    ring = KeyRing(KafkaConnection("127.0.0.1:1"), "keys")
     _, zoe = new_key("la_officer", la_code="886", name="Zoe Adams")
     _, sam = new_key("la_officer", la_code="886", name="Sam Patel")
     _, gone = new_key("la_officer", la_code="886", name="Al Gone")

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from rollwatch.core.local_kafka import LocalKafka, LocalKafkaError, split_host_port
+from rollwatch.core.local_kafka_security import LocalKafkaSecurity
 
 
 def _broker(tmp_path: Path) -> LocalKafka:
@@ -29,17 +30,38 @@ def test_a_pid_file_naming_another_process_is_never_trusted(tmp_path: Path) -> N
     assert broker.stop() is False
 
 
-def test_config_is_a_single_kraft_node_on_loopback(tmp_path: Path) -> None:
-    broker = _broker(tmp_path)
-    broker.data_dir.mkdir(parents=True)
+def _props(broker: LocalKafka) -> dict[str, str]:
+    broker.data_dir.mkdir(parents=True, exist_ok=True)
     broker._write_config("127.0.0.1", 39092)
-    props = dict(
-        line.split("=", 1) for line in broker.properties_file.read_text().splitlines() if "=" in line
-    )
+    lines = broker.properties_file.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def test_config_is_a_single_kraft_node_on_loopback(tmp_path: Path) -> None:
+    props = _props(_broker(tmp_path))
     assert props["process.roles"] == "broker,controller"
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:39092,CONTROLLER://127.0.0.1:39093"
     assert props["offsets.topic.replication.factor"] == "1"
     assert props["auto.create.topics.enable"] == "false"
+
+
+def test_a_secured_broker_has_no_plaintext_listener_and_refuses_what_no_acl_allows(tmp_path: Path) -> None:
+    security = LocalKafkaSecurity(tmp_path / "kafka" / "tls")
+    broker = LocalKafka("127.0.0.1:39092", 39093, tmp_path / "kafka", tmp_path / "cache", security=security)
+    security.ensure(["127.0.0.1"])
+    props = _props(broker)
+    assert props["listeners"] == "SASL_SSL://127.0.0.1:39092,CONTROLLER://127.0.0.1:39093"
+    assert "PLAINTEXT" not in props["listener.security.protocol.map"].replace("SASL_", "")
+    assert props["listener.name.controller.ssl.client.auth"] == "required"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:admin;User:broker"
+    assert broker.properties_file.stat().st_mode & 0o077 == 0  # it holds the brokers' password
+    scram = security.format_arguments()
+    assert scram.count("--add-scram") == 7  # six roles and the brokers
+    assert "SCRAM-SHA-512=[name=integrator,password=" in " ".join(scram)
+    assert broker.connection.security_protocol == "SASL_SSL" and broker.connection.username == "admin"
 
 
 def test_missing_maven_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,6 +38,20 @@ def test_node_config_replicates_internal_topics_with_two_in_sync(tmp_path: Path)
     assert props["default.replication.factor"] == "3"
 
 
+def test_a_secured_cluster_shares_one_ca_and_set_of_principals(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:39092", kafka_controller_port=39093)
+    cluster = LocalKafkaCluster.new(settings, 3, sasl=True)
+    assert cluster.security is not None
+    assert {n.security for n in cluster.nodes} == {cluster.security}
+    node = cluster.node(3)
+    cluster.security.ensure(["127.0.0.1"])
+    node.data_dir.mkdir(parents=True)
+    node._write_config("127.0.0.1", 39096)
+    props = dict(line.split("=", 1) for line in node.properties_file.read_text().splitlines())
+    assert props["listeners"] == "SASL_SSL://127.0.0.1:39096,CONTROLLER://127.0.0.1:39097"
+    assert cluster.connection.bootstrap == cluster.bootstrap and cluster.connection.username == "admin"
+
+
 def test_a_lone_node_keeps_its_single_node_config(tmp_path: Path) -> None:
     from rollwatch.core.local_kafka import LocalKafka
 
@@ -60,7 +74,7 @@ def test_the_layout_is_found_again(tmp_path: Path) -> None:
     )
     again = LocalKafkaCluster.existing(settings)
     assert again is not None and again.bootstrap == cluster.bootstrap
-    assert again.cluster_id == cluster.cluster_id
+    assert again.cluster_id == cluster.cluster_id and again.sasl is False
     with pytest.raises(LocalKafkaError, match="no node 4"):
         again.node(4)
     assert again.stop() == 0

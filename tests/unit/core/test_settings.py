@@ -19,11 +19,34 @@ def test_production_refuses_default_secret_and_embedded_ledger() -> None:
     assert "ROLLWATCH_CLICKHOUSE_URL" in message
 
 
+SAFE_KAFKA = {
+    "kafka_security_protocol": "SASL_SSL",
+    "kafka_username": "rollwatch-ingest",
+    "kafka_password": "p" * 32,
+}
+
+
 def test_production_accepts_safe_settings() -> None:
     settings = Settings(
-        environment="production", secret_key="x" * 40, clickhouse_url="http://clickhouse.internal:8123"
-    )
+        environment="production", secret_key="x" * 40, clickhouse_url="http://clickhouse.internal:8123",
+        **SAFE_KAFKA,
+    )  # fmt: skip
     assert settings.environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("kafka", "named"),
+    [
+        ({}, "ROLLWATCH_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"),
+        ({**SAFE_KAFKA, "kafka_security_protocol": "SASL_PLAINTEXT"}, "never plaintext"),
+        ({**SAFE_KAFKA, "kafka_security_protocol": "SSL"}, "needs SASL_SSL"),
+        ({"kafka_security_protocol": "SASL_SSL"}, "ROLLWATCH_KAFKA_USERNAME and ROLLWATCH_KAFKA_PASSWORD"),
+    ],
+)
+def test_production_refuses_kafka_without_sasl_over_tls(kafka: dict[str, str], named: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(environment="production", secret_key="x" * 40, clickhouse_url="http://ch:8123", **kafka)
+    assert named in str(info.value)
 
 
 def test_namespace_prefixes_every_topic() -> None:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from rollwatch.core import http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import new_key
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.settings import Settings
 from services.ingest.api import router
 from services.ingest.publisher import BrokerUnavailable
@@ -43,7 +44,7 @@ def publisher() -> RecordingPublisher:
 
 @pytest.fixture
 def keyring() -> KeyRing:
-    return KeyRing("unused:9", "unused")
+    return KeyRing(KafkaConnection("unused:9"), "unused")
 
 
 @pytest.fixture

@@ -28,6 +28,38 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.secrets.create -}}{{ include "rollwatch.fullname" . }}-secrets{{- else -}}{{ required "secrets.existingSecret names the Secret with secret-key and clickhouse-password" .Values.secrets.existingSecret }}{{- end -}}
 {{- end -}}
 
+{{/* How a container reaches Kafka: SASL over TLS as `principal` (admin, ingest, tracker, alerts). */}}
+{{- define "rollwatch.kafkaEnv" -}}
+{{- $k := .root.Values.kafka }}
+{{- $p := required (printf "kafka.principals.%s" .principal) (index $k.principals .principal) }}
+- name: ROLLWATCH_KAFKA_SECURITY_PROTOCOL
+  value: {{ $k.securityProtocol | quote }}
+- name: ROLLWATCH_KAFKA_SASL_MECHANISM
+  value: {{ $k.saslMechanism | quote }}
+- name: ROLLWATCH_KAFKA_USERNAME
+  value: {{ $p.username | quote }}
+- name: ROLLWATCH_KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ $p.secret }}, key: {{ $p.key }} }
+{{- if $k.caSecret.name }}
+- name: ROLLWATCH_KAFKA_CA_FILE
+  value: /etc/kafka-ca/{{ $k.caSecret.key }}
+{{- end }}
+{{- end -}}
+
+{{/* The CA's volume and mount, when kafka.caSecret names one. */}}
+{{- define "rollwatch.kafkaCaVolume" -}}
+{{- with .Values.kafka.caSecret.name }}
+- name: kafka-ca
+  secret: { secretName: {{ . }} }
+{{- end }}
+{{- end -}}
+{{- define "rollwatch.kafkaCaMount" -}}
+{{- if .Values.kafka.caSecret.name }}
+- { name: kafka-ca, mountPath: /etc/kafka-ca, readOnly: true }
+{{- end }}
+{{- end -}}
+
 {{/* The ROLLWATCH_* environment of every container; secrets come from the Secret. */}}
 {{- define "rollwatch.env" -}}
 - name: ROLLWATCH_ENVIRONMENT

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from rollwatch.core import http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import new_key
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.settings import Settings
 from services.ingest.ctf.api import router
 from services.schools.register import SchoolsRegister
@@ -27,7 +28,7 @@ def publisher() -> RecordingPublisher:
 
 @pytest.fixture
 def keyring() -> KeyRing:
-    return KeyRing("unused:9", "unused")
+    return KeyRing(KafkaConnection("unused:9"), "unused")
 
 
 @pytest.fixture
