@@ -29,7 +29,7 @@ from rollwatch.core.access.dependencies import ReaderCaller, require_role
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
-from rollwatch.core.http_params import LedgerDate, LedgerDateTime
+from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
@@ -77,11 +77,7 @@ def _exit_rules(request: Request, la_code: str) -> ExitRules:
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
-    last = end or dt.date.today()
-    first = start or last - dt.timedelta(days=365)
-    if first > last:
-        raise ApiError(422, "date_range", "'from' is after 'to'")
-    return first, last
+    return reporting_period(start, end, dt.date.today())
 
 
 def _stated_purpose(caller: KeyRecord, purpose: str | None) -> str:
