@@ -156,16 +156,25 @@ def _school_of(request: Request, officer: KeyRecord, urn: str) -> School:
         raise ApiError(404, "not_found", _NOT_FOUND) from None
 
 
-@router.get("/schools/{urn}")
-async def school_page(request: Request, urn: str) -> HTMLResponse:
+def _school_reading(request: Request, urn: str) -> tuple[Any, KeyRecord, School, tuple[dt.date, dt.date]]:
+    """The officer's session, the officer, the school (404 unless of their LA) and the period."""
     session, officer = officer_of(request)
     school = _school_of(request, officer, urn)
+    return (
+        session,
+        officer,
+        school,
+        reporting_period(*_period(request), statistics_api.today_of(service_of(request))),
+    )
+
+
+@router.get("/schools/{urn}")
+async def school_page(request: Request, urn: str) -> HTMLResponse:
+    session, officer, school, period = _school_reading(request, urn)
     purpose = session.purposes.get(PURPOSE_KEY)
     if purpose is None:
         return _purpose_form(request, session, officer)
     service, clients = service_of(request), _clients(request)
-
-    period = reporting_period(*_period(request), statistics_api.today_of(service))
 
     def read() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         figures = statistics_api.school_statistics(service, clients, officer, school, period, purpose)
@@ -203,13 +212,11 @@ async def school_page(request: Request, urn: str) -> HTMLResponse:
 
 @router.get("/schools/{urn}/{key}.csv")
 async def school_csv(request: Request, urn: str, key: str) -> Response:
-    session, officer = officer_of(request)
-    school = _school_of(request, officer, urn)
+    session, officer, school, period = _school_reading(request, urn)
     purpose = session.purposes.get(PURPOSE_KEY)
     if purpose is None:
         return _purpose_form(request, session, officer)
     service, clients = service_of(request), _clients(request)
-    period = reporting_period(*_period(request), statistics_api.today_of(service))
     name = f"school-{urn}-{key}-{period[0]}-{period[1]}"
     if key != "movements":
         figures = await run_in_threadpool(
