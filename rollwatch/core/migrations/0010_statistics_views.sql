@@ -24,7 +24,11 @@ CREATE TABLE IF NOT EXISTS ledger_school_events
     review_by           Nullable(Date32)         -- AP referrals only
 )
 ENGINE = MergeTree
-ORDER BY (school_urn, occurred_on, type, event_id);
+ORDER BY (school_urn, occurred_on, type, event_id)
+-- An LA's schools lie scattered through the URN order, each with a few hundred rows a year: small
+-- granules let a query read about those rows rather than 8,192 around each school (measured on the
+-- bench ledger: 15,000 rows read instead of 700,000 for one LA's year).
+SETTINGS index_granularity = 256;
 
 -- ledger_references: the events that name another event (a retraction, the end of an AP
 -- placement), small enough to read whole.
