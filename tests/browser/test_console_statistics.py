@@ -308,3 +308,8 @@ def test_another_las_pages_are_not_found_and_tables_need_no_javascript(
         assert bare.locator("table").count() == 6
     finally:
         plain.close()
+
+
+def test_the_readme_screenshot_exists() -> None:
+    # Committed for the README (refreshed by the first test with ROLLWATCH_UPDATE_SCREENSHOTS=1).
+    assert (ROOT / "docs" / "images" / "dashboard.png").stat().st_size > 10_000

@@ -96,7 +96,7 @@ function draw (holder) {
 }
 
 if (Chart) {
-  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily
+  Chart.defaults.font.family = '"GDS Transport", arial, sans-serif' // the GOV.UK pages' font
   Chart.defaults.font.size = 14
   Chart.defaults.color = INK
   document.querySelectorAll('[data-chart]').forEach(draw)
