@@ -29,6 +29,7 @@ from services.alerts.api import router as alerts_router
 from services.alerts.delivery import Dispatcher
 from services.alerts.notify import ClickHouseDeliveryLog, Notifier
 from services.alerts.service import AlertService
+from services.alerts.statistics_api import router as statistics_router
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
 from services.ingest.ctf.api import router as ctf_router
@@ -117,6 +118,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(audit_router)
     if "alerts" in components:
         app.include_router(alerts_router)
+        app.include_router(statistics_router)
         # The officers' console lives with the alert read side it works on.
         console.install(app, settings)
     app.include_router(schools_router)

@@ -9,6 +9,10 @@ replicated and sharded. The migration files stay single-node SQL; this rewrites 
   one Replicated*MergeTree with a copy on every node of the cluster (one replication path for
   all shards), so it keeps its name and needs no Distributed table.
 - Every statement runs `ON CLUSTER`; an ALTER of a sharded table's columns alters both tables.
+- A materialised view runs on every node `ON CLUSTER`, from the local table of a sharded source
+  to the local table of a sharded target: it sees the inserts of its own shard's ledger part.
+- `INSERT INTO t SELECT ... FROM s` (a backfill) runs once, not on the cluster: it reads the
+  Distributed `s` and writes the Distributed `t`, which shards the rows as the views would.
 
 Only parsing is tested here (tests/integration/test_cluster_ddl.py: chDB cannot run a cluster);
 docs/operations.md says what stays untested."""
@@ -23,6 +27,9 @@ SHARDED: dict[str, str] = {
     "ledger_checkpoint_heads": "sipHash64(upn)",
     "pupil_identity_links": "sipHash64(upn)",
     "pupil_placements": "sipHash64(upn)",
+    # Kept by materialised views of the ledger: each shard's view writes its own rows' copies.
+    "ledger_school_events": "sipHash64(upn)",
+    "ledger_references": "sipHash64(upn)",
 }
 LOCAL_SUFFIX = "_local"
 
@@ -31,6 +38,12 @@ _CREATE = re.compile(
     r"ENGINE\s*=\s*(?P<engine>\w*MergeTree)(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$",
     re.DOTALL | re.IGNORECASE,
 )
+_VIEW = re.compile(
+    r"^(?P<head>CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+)(?P<name>\w+)\s+TO\s+(?P<target>\w+)"
+    r"(?P<select>\s+AS\s+SELECT\s.*\sFROM\s+)(?P<source>\w+)(?P<rest>.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_INSERT_SELECT = re.compile(r"^INSERT\s+INTO\s+\w+\s+SELECT\s", re.IGNORECASE)
 _ALTER = re.compile(r"^(?P<head>ALTER\s+TABLE\s+)(?P<name>\w+)(?P<rest>\s.*)$", re.DOTALL | re.IGNORECASE)
 _COLUMN_CHANGE = re.compile(r"\b(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b", re.IGNORECASE)
 
@@ -48,6 +61,10 @@ def _replicated(engine: str, args: str | None, path: str) -> str:
         raise ClusterDDLError(f"cannot replicate engine {engine}")
     params = [_quote(path), "'{replica}'"] + ([args.strip()] if args and args.strip() else [])
     return f"Replicated{engine}({', '.join(params)})"
+
+
+def _local(name: str) -> str:
+    return name + LOCAL_SUFFIX if name in SHARDED else name
 
 
 def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
@@ -75,6 +92,13 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
         path = f"/clickhouse/tables/all/{database}/{name}"
         engine = _replicated(create["engine"], create["args"], path)
         return [f"{create['head']}{name}{on}{create['body']}ENGINE = {engine}{rest}"]
+    view = _VIEW.match(text)
+    if view:
+        target, source = (_local(view[name]) for name in ("target", "source"))
+        head = f"{view['head']}{view['name']}{on} TO {target}"
+        return [f"{head}{view['select']}{source}{view['rest']}"]
+    if _INSERT_SELECT.match(text):
+        return [text]
     alter = _ALTER.match(text)
     if alter:
         name, rest = alter["name"], alter["rest"]

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from rollwatch.core.http_errors import ApiError
+
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2299, 12, 31)
 
@@ -27,3 +29,13 @@ def _aware_in_range(value: dt.datetime) -> dt.datetime:
 
 LedgerDate = Annotated[dt.date, AfterValidator(_in_range)]
 LedgerDateTime = Annotated[dt.datetime, AfterValidator(_aware_in_range)]
+
+
+def reporting_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """A report's period: [start, end], by default the year (365 days) to `today`. Raises a 422
+    `ApiError` when `start` is after `end`."""
+    last = end or today
+    first = start or last - dt.timedelta(days=365)
+    if first > last:
+        raise ApiError(422, "date_range", "'from' is after 'to'")
+    return first, last

@@ -29,7 +29,7 @@ from rollwatch.core.access.dependencies import ReaderCaller, require_role
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
-from rollwatch.core.http_params import LedgerDate, LedgerDateTime
+from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
@@ -77,11 +77,7 @@ def _exit_rules(request: Request, la_code: str) -> ExitRules:
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
-    last = end or dt.date.today()
-    first = start or last - dt.timedelta(days=365)
-    if first > last:
-        raise ApiError(422, "date_range", "'from' is after 'to'")
-    return first, last
+    return reporting_period(start, end, dt.date.today())
 
 
 def _stated_purpose(caller: KeyRecord, purpose: str | None) -> str:
@@ -246,18 +242,12 @@ async def school_movements(
     if not allowed:
         raise ApiError(403, "forbidden_school", "this key may not read this school's movements")
     first, last = _period(start, end)
-
-    def read() -> list[LedgerRow]:
-        rows = ledger_reads.school_rows(clients, urn, first, last, type)
-        record_access(clients, caller, "school_movements", urn, stated, len(rows))
-        return rows
-
-    rows = await run_in_threadpool(read)
-    retractions = ledger_reads.retracted_ids(rows)
     register = _register(request)
-    items = [_row_json(row, retractions.get(row.event_id), register) for row in rows]
+    items = await run_in_threadpool(
+        read_school_movements, clients, register, caller, urn, (first, last), type, stated
+    )
     if format == "csv":
-        return Response(_csv(items), media_type="text/csv")
+        return Response(movements_csv(items), media_type="text/csv")
     return {
         "school_urn": urn,
         "school_name": _school_name(register, urn),
@@ -265,6 +255,24 @@ async def school_movements(
         "to": last.isoformat(),
         "events": items,
     }
+
+
+def read_school_movements(
+    clients: ClientPerThread,
+    register: SchoolsRegister,
+    caller: KeyRecord,
+    urn: str,
+    period: tuple[dt.date, dt.date],
+    types: list[str] | None,
+    purpose: str,
+) -> list[dict[str, Any]]:
+    """Blocking: a school's events in the period as the API shows them (school names, the other
+    school of a move, retractions marked), written to the access log first. The caller's right to
+    read the school is checked before."""
+    rows = ledger_reads.school_rows(clients, urn, *period, types)
+    record_access(clients, caller, "school_movements", urn, purpose, len(rows))
+    retractions = ledger_reads.retracted_ids(rows)
+    return [_row_json(row, retractions.get(row.event_id), register) for row in rows]
 
 
 _CSV_COLUMNS = [
@@ -283,7 +291,8 @@ _CSV_COLUMNS = [
 ]
 
 
-def _csv(items: list[dict[str, Any]]) -> str:
+def movements_csv(items: list[dict[str, Any]]) -> str:
+    """Movements as the API's CSV: one row per event, the other school's columns flattened."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()

@@ -2,11 +2,12 @@
 destination, exits by year group and SEN provision, and unexplained exits as EPI defines them
 (`exit_classification`).
 
-ClickHouse does the counting: one query reads the LA's schools' rows in the period (through the
-ledger's by-school projection, migration 0004), takes what the classification needs out of each
-event's JSON and groups by it, so Python sees a few thousand buckets at most (about 5,000 for 150
-schools' year on a 10-million-row ledger) however many events there are. Each bucket is then
-classified by the pure `classify_exit`. What the register knows
+ClickHouse does the counting: one query reads the LA's schools' rows in the period from
+`ledger_school_events` (the typed fields of every ledger event by school and date, kept by a
+materialised view, migration 0010: no JSON is parsed and the ledger is not scanned per report)
+and groups them by what the classification needs and by month, so Python sees some thousands of
+buckets however many events there are. Each bucket is then classified by the pure
+`classify_exit`. What the register knows
 (successor schools, special schools, each school's top year group) goes into the query as
 parameters or is applied to the buckets.
 
@@ -16,23 +17,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rollwatch.core.clickhouse import ClientPerThread
+from services.schools.model import School
 from services.schools.register import SchoolsRegister
 from services.tracker.exit_classification import (
     Exit,
+    ExitClass,
     ExitRules,
     classify_exit,
     is_special_school,
     top_year_group,
 )
-from services.tracker.tables import LEDGER
+from services.tracker.tables import REFERENCES, SCHOOL_EVENTS
 
 DELETED = "pupil.deleted"
 ENROLLED = "pupil.enrolled"
+HOME_EDUCATION = "home_education"
 # A pupil deleted from a school and enrolled at its successor from a week before to a month after
 # (a conversion over a weekend or a summer, a register updated late) moved with the school.
 SUCCESSOR_ENROLMENT_DAYS = (-7, 31)
@@ -58,6 +63,7 @@ class Bucket:
 
     school_urn: str
     type: str
+    month: dt.date
     retracted: bool
     ground: str
     destination_kind: str
@@ -71,46 +77,41 @@ class Bucket:
 
 _BUCKETS = """
 WITH retracted AS (
-    SELECT toUUIDOrZero(JSONExtractString(event, 'data', 'retracts')) AS id
-    FROM {ledger} WHERE type = 'event.retracted'
+    SELECT refers_to FROM {references} WHERE type = 'event.retracted'
 )
 SELECT
     l.school_urn AS school_urn,
     l.type AS event_type,
+    toStartOfMonth(l.occurred_on) AS month,
     l.event_id IN retracted AS is_retracted,
-    if(event_type = '{deleted}', JSONExtractString(l.event, 'data', 'ground'), '') AS ground,
-    if(event_type = '{deleted}', JSONExtractString(l.event, 'data', 'destination', 'kind'), '')
-        AS destination_kind,
-    if(event_type = '{deleted}', JSONExtractInt(l.event, 'pupil', 'year_group'), 0) AS year_group,
-    if(event_type = '{deleted}', JSONExtractString(l.event, 'pupil', 'sen_provision'), '')
-        AS sen_provision,
+    l.ground AS ground,
+    l.destination_kind AS destination_kind,
+    if(event_type = '{deleted}', l.year_group, 0) AS year_group,
+    if(event_type = '{deleted}', l.sen_provision, '') AS sen_provision,
     event_type = '{deleted}'
         AND toMonth(l.occurred_on) * 100 + toDayOfMonth(l.occurred_on)
             BETWEEN {{end_of_year:UInt16}} AND 831 AS in_end_of_year,
     event_type = '{deleted}' AND (
-        has({{successor_laestabs:Array(String)}},
-            concat(l.school_urn, ':', JSONExtractString(l.event, 'data', 'destination', 'laestab')))
-        OR has({{successor_laestabs:Array(String)}},
-            concat(l.school_urn, ':', JSONExtractString(l.event, 'data', 'ctf_destination')))
+        has({{successor_laestabs:Array(String)}}, concat(l.school_urn, ':', l.destination_laestab))
+        OR has({{successor_laestabs:Array(String)}}, concat(l.school_urn, ':', l.ctf_destination))
         {successor_enrolment}
     ) AS to_successor_school,
     event_type = '{deleted}'
-        AND has({{special_laestabs:Array(String)}},
-                JSONExtractString(l.event, 'data', 'destination', 'laestab')) AS to_special_school,
+        AND has({{special_laestabs:Array(String)}}, l.destination_laestab) AS to_special_school,
     count() AS events
-FROM {ledger} AS l
+FROM {school_events} AS l
 {successor_join}
 WHERE l.school_urn IN {{urns:Array(String)}}
   AND l.occurred_on >= {{start:Date32}} AND l.occurred_on <= {{end:Date32}}
-GROUP BY school_urn, event_type, is_retracted, ground, destination_kind, year_group, sen_provision,
-         in_end_of_year, to_successor_school, to_special_school
+GROUP BY school_urn, event_type, month, is_retracted, ground, destination_kind, year_group,
+         sen_provision, in_end_of_year, to_successor_school, to_special_school
 """
 
 # The enrolments of the LA's schools' pupils at those schools' successors, by (pupil, predecessor).
 _SUCCESSOR_JOIN = """
 LEFT JOIN (
     SELECT e.upn AS upn, splitByChar(':', pair)[2] AS predecessor, groupArray(e.occurred_on) AS joined_on
-    FROM {ledger} AS e
+    FROM {school_events} AS e
     ARRAY JOIN arrayFilter(p -> startsWith(p, concat(e.school_urn, ':')), {{succession:Array(String)}})
         AS pair
     WHERE e.school_urn IN {{successor_urns:Array(String)}} AND e.type = '{enrolled}'
@@ -134,8 +135,11 @@ class RegisterFacts:
     top_year_groups: Mapping[str, int | None]
 
     @classmethod
-    def of(cls, register: SchoolsRegister, la_code: str) -> RegisterFacts:
-        schools = register.schools(la_code)
+    def of(
+        cls, register: SchoolsRegister, la_code: str, only: Callable[[School], bool] | None = None
+    ) -> RegisterFacts:
+        """The LA's schools (those `only` keeps, when given: a phase, one school)."""
+        schools = [s for s in register.schools(la_code) if only is None or only(s)]
         successor_laestabs: set[str] = set()
         succession: set[str] = set()
         for school in schools:
@@ -144,14 +148,20 @@ class RegisterFacts:
                 successor = register.get(successor_urn)
                 if successor is not None and successor.laestab is not None:
                     successor_laestabs.add(f"{school.urn}:{successor.laestab}")
-        special = {s.laestab for s in register.schools() if is_special_school(s) and s.laestab}
+        special = _special_laestabs(register, register.version)
         return cls(
             urns=tuple(s.urn for s in schools),
             successor_laestabs=tuple(sorted(successor_laestabs)),
             succession=tuple(sorted(succession)),
-            special_laestabs=tuple(sorted(special)),
+            special_laestabs=special,
             top_year_groups={s.urn: top_year_group(s.statutory_high_age) for s in schools},
         )
+
+
+@lru_cache(maxsize=4)
+def _special_laestabs(register: SchoolsRegister, version: int | None) -> tuple[str, ...]:
+    """Every special school's LAESTAB, once per register version (a pass over ~50,000 schools)."""
+    return tuple(sorted({s.laestab for s in register.schools() if is_special_school(s) and s.laestab}))
 
 
 def buckets_query(
@@ -161,9 +171,12 @@ def buckets_query(
     joined = bool(successor_urns)
     before, after = SUCCESSOR_ENROLMENT_DAYS
     sql = _BUCKETS.format(
-        ledger=LEDGER,
+        school_events=SCHOOL_EVENTS,
+        references=REFERENCES,
         deleted=DELETED,
-        successor_join=_SUCCESSOR_JOIN.format(ledger=LEDGER, enrolled=ENROLLED) if joined else "",
+        successor_join=_SUCCESSOR_JOIN.format(school_events=SCHOOL_EVENTS, enrolled=ENROLLED)
+        if joined
+        else "",
         successor_enrolment=_SUCCESSOR_ENROLMENT.format(before=before, after=after) if joined else "",
     )
     return sql, {
@@ -185,32 +198,34 @@ def read_buckets(
     if not facts.urns:
         return []
     sql, parameters = buckets_query(facts, start, end, rules)
-    result = clients.get().query(sql, parameters=parameters)
+    rows = clients.get().query(sql, parameters=parameters).result_rows
     return [
         Bucket(
-            school_urn=urn,
-            type=type_,
-            retracted=bool(retracted),
-            ground=ground,
-            destination_kind=kind,
-            year_group=int(year),
-            sen_provision=sen,
-            in_end_of_year=bool(end_of_year),
-            to_successor_school=bool(successor),
-            to_special_school=bool(special),
-            events=int(events),
+            school_urn=row[0],
+            type=row[1],
+            month=row[2],
+            retracted=bool(row[3]),
+            ground=row[4],
+            destination_kind=row[5],
+            year_group=int(row[6]),
+            sen_provision=row[7],
+            in_end_of_year=bool(row[8]),
+            to_successor_school=bool(row[9]),
+            to_special_school=bool(row[10]),
+            events=int(row[11]),
         )
-        for urn, type_, retracted, ground, kind, year, sen, end_of_year, successor, special, events in (
-            result.result_rows
-        )
+        for row in rows
     ]
 
 
 def summarise(
-    buckets: Iterable[Bucket], rules: ExitRules, top_year_groups: Mapping[str, int | None]
+    buckets: Iterable[Bucket],
+    rules: ExitRules,
+    top_year_groups: Mapping[str, int | None],
+    period: tuple[dt.date, dt.date] | None = None,
 ) -> dict[str, Any]:
     """The counts of the report from the buckets. Pure. Retracted events count nowhere but in
-    `retracted_events`."""
+    `retracted_events`. With `period`, `exits.by_month` has every month of it, zeros included."""
     by_type: Counter[str] = Counter()
     retracted = 0
     by_ground: Counter[str] = Counter()
@@ -219,12 +234,16 @@ def summarise(
     exits: Counter[str] = Counter()
     exits_by_year: Counter[int] = Counter()
     exits_by_sen: Counter[str] = Counter()
+    exits_by_ground: Counter[str] = Counter()
+    home_education_by_sen: Counter[str] = Counter()
     explained_by_reason: Counter[str] = Counter()
     unexplained_by_year: Counter[int] = Counter()
     unexplained_by_sen: Counter[str] = Counter()
     unexplained_by_kind: Counter[str] = Counter()
     unexplained_by_ground: Counter[str] = Counter()
     per_school: dict[str, Counter[str]] = defaultdict(Counter)
+    per_month: dict[str, Counter[str]] = {month: Counter() for month in months_of(*period)} if period else {}
+    verdicts: dict[Exit, ExitClass] = {}  # buckets share few distinct exits: classify each once
     for bucket in buckets:
         n = bucket.events
         if bucket.retracted:
@@ -235,24 +254,30 @@ def summarise(
             continue
         by_ground[bucket.ground] += n
         by_kind[bucket.destination_kind] += n
-        verdict = classify_exit(
-            Exit(
-                ground=bucket.ground,
-                destination_kind=bucket.destination_kind,
-                year_group=bucket.year_group,
-                in_end_of_year=bucket.in_end_of_year,
-                school_top_year_group=top_year_groups.get(bucket.school_urn),
-                to_successor_school=bucket.to_successor_school,
-                to_special_school=bucket.to_special_school,
-            ),
-            rules,
+        exit_ = Exit(
+            ground=bucket.ground,
+            destination_kind=bucket.destination_kind,
+            year_group=bucket.year_group,
+            in_end_of_year=bucket.in_end_of_year,
+            school_top_year_group=top_year_groups.get(bucket.school_urn),
+            to_successor_school=bucket.to_successor_school,
+            to_special_school=bucket.to_special_school,
         )
+        verdict = verdicts.get(exit_)
+        if verdict is None:
+            verdict = verdicts[exit_] = classify_exit(exit_, rules)
         if verdict.outcome == "not_an_exit":
             successor_moves += n
             continue
+        month = per_month.setdefault(bucket.month.strftime("%Y-%m"), Counter())
+        month["exits"] += n
+        month[verdict.outcome] += n
         exits["total"] += n
         exits_by_year[bucket.year_group] += n
         exits_by_sen[bucket.sen_provision] += n
+        exits_by_ground[bucket.ground] += n
+        if bucket.destination_kind == HOME_EDUCATION:
+            home_education_by_sen[bucket.sen_provision] += n
         per_school[bucket.school_urn]["exits"] += n
         if verdict.outcome == "explained":
             explained_by_reason[verdict.reason] += n
@@ -274,8 +299,14 @@ def summarise(
         },
         "exits": {
             "total": exits["total"],
+            "by_month": {
+                month: {key: counts[key] for key in ("exits", "explained", "unexplained")}
+                for month, counts in sorted(per_month.items())
+            },
             "by_year_group": _by_year(exits_by_year),
             "by_sen_provision": _sorted(exits_by_sen),
+            "by_ground": _sorted(exits_by_ground),
+            "to_home_education_by_sen_provision": _sorted(home_education_by_sen),
             "explained": {
                 "total": sum(explained_by_reason.values()),
                 "by_reason": _sorted(explained_by_reason),
@@ -298,6 +329,24 @@ def summarise(
     }
 
 
+def months_of(start: dt.date, end: dt.date) -> list[str]:
+    """Every month from `start`'s to `end`'s, as "YYYY-MM"."""
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def exit_counts(
+    clients: ClientPerThread, facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
+) -> dict[str, Any]:
+    """Blocking: the counts of `summarise` for these schools over [start, end], month by month."""
+    buckets = read_buckets(clients, facts, start, end, rules)
+    return summarise(buckets, rules, facts.top_year_groups, (start, end))
+
+
 def la_summary(
     clients: ClientPerThread,
     register: SchoolsRegister,
@@ -308,7 +357,7 @@ def la_summary(
 ) -> dict[str, Any]:
     """Blocking: the whole report for one LA."""
     facts = RegisterFacts.of(register, la_code)
-    counts = summarise(read_buckets(clients, facts, start, end, rules), rules, facts.top_year_groups)
+    counts = exit_counts(clients, facts, start, end, rules)
     for row in counts["exits"]["by_school"]:
         school = register.get(row["urn"])
         row["school_name"] = school.name if school else None

@@ -1,6 +1,7 @@
 """What other services may read from the tracker: its ledger queries, the access log they must
-write, a school's roll, and the exit classification (its data and `classify_exit`, the one
-definition of an unexplained exit). Everything else in `services.tracker`
+write, a school's roll, the exit classification (its data and `classify_exit`, the one
+definition of an unexplained exit) and the exit statistics counted with it (`exit_counts`, the
+LA summary's counts; `school_rolls`, `ap_placements`). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
 from __future__ import annotations
@@ -24,29 +25,41 @@ from services.tracker.exit_classification import (
     is_phase_transition,
     is_special_school,
 )
+from services.tracker.la_summary import DEFINITION, NOTICE, RegisterFacts, exit_counts, months_of
 from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
+from services.tracker.school_figures import SEN_PROVISIONS, APPlacements, Roll, ap_placements, school_rolls
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
+    "DEFINITION",
+    "NOTICE",
+    "SEN_PROVISIONS",
+    "APPlacements",
     "Exit",
     "ExitClass",
     "ExitParams",
     "ExitRules",
     "LedgerRow",
+    "RegisterFacts",
+    "Roll",
     "SchoolYearParams",
+    "ap_placements",
     "classify_exit",
     "default_exit_document",
+    "exit_counts",
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
     "latest_year_groups",
     "linked_upns",
+    "months_of",
     "placement_of",
     "pupil_rows",
     "record_access",
     "recorded_contents",
     "school_deletions",
     "school_roll",
+    "school_rolls",
 ]
 
 _ROLL = f"""

@@ -6,3 +6,6 @@ CHECKPOINTS = "ledger_checkpoints"
 CHECKPOINT_HEADS = "ledger_checkpoint_heads"
 PLACEMENTS = "pupil_placements"
 SEALED_HEADS = "sealed_log_heads"
+# Kept by materialised views from the ledger (migration 0010): read by the statistics, never written.
+SCHOOL_EVENTS = "ledger_school_events"
+REFERENCES = "ledger_references"

@@ -34,7 +34,8 @@ def test_single_node_statements_are_the_files_unchanged() -> None:
 
 def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_upn() -> None:
     statements = _cluster_statements()
-    assert all(f"ON CLUSTER '{CLUSTER}'" in s for s in statements)
+    backfills = [s for s in statements if s.startswith("INSERT")]
+    assert all(f"ON CLUSTER '{CLUSTER}'" in s for s in statements if s not in backfills)
     creates = [s for s in statements if s.startswith("CREATE")]
     assert not [s for s in creates if re.search(r"ENGINE\s*=\s*(Replacing)?MergeTree\b", s)]
     for table, key in SHARDED.items():
@@ -47,6 +48,16 @@ def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_up
     assert "replicated_deduplication_window = 10000" in ledger and "non_replicated" not in ledger
     placements = next(s for s in creates if "pupil_placements_local ON" in s)
     assert "ReplicatedReplacingMergeTree(" in placements and placements.split("ENGINE")[1].count("version")
+    # The statistics views run on every node, from the local ledger to the local tables; their
+    # backfill runs once, through the Distributed tables.
+    views = [s for s in creates if "MATERIALIZED VIEW" in s]
+    assert len(views) == 2 and all("FROM movement_ledger_local" in s for s in views)
+    assert {s.split(" TO ")[1].split()[0] for s in views} == {
+        "ledger_school_events_local",
+        "ledger_references_local",
+    }
+    assert [s.split()[2] for s in backfills] == ["ledger_school_events", "ledger_references"]
+    assert all(re.search(r"FROM movement_ledger\b(?!_)", s) and "ON CLUSTER" not in s for s in backfills)
     # Column changes reach the Distributed table too; projections only the local tables.
     assert any(s.startswith("ALTER TABLE movement_ledger ON") and "chain_version" in s for s in statements)
     assert not any(s.startswith("ALTER TABLE movement_ledger ON") and "PROJECTION" in s for s in statements)
@@ -71,4 +82,5 @@ def test_every_cluster_statement_parses_in_the_engine(ledger_settings: Settings)
     assert len(statements) > single  # the sharded tables' Distributed halves on top
     for statement in statements:
         ast = client.query(f"EXPLAIN AST {statement}").result_rows
-        assert ast and ("CreateQuery" in ast[0][0] or "AlterQuery" in ast[0][0]), statement
+        kinds = ("CreateQuery", "AlterQuery", "InsertQuery")
+        assert ast and any(kind in ast[0][0] for kind in kinds), statement

@@ -2,8 +2,9 @@
 the real engine: each store is driven through its own write path (nothing stubbed), every
 `insert` it makes is watched on the way through, and its column names must be columns of the
 table it names. The stores together must write every table the migrations create, so a new table
-or store without a writer here fails too. (Found: the delivery log inserted `retry_in_s`, which
-`alert_deliveries` lacks, so it never saved an attempt; the dispatcher swallows the error.)"""
+or store without a writer here fails too; the tables materialised views keep must be written by
+no store, and get rows from the stores' writes. (Found: the delivery log inserted `retry_in_s`,
+which `alert_deliveries` lacks, so it never saved an attempt; the dispatcher swallows the error.)"""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from services.tracker import placement
 from services.tracker.access_log import record_access
 from services.tracker.ledger_writer import LedgerWriter, Received
 from tests.support.allinone import GIAS_FILE, GIAS_LINKS
-from tests.support.events import enrolment, temporary_upn_for, upn_for
+from tests.support.events import enrolment, retraction, temporary_upn_for, upn_for
 
 pytestmark = pytest.mark.clickhouse
 
@@ -80,6 +81,21 @@ def _writable_tables(client: Client) -> set[str]:
     return {name for (name,) in rows}
 
 
+def _view_targets(client: Client) -> set[str]:
+    """The tables materialised views write (ClickHouse itself, on each insert into their source)."""
+    rows = client.query(
+        "SELECT arrayJoin(dependencies_table) FROM system.tables "
+        "WHERE database = currentDatabase() AND engine NOT LIKE '%View%'"
+    ).result_rows
+    views = {name for (name,) in rows}
+    targets = client.query(
+        "SELECT create_table_query FROM system.tables "
+        "WHERE database = currentDatabase() AND name IN {v:Array(String)}",
+        parameters={"v": sorted(views)},
+    ).result_rows
+    return {query.split(" TO ", 1)[1].split()[0].split(".")[-1] for (query,) in targets}
+
+
 def _alert() -> Alert:
     return Alert(
         alert_id=uuid.uuid4().hex, fingerprint="f" * 32, rule="no_destination", severity="high",
@@ -107,7 +123,11 @@ def _drive_every_store(clients: ClientPerThread) -> None:
         upn_for(886, 2100, 19, 1), school_urn="100046", former_upn=temporary_upn_for(886, 2100, 19, 1)
     )
     event = parse_event(raw)
-    assert writer.write([Received(event, canonical_bytes(event), partition=0, offset=0)]).written == 1
+    withdrawn = parse_event(retraction(raw))  # the statistics views' references table
+    written = writer.write(
+        [Received(e, canonical_bytes(e), partition=0, offset=n) for n, e in enumerate((event, withdrawn))]
+    )
+    assert written.written == 2
     after, _ = placement.apply(None, event, 0)
     writer.record_placements({event.upn: (0, after)})
     auditor = KeyRecord(key_id="0123456789ab", role="auditor", key_hash="0" * 64, created_at=NOW)
@@ -148,7 +168,10 @@ def test_every_store_inserts_only_columns_of_its_table_and_every_table_has_a_sto
         unknown = set(names) - columns[table]
         assert not unknown, f"{table}: inserted columns the table lacks: {sorted(unknown)}"
     written = {table for table, _ in inserted}
-    assert _writable_tables(client) - written == set(), "tables no store here writes"
-    for table in written:
+    views = _view_targets(client)
+    assert views == {"ledger_school_events", "ledger_references"}
+    assert not views & written, "a store writes a table a materialised view keeps"
+    assert _writable_tables(client) - written - views == set(), "tables no store here writes"
+    for table in written | views:
         count = client.query(f"SELECT count() FROM {table}").result_rows[0][0]
         assert count > 0, f"{table}: the insert saved nothing"

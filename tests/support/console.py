@@ -64,7 +64,7 @@ class ConsoleProduct:
         raise AssertionError(f"no alert for {upn} within 60 s:\n{self.product.log()[-3000:]}")
 
 
-def _key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
+def issue_key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
     """Issued as `rollwatch keys create` does, in this process (a CLI start per key is slow)."""
     token, record = new_key(role, **scope)  # type: ignore[arg-type]
     publish_record(KafkaConnection(bootstrap), Topics(product.namespace).access_keys, record)
@@ -76,9 +76,9 @@ def console_product(bootstrap: str, workdir: Path, **settings: str) -> Iterator[
     with rollwatch_process(bootstrap, workdir, alert_tick_seconds="0.5", **settings) as product:
         yield ConsoleProduct(
             product,
-            school_key=_key(product, bootstrap, "school", urns=(SCHOOL,)),
-            officer=_key(product, bootstrap, "la_officer", la_code="886", name="Sam Patel"),
-            colleague=_key(product, bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
-            other_la_officer=_key(product, bootstrap, "la_officer", la_code="330", name="Ola Other"),
-            other_school_key=_key(product, bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
+            school_key=issue_key(product, bootstrap, "school", urns=(SCHOOL,)),
+            officer=issue_key(product, bootstrap, "la_officer", la_code="886", name="Sam Patel"),
+            colleague=issue_key(product, bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
+            other_la_officer=issue_key(product, bootstrap, "la_officer", la_code="330", name="Ola Other"),
+            other_school_key=issue_key(product, bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from tools.bench.alert_latency import AlertLatency
 from tools.bench.alert_quality import AlertQuality
+from tools.bench.console_dashboard import ConsoleDashboard
 from tools.bench.console_inbox import ConsoleInbox
 from tools.bench.figure import Figure
 from tools.bench.harness import Progress, kafka_for_bench
@@ -42,6 +43,7 @@ FIGURES: list[Figure] = [
     AlertQuality(),
     VerifyTime(),
     ConsoleInbox(),
+    ConsoleDashboard(),  # last: it restarts the shared ledger's process with alerts added
 ]
 
 

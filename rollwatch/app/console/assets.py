@@ -1,4 +1,4 @@
-"""The console's static files: GOV.UK Frontend and MOJ Frontend from the npm-installed
+"""The console's static files: GOV.UK Frontend, MOJ Frontend and Chart.js from the npm-installed
 `node_modules` (`npm ci`, done by `make`), and the console's own few files. Nothing is fetched
 from anywhere at run time. Their stylesheets ask for `/assets/fonts/…` and `/assets/images/…`."""
 
@@ -26,6 +26,8 @@ def files(node_modules: Path) -> tuple[dict[str, Path], dict[str, list[Path]]]:
         "moj-frontend.min.js": moj / "moj-frontend.min.js",
         "console.css": OWN / "console.css",
         "console.mjs": OWN / "console.mjs",
+        "chart.umd.min.js": node_modules / "chart.js" / "dist" / "chart.umd.min.js",
+        "charts.mjs": OWN / "charts.mjs",
     }
     folders = {
         "fonts": [govuk / "assets" / "fonts"],

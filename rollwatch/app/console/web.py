@@ -124,6 +124,7 @@ def render(
         "status_tags": STATUS_TAGS,
         "severity_tags": SEVERITY_TAGS,
         "day": day,
+        "iso_day": iso_day,
         "path": request.url.path,
         **context,
     }
@@ -139,6 +140,11 @@ def day(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         return f"{value.day} {value:%b %Y %H:%M}"
     return f"{value.day} {value:%b %Y}"
+
+
+def iso_day(text: str | None) -> str:
+    """`day` of an ISO date as JSON answers give it ('2026-03-02')."""
+    return day(dt.date.fromisoformat(text)) if text else ""
 
 
 def school_name(service: AlertService, urn: str) -> str:

@@ -18,7 +18,7 @@ from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar, academic_year_of, months_before
 from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import SchoolStats
-from services.alerts.parameters import RuleParameters
+from services.alerts.parameters import RuleParameters, SchoolExitPatternParams
 
 RULE = "school_exit_pattern"
 STATUTE = "Ofsted school inspection handbook (off-rolling); s436A Education Act 1996"
@@ -26,6 +26,14 @@ STATUTE = "Ofsted school inspection handbook (off-rolling); s436A Education Act 
 
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def over_threshold(count: int, roll: int, p: SchoolExitPatternParams) -> bool:
+    """At least `min_pupils` unexplained exits and at least `min_percent_of_roll` of the roll (any
+    roll when Rollwatch has none on record): the 5-pupils-and-5% flag, also on the dashboards."""
+    return count >= p.min_pupils and (
+        roll <= 0 or Fraction(count * 100) >= Fraction(str(p.min_percent_of_roll)) * roll
+    )
 
 
 def evaluate(stats: SchoolStats, calendar: SchoolCalendar, params: RuleParameters) -> list[AlertCandidate]:
@@ -39,9 +47,7 @@ def evaluate(stats: SchoolStats, calendar: SchoolCalendar, params: RuleParameter
     send = sum(e.send for e in unexplained)
     roll = stats.roll_size
     clauses = []
-    too_many = count >= p.min_pupils and (
-        roll <= 0 or Fraction(count * 100) >= Fraction(str(p.min_percent_of_roll)) * roll
-    )
+    too_many = over_threshold(count, roll, p)
     if too_many:
         clauses.append(
             f"{wording.count(count, 'unexplained exit')} from {wording.school(stats.school_urn)} in the "

@@ -3,15 +3,18 @@ query itself is checked against the real engine in tests/integration/tracker."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from services.tracker.exit_classification import default_exit_rules
-from services.tracker.la_summary import Bucket, summarise
+from services.tracker.la_summary import Bucket, months_of, summarise
 
 RULES = default_exit_rules()
 
 
 def _bucket(type_: str = "pupil.deleted", n: int = 1, **kw: object) -> Bucket:
     fields: dict[str, object] = {
-        "school_urn": "100050", "type": type_, "retracted": False, "ground": "", "destination_kind": "",
+        "school_urn": "100050", "type": type_, "month": dt.date(2026, 1, 1), "retracted": False,
+        "ground": "", "destination_kind": "",
         "year_group": 0, "sen_provision": "", "in_end_of_year": False, "to_successor_school": False,
         "to_special_school": False, "events": n,
     }  # fmt: skip
@@ -91,3 +94,28 @@ def test_nothing_to_count() -> None:
     assert report["exits"]["total"] == 0
     assert report["exits"]["unexplained"]["share_of_exits"] is None
     assert report["exits"]["by_school"] == []
+
+
+def test_exits_by_month_ground_and_home_education_by_sen() -> None:
+    report = summarise(
+        [
+            _bucket(n=3),  # January, unexplained
+            _bucket(n=2, ground="moved_away", destination_kind="moved_away", month=dt.date(2026, 3, 1)),
+            _bucket(n=1, ground="home_education", destination_kind="home_education", sen_provision="E"),
+            _bucket(n=4, ground="home_education", destination_kind="home_education", retracted=True),
+            _bucket(n=5, to_successor_school=True),  # not an exit: in no month
+        ],
+        RULES,
+        {},
+        (dt.date(2025, 12, 15), dt.date(2026, 3, 2)),
+    )
+    exits = report["exits"]
+    assert exits["by_month"] == {
+        "2025-12": {"exits": 0, "explained": 0, "unexplained": 0},
+        "2026-01": {"exits": 4, "explained": 0, "unexplained": 4},
+        "2026-02": {"exits": 0, "explained": 0, "unexplained": 0},
+        "2026-03": {"exits": 2, "explained": 2, "unexplained": 0},
+    }
+    assert exits["by_ground"] == {"home_education": 1, "moved_away": 2, "other_school": 3}
+    assert exits["to_home_education_by_sen_provision"] == {"E": 1}
+    assert months_of(dt.date(2025, 11, 30), dt.date(2026, 1, 1)) == ["2025-11", "2025-12", "2026-01"]
