@@ -82,7 +82,7 @@ class LedgerConsumer:
         delay = 0.5
         while True:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=settings.kafka_bootstrap,
+                **settings.kafka.client_options(),
                 group_id=tracker_group(settings),
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

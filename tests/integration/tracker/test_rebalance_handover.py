@@ -48,7 +48,7 @@ def test_two_workers_hand_partitions_over_and_every_event_lands_once(
             "checkpoint_interval_s": 0.5,
         }
     )
-    ensure_topics(settings.kafka_bootstrap, settings.topics, settings.events_partitions)
+    ensure_topics(settings.kafka, settings.topics, settings.events_partitions)
     clients = ClientPerThread(settings)
     migrate(clients.get())
     register = SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS)
