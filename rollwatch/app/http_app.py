@@ -38,6 +38,7 @@ from services.schools.api import router as schools_router
 from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
+from services.tracker.batch_consumer import LedgerConsumer
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import recorded_contents
 
@@ -67,13 +68,18 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     lambda: migrate(clients.get(), cluster=settings.clickhouse_cluster)
                 )
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
-                stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
                 if "tracker" in components:
-                    tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
-                    app.state.tracker = tracker
+                    # A batch consumer of its own, not a Faust agent (batch_consumer.py says why).
+                    tracker = Tracker(settings, LedgerWriter(clients), app.state.schools)
                     stack.callback(tracker.close)
-                    stack.push_async_callback(tracker.stop)
+                    ledger_consumer = LedgerConsumer(settings, tracker)
+                    await ledger_consumer.start()
+                    app.state.tracker = ledger_consumer
+                    stack.push_async_callback(ledger_consumer.stop)
                 if "alerts" in components:
+                    # The app id (the alert service's consumer group) is unchanged from when the
+                    # tracker was a Faust agent too, so the alert service keeps its offsets.
+                    stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
                     alerts = AlertService(
                         stream_app, settings, AlertStore(clients), app.state.schools, clients
                     )
@@ -85,9 +91,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     alerts.listeners.append(
                         Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
                     )
-                await stream_app.start()
-                app.state.stream_app = stream_app
-                stack.push_async_callback(_stop_stream_app, stream_app)
+                    await stream_app.start()
+                    app.state.stream_app = stream_app
+                    stack.push_async_callback(_stop_stream_app, stream_app)
             if "ingest" in components and not streaming and settings.clickhouse_url is not None:
                 # An ingest replica asks the ledger server about ids it has not seen (409s that
                 # survive restarts and span replicas); the embedded ledger has one process only.
@@ -145,6 +151,7 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
         if components & {"tracker", "alerts"}:
             clients: ClientPerThread = request.app.state.ledger_clients
             checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)
+        if "alerts" in components:
             checks["stream_processors"] = not request.app.state.stream_app.crashed
         if "tracker" in components:
             checks["tracker"] = request.app.state.tracker.healthy

@@ -62,7 +62,8 @@ def grants(topics: Topics) -> dict[Role, tuple[Grant, ...]]:
         Grant("topic", topics.pupil_events_dlq, ("Write",)),
         Grant("topic", topics.pupil_moves, ("Write",)),
         keys,
-        *_faust_app(topics, "rollwatch-tracker"),
+        # The tracker is a plain consumer group (services/tracker/batch_consumer.py), no Faust app.
+        Grant("group", f"{topics.namespace}rollwatch-tracker", ("Read",)),
     )
     alerts = (
         Grant("topic", topics.pupil_moves, ("Read",)),

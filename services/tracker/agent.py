@@ -1,26 +1,23 @@
-"""The Faust agent that turns `pupil-events` into ledger rows.
+"""Turns a batch of `pupil-events` records into ledger rows, placements and `pupil-moves`.
 
-Offsets are acknowledged only after the batch is in the ledger (Faust's `take_events` acks a
-batch when the loop body returns), so a crash replays rather than loses. A ledger outage is
-retried with backoff, holding the partition, until the write succeeds."""
+The batch consumer (services/tracker/batch_consumer.py) commits a batch's offsets only after
+`process` returned, so a crash replays rather than loses. A ledger outage is retried with
+backoff, holding the partitions, until the write succeeds."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
-import faust
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaConnectionError
-from faust.types import EventT
-from faust.types.tuples import RecordMetadata
+from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Histogram
 
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
@@ -32,6 +29,7 @@ from services.schools.unknown import unregistered_school
 from services.tracker import placement
 from services.tracker.dead_letters import dlq_headers
 from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.lru import Lru
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
@@ -51,35 +49,42 @@ WRITE_FAILURES = Counter(
 # limit is 1 MiB).
 PUBLISH_BATCH_BYTES = 512 * 1024
 BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate and write one batch")
+# Placements of this many recently seen pupils stay in memory; the others are read back from the
+# ledger's pupil_placements when their next event comes.
+PLACEMENTS_IN_MEMORY = 200_000
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 class Tracker:
-    def __init__(
-        self, app: faust.App, settings: Settings, writer: LedgerWriter, schools: SchoolsRegister
-    ) -> None:
-        self.app = app
+    def __init__(self, settings: Settings, writer: LedgerWriter, schools: SchoolsRegister) -> None:
         self.schools = schools
         self.settings = settings
         self.writer = writer
         # One writer thread: batches reach the ledger in the order Kafka gave them.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self.events_topic = app.topic(
-            settings.topics.pupil_events, key_serializer="raw", value_serializer="raw"
-        )
-        self.dlq_topic = app.topic(
-            settings.topics.pupil_events_dlq, key_serializer="raw", value_serializer="raw"
-        )
-        self.moves_topic = app.topic(
-            settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
-        )
-        # Where each pupil is now, co-partitioned with pupil-events (both keyed by UPN).
-        self.placements = app.Table("placements", default=None, partitions=settings.events_partitions)
+        # Where each recently seen pupil is now (the rest are in pupil_placements).
+        self.placements: Lru[str, dict[str, Any]] = Lru(PLACEMENTS_IN_MEMORY)
         self.last_write_ok = True
         self._producer: AIOKafkaProducer | None = None
-        app.agent(self.events_topic, name="tracker")(self._consume)
-        # One checkpoint writer across all tracker workers: the leader's.
-        app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
-        app.on_partitions_revoked.connect(self._on_rebalance)  # type: ignore[arg-type]  # mode types a signal kwarg
+
+    async def process(self, records: Sequence[Record]) -> None:
+        """Validate, write, place and publish one batch. When this returns the batch is in the
+        ledger, its placements recorded and its moves and dead letters acknowledged by Kafka."""
+        started = time.perf_counter()
+        by_offset = {(r.partition, r.offset): r for r in records}
+        valid = await self._sort_out(records)
+        if valid:
+            result = await self._until_done(self.writer.write, valid)
+            ROWS.inc(result.written)
+            DUPLICATES.inc(result.duplicates)
+            await self._dead_letter_conflicts(result.conflicts, by_offset)
+            conflicting = {item.event.event_id for item in result.conflicts}
+            tracked = [item for item in valid if item.event.event_id not in conflicting]
+            await self._track(tracked, by_offset)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def checkpoint(self) -> None:
+        await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
@@ -94,34 +99,20 @@ class Tracker:
                 extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
             )
 
-    async def _on_rebalance(self, sender: Any, *args: Any, **kwargs: Any) -> None:
-        # Through the writer's thread, so it never races a batch being written.
+    async def forget(self) -> None:
+        """After a rebalance another worker may have extended our pupils' chains and moved them:
+        what we remember of them is read back from the ledger. Through the writer's thread, so it
+        never races a batch being written."""
         await asyncio.get_running_loop().run_in_executor(self._executor, self.writer.forget_heads)
+        self.placements.clear()
 
-    async def _consume(self, stream: faust.StreamT) -> None:
-        assert isinstance(stream, faust.Stream)  # take_events lives on the implementation
-        async for events in stream.take_events(
-            self.settings.tracker_batch_size, self.settings.tracker_batch_seconds
-        ):
-            started = time.perf_counter()
-            by_offset = {(e.message.partition, e.message.offset): e for e in events}
-            valid = await self._sort_out(events)
-            if valid:
-                result = await self._until_done(self.writer.write, valid)
-                ROWS.inc(result.written)
-                DUPLICATES.inc(result.duplicates)
-                await self._dead_letter_conflicts(result.conflicts, by_offset)
-                conflicting = {item.event.event_id for item in result.conflicts}
-                tracked = [item for item in valid if item.event.event_id not in conflicting]
-                await self._track(tracked, by_offset)
-            BATCH_SECONDS.observe(time.perf_counter() - started)
-
-    async def _track(self, items: list[Received], by_offset: dict[tuple[int, int], EventT]) -> None:
+    async def _track(self, items: list[Received], by_offset: dict[tuple[int, int], Record]) -> None:
         """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
         the alert service sees every ledger event in order, each with where the pupil now is."""
         changed: dict[str, tuple[int, int, dict[str, Any]]] = {}  # upn -> partition, offset, placement
         moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         failed: list[Awaitable[RecordMetadata]] = []
+        await self._recall_placements({item.event.upn for item in items})
         for item in items:
             upn = item.event.upn
             before = changed[upn][2] if upn in changed else self.placements.get(upn)
@@ -129,12 +120,9 @@ class Tracker:
                 after, move = placement.apply(before, item.event, item.offset)
             except Exception as exc:
                 # In the ledger already; its move is not published: the DLQ keeps the event.
-                failed.append(
-                    await self._dead_letter_failure(by_offset[(item.partition, item.offset)].message, exc)
-                )
+                failed.append(await self._dead_letter_failure(by_offset[(item.partition, item.offset)], exc))
                 continue
             if after != before:
-                self.placements.data[upn] = after
                 changed[upn] = (item.partition, item.offset, after)
             # Published even for a replayed event (its placement already applied): the alert
             # service drops what it has judged, and a move lost between the two would be worse.
@@ -146,25 +134,32 @@ class Tracker:
             # pupil-moves is co-partitioned with pupil-events (rollwatch.core.topics): the record goes
             # to the partition its event came from, in the order the events came.
             moves[item.partition].append((upn.encode(), orjson.dumps(record)))
-        # A batch has no single "current event" for Faust to take the changelog partition from,
-        # so each change is filed under the partition the pupil's events come from. The changelog
-        # is compacted by key: a pupil's last placement in the batch is all it needs.
-        for upn, (partition, _, after) in changed.items():
-            self.placements.send_changelog(partition, upn, after)
         # Placements first, so that whoever reads a move can find the placement it led to.
         if changed:
             latest = {upn: (offset, after) for upn, (_, offset, after) in changed.items()}
             await self._until_done(self.writer.record_placements, latest)
+            for upn, (_, after) in latest.items():
+                self.placements.put(upn, after)
         await self._publish(self.settings.topics.pupil_moves, moves)
         for pending in failed:
             await pending
 
+    async def _recall_placements(self, upns: set[str]) -> None:
+        """Bring the placements of the batch's pupils not in memory back from the ledger."""
+        missing = self.placements.missing(upns)
+        if missing:
+            for upn, state in (await self._until_done(self.writer.placements, missing)).items():
+                self.placements.put(upn, state)
+
+    async def _producer_started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            self._producer = await self._started_producer()
+        return self._producer
+
     async def _publish(self, topic: str, records: dict[int, list[tuple[bytes, bytes]]]) -> None:
         """Send (key, value) records to their partitions, a few large batches per partition, and
         wait until the broker acknowledged them all."""
-        if self._producer is None:
-            self._producer = await self._started_producer()
-        producer = self._producer
+        producer = await self._producer_started()
         pending = []
         for partition, messages in records.items():
             batch = producer.create_batch()
@@ -206,27 +201,26 @@ class Tracker:
             self._producer = None
 
     async def _dead_letter_conflicts(
-        self, conflicts: tuple[Received, ...], by_offset: dict[tuple[int, int], EventT]
+        self, conflicts: tuple[Received, ...], by_offset: dict[tuple[int, int], Record]
     ) -> None:
         problem = Problem(
             "event_id", "event_id_conflict", "the ledger holds this event id with other content"
         )
         sent = []
         for item in conflicts:
-            message = by_offset[(item.partition, item.offset)].message
+            message = by_offset[(item.partition, item.offset)]
             headers = dlq_headers([problem], message.topic, message.partition, message.offset)
-            sent.append(await self.dlq_topic.send(key=message.key, value=message.value, headers=headers))
+            sent.append(await self._dead_letter(message, headers))
             DEAD_LETTERS.labels(problem.rule).inc()
         for pending in sent:
             await pending
 
-    async def _sort_out(self, events: Sequence[EventT]) -> list[Received]:
+    async def _sort_out(self, records: Sequence[Record]) -> list[Received]:
         valid: list[Received] = []
         dead: list[Awaitable[RecordMetadata]] = []
-        for event in events:
-            message = event.message
+        for message in records:
             try:
-                parsed = parse_event(event.value)
+                parsed = parse_event(message.value)
                 unknown = unregistered_school(parsed.school_urn, self.schools)
                 if unknown is not None:
                     raise EventInvalid([unknown])
@@ -234,7 +228,7 @@ class Tracker:
             except EventInvalid as exc:
                 DEAD_LETTERS.labels(exc.problems[0].rule).inc()
                 headers = dlq_headers(exc.problems, message.topic, message.partition, message.offset)
-                dead.append(await self.dlq_topic.send(key=message.key, value=message.value, headers=headers))
+                dead.append(await self._dead_letter(message, headers))
                 continue
             except Exception as exc:
                 # Whatever else one message does to the checks, it must not stop the stream.
@@ -248,7 +242,14 @@ class Tracker:
             log.warning("messages sent to the dead-letter topic", extra={"count": len(dead)})
         return valid
 
-    async def _dead_letter_failure(self, message: Any, exc: Exception) -> Awaitable[RecordMetadata]:
+    async def _dead_letter(
+        self, message: Record, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[RecordMetadata]:
+        producer = await self._producer_started()
+        topic = self.settings.topics.pupil_events_dlq
+        return await producer.send(topic, key=message.key, value=message.value, headers=headers)
+
+    async def _dead_letter_failure(self, message: Record, exc: Exception) -> Awaitable[RecordMetadata]:
         """A message whose processing raised: to the DLQ with the reason, counted; logged with the
         exception's type and the message's coordinates only (its text may quote the event)."""
         reason = failure_reason(exc)
@@ -262,7 +263,7 @@ class Tracker:
             },
         )
         headers = dead_letter_headers([reason], message.topic, message.partition, message.offset)
-        return await self.dlq_topic.send(key=message.key, value=message.value, headers=headers)
+        return await self._dead_letter(message, headers)
 
     async def _until_done(self, call: Callable[[_A], _R], argument: _A) -> _R:
         """Run a blocking ledger call in the writer's thread, retrying with backoff until it
@@ -276,7 +277,9 @@ class Tracker:
                 self.last_write_ok = True
                 return result
             except asyncio.CancelledError:
-                await self._finish_before_cancel(future)
+                # Stopping mid-write: the batch is not committed, so a restart replays it; the
+                # writer's thread finishes first so that the ledger clients close cleanly.
+                await asyncio.wait([future])
                 raise
             except Exception as exc:
                 self.last_write_ok = False
@@ -284,32 +287,8 @@ class Tracker:
                 log.error(
                     "ledger write failed; retrying", extra={"call": call.__name__, "error": repr(exc)[:300]}
                 )
-                try:
-                    await asyncio.sleep(delay)
-                except asyncio.CancelledError:
-                    _exit_uncommitted()
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
-
-    async def _finish_before_cancel(self, future: asyncio.Future[Any]) -> None:
-        """Shutting down mid-write. Faust acks the batch as the loop unwinds, so it must be in the
-        ledger by then; if it cannot be, leave without committing so that a restart replays it."""
-        try:
-            while not future.done():
-                await asyncio.sleep(0.05)
-            future.result()
-        except BaseException:
-            _exit_uncommitted()
-
-    @property
-    def healthy(self) -> bool:
-        """False once the stream processor crashed or the last ledger write failed."""
-        return not self.app.crashed and self.last_write_ok
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-
-
-def _exit_uncommitted() -> None:
-    log.critical("batch not written at shutdown; exiting without committing its offsets")
-    logging.shutdown()
-    os._exit(75)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import OrderedDict
+
+from services.tracker.lru import Lru
 
 GENESIS = "0" * 64
 CHAIN_VERSION = 2
@@ -36,25 +37,8 @@ def chain_hash(prev_hash: str, canonical_event: bytes, stamp: bytes | None = Non
     return hashlib.sha256(content).hexdigest()
 
 
-class HeadCache:
-    """The latest (chain_seq, hash) of recently seen pupils, bounded so memory stays flat however
-    many pupils the ledger holds; a miss is read back from the ledger."""
+class HeadCache(Lru[str, tuple[int, str]]):
+    """The latest (chain_seq, hash) of recently seen pupils."""
 
     def __init__(self, capacity: int = 200_000) -> None:
-        self._capacity = capacity
-        self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
-
-    def get(self, upn: str) -> tuple[int, str] | None:
-        head = self._heads.get(upn)
-        if head is not None:
-            self._heads.move_to_end(upn)
-        return head
-
-    def put(self, upn: str, head: tuple[int, str]) -> None:
-        self._heads[upn] = head
-        self._heads.move_to_end(upn)
-        while len(self._heads) > self._capacity:
-            self._heads.popitem(last=False)
-
-    def clear(self) -> None:
-        self._heads.clear()
+        super().__init__(capacity)

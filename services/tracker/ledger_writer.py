@@ -29,6 +29,7 @@ from services.tracker.hash_chain import (
     row_stamp,
     to_millisecond,
 )
+from services.tracker.placement import from_summary as placement_from_summary
 from services.tracker.placement import summary as placement_summary
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
@@ -58,6 +59,7 @@ PLACEMENT_COLUMNS = [
     "last_exit_school",
     "last_exit_on",
     "placement",
+    "state",
     "updated_at",
 ]
 
@@ -105,10 +107,27 @@ class LedgerWriter:
                     last_exit["school_urn"] if last_exit else "",
                     dt.date.fromisoformat(last_exit["occurred_on"]) if last_exit else None,
                     orjson.dumps(view).decode(),
+                    orjson.dumps(state).decode(),
                     now,
                 ]
             )
         self._clients.get().insert(PLACEMENTS, rows, column_names=PLACEMENT_COLUMNS)
+
+    def placements(self, upns: list[str]) -> dict[str, dict[str, Any]]:
+        """Blocking: the current placement state of those pupils that have one."""
+        if not upns:
+            return {}
+        result = self._clients.get().query(
+            f"SELECT upn, max(version), argMax(state, version), argMax(placement, version) "
+            f"FROM {PLACEMENTS} WHERE upn IN {_in_list(sorted(upns))} GROUP BY upn",
+            settings=_LONG_QUERY,
+        )
+        return {
+            str(upn): orjson.loads(state)
+            if state
+            else placement_from_summary(orjson.loads(view), int(version))
+            for upn, version, state, view in result.result_rows
+        }
 
     def forget_heads(self) -> None:
         """After a rebalance another worker may have extended our pupils' chains."""

@@ -1,5 +1,6 @@
 """Where a pupil is now, and the moves that link a leaving to the next joining. Pure: a placement
-is a plain JSON-able dict (it lives in a Faust table and its changelog). A pupil's events all come
+is a plain JSON-able dict (the tracker keeps recent ones in memory and all of them in the ledger's
+`pupil_placements`). A pupil's events all come
 from one partition in offset order, so the placement keeps the last offset it applied and a
 replay after a crash (offsets it has seen) changes nothing."""
 
@@ -69,6 +70,17 @@ def _copy(placement: dict[str, Any]) -> dict[str, Any]:
         "open_ap": dict(placement["open_ap"]),
         "last_exit": placement["last_exit"],
         "offset": placement["offset"],
+    }
+
+
+def from_summary(view: dict[str, Any], offset: int) -> dict[str, Any]:
+    """A placement rebuilt from its summary, for rows stored before the whole state was (migration
+    0017). The enrolment status of each school is not in a summary; nothing reads it back."""
+    return {
+        "on_roll": dict.fromkeys(view["schools_on_roll"], "single"),
+        "open_ap": dict(view["open_ap"]),
+        "last_exit": view["last_exit"],
+        "offset": offset,
     }
 
 

@@ -29,9 +29,12 @@ def test_an_integrator_may_only_write_pupil_events() -> None:
 
 
 def test_faust_groups_and_internal_topics_are_granted_by_the_app_id_prefix() -> None:
+    # The tracker is a plain consumer group: its group only, and no topics of its own.
     tracker = {(g.resource, g.name, g.prefix) for g in grants(TOPICS)["tracker"]}
-    assert ("group", "ns.rollwatch-tracker", True) in tracker
-    assert ("topic", "ns.rollwatch-tracker", True) in tracker
+    assert ("group", "ns.rollwatch-tracker", False) in tracker
+    assert not any(prefix for _, _, prefix in tracker)
+    alerts = {(g.resource, g.name, g.prefix) for g in grants(TOPICS)["alerts"]}
+    assert {("group", "ns.rollwatch-alerts", True), ("topic", "ns.rollwatch-alerts", True)} <= alerts
     # The all-in-one app id "ns.rollwatch-alerts-tracker" falls under the alerts prefix.
     assert ("group", "ns.rollwatch-alerts", True) in {
         (g.resource, g.name, g.prefix) for g in grants(TOPICS)["rollwatch"]
