@@ -38,7 +38,7 @@ from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.ledger_writer import LedgerWriter
-from services.tracker.reads import recorded_contents
+from services.tracker.reads import pupil_records, recorded_contents
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 stack.callback(app.state.ledger_clients.close)
             if "ingest" in components and hasattr(app.state, "ledger_clients"):
                 app.state.ledger_lookup = partial(recorded_contents, app.state.ledger_clients)
+                # ... and the pupils' records the authority rules judge against.
+                app.state.pupil_records = partial(pupil_records, app.state.ledger_clients)
             if "ingest" in components:
                 publisher = EventPublisher(settings.kafka_bootstrap, settings.topics.pupil_events)
                 await publisher.start()

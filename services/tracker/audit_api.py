@@ -3,7 +3,8 @@ LA's schools and the pupils who passed through them; a school reads the events i
 read of a pupil's record (and every report) is written to the access log before it is answered.
 
 - `GET /v1/pupils/{upn}/history`: auditor any pupil; LA officer the whole timeline of a pupil
-  with any event at one of the LA's schools; school the events it sent (404 when nothing is left).
+  on roll (by a non-retracted enrolment, deletion or exclusion) at one of the LA's schools;
+  school the events it sent (404 when nothing is left).
 - `GET /v1/schools/{urn}/movements`: auditor any school; LA officer the LA's schools; school its
   own URNs (403 otherwise).
 - `GET /v1/las/{la}/summary`: auditor any LA; LA officer its own LA; school never (403).
@@ -30,6 +31,7 @@ from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime
+from schemas.authority import visible_to_la
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
@@ -95,10 +97,11 @@ def _visible(request: Request, caller: KeyRecord, rows: list[LedgerRow]) -> list
         return rows
     if caller.role == "school":
         return [row for row in rows if row.school_urn in caller.urns]
-    # An LA officer sees the whole timeline of a pupil who passed through one of their schools.
-    if any(_la_of(request, row.school_urn) == caller.la_code for row in rows):
-        return rows
-    return []
+    # An LA officer sees the whole timeline of a pupil on roll (not retracted) at one of their
+    # schools (schemas/authority.py): a school's event retracted, or one that says nothing of its
+    # roll, opens nothing.
+    la_of = {urn: _la_of(request, urn) for urn in {row.school_urn for row in rows}}
+    return rows if caller.la_code in visible_to_la([row.sent() for row in rows], la_of) else []
 
 
 def _school_name(register: SchoolsRegister, urn: str) -> str | None:

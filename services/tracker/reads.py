@@ -1,5 +1,6 @@
-"""What other services may read from the tracker: its ledger queries, the access log they must
-write, a school's roll, and the exit classification (its data and `classify_exit`, the one
+"""What other services may read from the tracker: its ledger queries (among them the pupils'
+records the authority rules judge against, `pupil_records`), the access log they must write, a
+school's roll, and the exit classification (its data and `classify_exit`, the one
 definition of an unexplained exit). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
@@ -24,7 +25,7 @@ from services.tracker.exit_classification import (
     is_phase_transition,
     is_special_school,
 )
-from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
+from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_records, pupil_rows, recorded_contents
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "latest_year_groups",
     "linked_upns",
     "placement_of",
+    "pupil_records",
     "pupil_rows",
     "record_access",
     "recorded_contents",

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.http_errors import ApiError
 from schemas.identifiers import URN_PATTERN
+from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
 from services.ingest.ctf.plan import Direction, ImportOptions, PlanRefused
 from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
@@ -55,6 +56,11 @@ router = APIRouter(tags=["ingest"])
     responses={
         **WRITE_RESPONSES,
         202: {"description": "Per pupil: the event created (id, type) or why it was skipped"},
+        403: {
+            "description": "school_urn is not one this key writes for (`forbidden_urn`), or a pupil's "
+            "event says what the school may not (`forbidden_pupil`, e.g. a death for a pupil never "
+            "on its roll; per pupil, with the field and rule)"
+        },
         415: {"description": "Body is not application/xml or text/xml"},
         422: {"description": "Not a usable CTF (malformed, DTD, header) or options; or no valid pupil"},
     },
@@ -103,12 +109,20 @@ async def post_ctf(
     PUPILS.labels("skipped").inc(len(result.skipped))
     if not result.batch.messages:
         return JSONResponse({"error": "invalid", **report}, status_code=422)
+    events = [valid.event for valid in result.batch.valid]
+    found = await refused(request, events)
+    if found:
+        PUPILS.labels("forbidden").inc(len(found))
+        return forbidden_pupil(
+            [{**result.created[at], "problems": [problem.as_dict()]} for at, problem in sorted(found.items())]
+        )
     try:
         await publish_batch(publisher, result.batch)
     except BrokerUnavailable:
         PUPILS.labels("unavailable").inc(len(result.created))
         return broker_unavailable()
     PUPILS.labels("created").inc(len(result.created))
+    recent_events(request).remember(events)
     log.info(
         "ctf imported",
         extra={
