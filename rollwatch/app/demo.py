@@ -277,7 +277,8 @@ class Guide(threading.Thread):
         if demo is not None:
             self.screen.say("  An LA officer's alerts:", "dim")
             self.screen.say(
-                f"  curl -s -H 'Authorization: Bearer {demo.keys['la_officer']}' {self.url}/v1/alerts"
+                f"  curl -s -H 'Authorization: Bearer {demo.keys['la_officer']}' "
+                f"'{self.url}/v1/alerts?purpose=triage'"
             )
             self.screen.note(
                 f"all the demo's keys (school, LA officer, auditor): {demo.folder / 'keys.json'}"
@@ -294,7 +295,9 @@ def _alerts_by_rule(client: httpx.Client, headers: dict[str, str]) -> Counter[st
     by_rule: Counter[str] = Counter()
     page = 1
     while True:
-        body = client.get("/v1/alerts", params={"per_page": 500, "page": page}, headers=headers).json()
+        body = client.get(
+            "/v1/alerts", params={"per_page": 500, "page": page, "purpose": "demo summary"}, headers=headers
+        ).json()
         by_rule.update(alert["rule"] for alert in body["alerts"])
         if page * body["per_page"] >= body["total"]:
             return by_rule

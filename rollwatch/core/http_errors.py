@@ -45,7 +45,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        rule = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return JSONResponse(
             {"error": rule, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )

@@ -1,13 +1,16 @@
-"""Query parameter types shared by the read APIs. ClickHouse's Date32 and DateTime64 hold
-1900-01-01 to 2299-12-31, so a date outside that is refused here with a clear 422 rather than
-failing in the database."""
+"""Query parameter types shared by the read APIs: dates, and the purpose a reader states.
+ClickHouse's Date32 and DateTime64 hold 1900-01-01 to 2299-12-31, so a date outside that is
+refused here with a clear 422 rather than failing in the database."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
+from fastapi import Query
 from pydantic import AfterValidator
+
+from schemas.text import plain_line
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2299, 12, 31)
@@ -27,3 +30,10 @@ def _aware_in_range(value: dt.datetime) -> dt.datetime:
 
 LedgerDate = Annotated[dt.date, AfterValidator(_in_range)]
 LedgerDateTime = Annotated[dt.datetime, AfterValidator(_aware_in_range)]
+
+# Why an LA officer or auditor reads: required, kept in the access log with the read.
+StatedPurpose = Annotated[
+    str,
+    Query(min_length=3, max_length=200, description="why you are reading (kept in the access log)"),
+    AfterValidator(plain_line),
+]

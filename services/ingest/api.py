@@ -117,9 +117,7 @@ async def post_events(
 ) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _error(415, "content_type", "send the events as application/json")
-    body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        return _error(413, "body_too_large", f"the body is over {settings.max_body_bytes} bytes")
+    body = await request.body()  # held to max_body_bytes as it streams in (rollwatch/core/body_limit.py)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -15,9 +15,7 @@ School names come from the schools register."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -25,13 +23,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from rollwatch.core.access.dependencies import ReaderCaller, require_role
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime
 from schemas.authority import visible_to_la
+from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
@@ -51,6 +52,7 @@ Purpose = Annotated[
         max_length=200,
         description="why you are reading (kept in the access log; required for LA officers and auditors)",
     ),
+    AfterValidator(plain_line),
 ]
 AuditorCaller = Annotated[KeyRecord, Depends(require_role("auditor"))]
 
@@ -287,13 +289,11 @@ _CSV_COLUMNS = [
 
 
 def _csv(items: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for item in items:
-        other = item.get("other_school") or {}
-        writer.writerow({**item, **{f"other_school_{key}": value for key, value in other.items()}})
-    return out.getvalue()
+    rows = (
+        {**item, **{f"other_school_{key}": value for key, value in (item.get("other_school") or {}).items()}}
+        for item in items
+    )
+    return csv_text(_CSV_COLUMNS, rows)
 
 
 @router.get(

@@ -84,7 +84,7 @@ def _post(product: RunningProduct, key: str, *events: dict[str, Any]) -> None:
 
 
 def _alerts(product: RunningProduct, key: str, **params: Any) -> list[dict[str, Any]]:
-    response = product.get("/v1/alerts", key=key, **params)
+    response = product.get("/v1/alerts", key=key, purpose="test", **params)
     response.raise_for_status()
     alerts: list[dict[str, Any]] = response.json()["alerts"]
     return alerts
