@@ -24,7 +24,7 @@ from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.rate_limits import RateLimits
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.local_kafka import broker_answers
-from rollwatch.core.migrate import migrate
+from rollwatch.core.migrate import migrate_for
 from rollwatch.core.settings import Settings
 from rollwatch.core.streams import build_stream_app
 from services.alerts.api import router as alerts_router
@@ -64,9 +64,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
                 app.state.ledger_clients = clients
-                applied = await run_in_threadpool(
-                    lambda: migrate(clients.get(), cluster=settings.clickhouse_cluster)
-                )
+                applied = await run_in_threadpool(lambda: migrate_for(clients.get(), settings))
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
                 if "tracker" in components:

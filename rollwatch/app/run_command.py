@@ -35,7 +35,11 @@ def ensure_topics(settings: Settings) -> None:
     from rollwatch.core.topics import ensure_topics
 
     ensure_topics(
-        settings.kafka_bootstrap, settings.topics, settings.events_partitions, settings.topic_replication
+        settings.kafka_bootstrap,
+        settings.topics,
+        settings.events_partitions,
+        settings.topic_replication,
+        dead_letters_retention_ms=settings.dead_letters_ttl_days * 86_400_000,
     )
 
 

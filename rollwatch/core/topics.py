@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,18 @@ class Topics:
             self.access_keys: 1,
         }
 
-    def configs(self) -> dict[str, dict[str, str]]:
+    def configs(self, dead_letters_retention_ms: int | None = None) -> dict[str, dict[str, str]]:
         # Key records: the latest record per key id is the key's state, so compaction keeps it.
-        return {self.access_keys: {"cleanup.policy": "compact"}}
+        configs = {self.access_keys: {"cleanup.policy": "compact"}}
+        if dead_letters_retention_ms is not None:
+            # Dead letters hold whole events (UPNs): kept ROLLWATCH_DEAD_LETTERS_TTL_DAYS.
+            for name in self.dead_letter_topics:
+                configs[name] = {"retention.ms": str(dead_letters_retention_ms)}
+        return configs
+
+    @property
+    def dead_letter_topics(self) -> tuple[str, str]:
+        return (self.pupil_events_dlq, self.pupil_moves_dlq)
 
 
 MAX_REPLICATION = 3
@@ -91,17 +100,19 @@ def ensure_topics(
     events_partitions: int,
     replication: int | None = None,
     timeout_s: float = 30.0,
+    dead_letters_retention_ms: int | None = None,
 ) -> list[str]:
     """Create any missing topic; return the names created. Safe to call on every start.
     `replication` None: picked from the cluster's size (`replication_for`), with
-    `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down."""
+    `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down.
+    `dead_letters_retention_ms`: the dead-letter topics' retention, set on existing ones too."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     try:
         if replication is None:
             replication = replication_for(len(admin.describe_cluster()["brokers"]))
         existing = set(admin.list_topics())
         wanted = topics.partitions(events_partitions)
-        configs = topics.configs()
+        configs = topics.configs(dead_letters_retention_ms)
         created = []
         for name, count in wanted.items():
             if name in existing:
@@ -116,6 +127,12 @@ def ensure_topics(
                 pass  # another process won the race
         if created:
             log.info("topics created", extra={"topics": created})
+        kept = [name for name in topics.dead_letter_topics if name not in created]
+        if dead_letters_retention_ms is not None and kept:
+            # Incremental (kafka-python's default): the topics' other settings stay as they are.
+            admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name, configs=configs[name]) for name in kept]
+            )
         return created
     finally:
         admin.close()
