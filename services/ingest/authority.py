@@ -28,18 +28,19 @@ class RecentEvents:
     def __init__(self, capacity: int = 100_000) -> None:
         self._capacity = capacity
         self._events: OrderedDict[str, tuple[Sent, str | None]] = OrderedDict()
-        self._by_upn: dict[str, set[str]] = {}
+        self._by_upn: dict[str, list[str]] = {}  # lists: a pupil has a few events at most here
 
     def remember(self, events: Iterable[Envelope]) -> None:
         for event in events:
             this = sent(event)
+            if this.event_id not in self._events:
+                self._by_upn.setdefault(this.upn, []).append(this.event_id)
             self._events[this.event_id] = (this, event.former_upn)
-            self._by_upn.setdefault(this.upn, set()).add(this.event_id)
         while len(self._events) > self._capacity:
             event_id, (old, _) = self._events.popitem(last=False)
             ids = self._by_upn.get(old.upn)
             if ids is not None:
-                ids.discard(event_id)
+                ids.remove(event_id)
                 if not ids:
                     del self._by_upn[old.upn]
 
@@ -47,7 +48,7 @@ class RecentEvents:
         """Add the remembered events of every UPN in `records` that it does not hold yet."""
         held = {e.event_id for events in records.events.values() for e in events}
         for upn in sorted({u for identity in records.identities.values() for u in identity}):
-            for event_id in sorted(self._by_upn.get(upn, ())):
+            for event_id in self._by_upn.get(upn, ()):
                 if event_id not in held:
                     this, former = self._events[event_id]
                     records.add(this, former)
