@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from rollwatch.core.access.dependencies import require_role
 from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, StatedPurpose
@@ -25,7 +26,7 @@ from services.alerts.lifecycle import ENQUIRY_KINDS, Alert, Silence
 from services.alerts.service import AlertService
 from services.tracker import reads as tracker_reads
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], responses=RATE_LIMITED)
 
 AlertReader = Annotated[KeyRecord, Depends(require_role("la_officer", "auditor"))]
 Officer = Annotated[KeyRecord, Depends(require_role("la_officer"))]

@@ -27,6 +27,7 @@ from pydantic import AfterValidator
 
 from rollwatch.core.access.dependencies import ReaderCaller, require_role
 from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
@@ -42,7 +43,7 @@ from services.tracker.ledger_reads import LedgerRow, PlacementRow
 from services.tracker.verification import verify
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["ledger"])
+router = APIRouter(tags=["ledger"], responses=RATE_LIMITED)
 
 UPN_PATTERN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
 Purpose = Annotated[

@@ -19,6 +19,10 @@ from rollwatch.core.access.keys import KeyRecord, Role
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
 
+# For the OpenAPI document of every router whose routes take a key.
+RATE_LIMITED: dict[int | str, dict[str, object]] = {
+    429: {"description": "Too many requests for this key (`rate_limited`); retry after `Retry-After` seconds"}
+}
 REFUSED = Counter(
     "rollwatch_rate_limited_total", "Requests refused for going over a key's rate limit", ["role"]
 )
