@@ -264,7 +264,8 @@ class Tracker:
         upns = upns_to_read(item.event for item in valid)
         if not upns:
             return valid
-        records = await asyncio.get_running_loop().run_in_executor(self._executor, self.writer.records, upns)
+        # Read in the writer's thread, retried like a write: an outage holds the partition.
+        records = await self._until_done(self.writer.records, upns)
         refused = refusals([item.event for item in valid], records)
         for index, problem in refused.items():
             message = by_offset[(valid[index].partition, valid[index].offset)].message
