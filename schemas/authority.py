@@ -11,10 +11,10 @@ pupils where an event reaches beyond them:
   `former_upn` is or was on roll, or when nothing is recorded under `former_upn` (no history to
   join).
 
-"On roll at a school" is a non-retracted `pupil.enrolled` there, or a non-retracted deletion or
-permanent exclusion there (a school takes off its roll only a pupil who was on it: the first
-contact of a pupil admitted before the school began sending events). LA officers read the history
-of a pupil on roll, in this sense, at one of their LA's schools.
+"On roll at a school" is a non-retracted `pupil.enrolled` there (not as a guest), or a
+non-retracted deletion or permanent exclusion there (a school takes off its roll only a pupil who
+was on it: the first contact of a pupil admitted before the school began sending events). LA
+officers read the history of a pupil on roll, in this sense, at one of their LA's schools.
 
 Pure: the ingest API and the tracker pass the record they hold (the ledger's, and the events
 before this one in the same request or batch); docs/integrators.md lists the rules for senders."""
@@ -40,11 +40,23 @@ class Sent(NamedTuple):
     upn: str
     school_urn: str
     retracts: str | None = None
+    guest: bool = False  # a guest enrolment: the pupil is not registered there, not on its roll
 
 
 def sent(event: Envelope) -> Sent:
     retracts = getattr(event.data, "retracts", None) if event.type == "event.retracted" else None
-    return Sent(str(event.event_id), event.type, event.upn, event.school_urn, retracts and str(retracts))
+    return Sent(
+        str(event.event_id),
+        event.type,
+        event.upn,
+        event.school_urn,
+        retracts and str(retracts),
+        _is_guest(event),
+    )
+
+
+def _is_guest(event: Envelope) -> bool:
+    return event.type == "pupil.enrolled" and getattr(event.data, "enrolment_status", None) == "guest"
 
 
 def withdrawn(events: Iterable[Sent]) -> frozenset[str]:
@@ -74,7 +86,10 @@ def on_roll_at(events: Sequence[Sent], urns: Iterable[str]) -> bool:
     """Is (or was) the pupil of these events on roll at one of `urns`?"""
     schools = frozenset(urns)
     out = withdrawn(events)
-    return any(e.type in ROLL_EVENTS and e.school_urn in schools and e.event_id not in out for e in events)
+    return any(
+        e.type in ROLL_EVENTS and not e.guest and e.school_urn in schools and e.event_id not in out
+        for e in events
+    )
 
 
 @dataclass
@@ -119,8 +134,12 @@ def needs_record(event: Envelope) -> bool:
     return (
         event.type == "event.retracted"
         or _is_death(event)
-        or (event.former_upn is not None and event.type != "pupil.enrolled")
+        or (event.former_upn is not None and not _is_admission(event))
     )
+
+
+def _is_admission(event: Envelope) -> bool:
+    return event.type == "pupil.enrolled" and not _is_guest(event)
 
 
 def _is_death(event: Envelope) -> bool:
@@ -183,7 +202,7 @@ def refusal(event: Envelope, record: Sequence[Sent], records: Records) -> Proble
             "pupil's enrolment at this school first",
         )
     former = event.former_upn
-    if former is not None and event.type != "pupil.enrolled":
+    if former is not None and not _is_admission(event):
         former_record = records.of(former)
         if former_record and not on_roll_at(former_record, (school,)):
             return Problem(
@@ -202,5 +221,5 @@ def visible_to_la(events: Sequence[Sent], la_of: Mapping[str, str | None]) -> se
     return {
         la
         for e in events
-        if e.type in ROLL_EVENTS and e.event_id not in out and (la := la_of.get(e.school_urn)) is not None
+        if e.type in ROLL_EVENTS and not e.guest and e.event_id not in out and (la := la_of.get(e.school_urn))
     }

@@ -43,7 +43,14 @@ class LedgerRow:
         """The row as the authority rules read it (schemas/authority.py)."""
         data = self.event.get("data")
         retracts = data.get("retracts") if self.type == "event.retracted" and isinstance(data, dict) else None
-        return Sent(self.event_id, self.type, self.upn, self.school_urn, str(retracts) if retracts else None)
+        guest = (
+            self.type == "pupil.enrolled"
+            and isinstance(data, dict)
+            and data.get("enrolment_status") == "guest"
+        )
+        return Sent(
+            self.event_id, self.type, self.upn, self.school_urn, str(retracts) if retracts else None, guest
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,7 +100,8 @@ def _linked(clients: ClientPerThread, upns: set[str]) -> tuple[set[str], set[tup
 
 _SENT = (
     "SELECT toString(event_id), type, upn, school_urn, "
-    "if(type = 'event.retracted', JSONExtractString(event, 'data', 'retracts'), '') "
+    "if(type = 'event.retracted', JSONExtractString(event, 'data', 'retracts'), ''), "
+    "JSONExtractString(event, 'data', 'enrolment_status') = 'guest' "
     f"FROM {LEDGER} WHERE upn IN {{upns:Array(String)}}"
 )
 
@@ -106,7 +114,8 @@ def pupil_records(clients: ClientPerThread, upns: Collection[str]) -> Records:
     found, links = _linked(clients, set(upns))
     rows = clients.get().query(_SENT, parameters={"upns": sorted(found)}).result_rows
     events = [
-        Sent(event_id, type_, upn, urn, retracts or None) for event_id, type_, upn, urn, retracts in rows
+        Sent(event_id, type_, upn, urn, retracts or None, bool(guest))
+        for event_id, type_, upn, urn, retracts, guest in rows
     ]
     return Records.build(links, events, upns)
 

@@ -44,6 +44,9 @@ def test_a_death_only_from_a_school_where_the_pupil_is_or_was_on_roll() -> None:
     assert _rules([died]) == {0: "died_not_on_roll"}
     assert _rules([died], _recorded(enrolment(UPN, school_urn=THERE))) == {0: "died_not_on_roll"}
     assert _rules([enrolment(UPN, school_urn=HERE), died]) == {}
+    guest = enrolment(UPN, school_urn=HERE)
+    guest["data"]["enrolment_status"] = "guest"  # not registered there: not on its roll
+    assert _rules([guest, died]) == {1: "died_not_on_roll"}
     joined = enrolment(UPN, school_urn=HERE)
     assert _rules([died], _recorded(joined, retraction(joined))) == {0: "died_not_on_roll"}
     # A resend of a death already recorded is not judged again.
