@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
     console_assets_dir: Path = PROJECT_ROOT / "node_modules"
     # Requests per API key, by the key's role, in the `limits` notation ("N/second;M/hour": every
-    # limit holds at once, over a moving window). Over one: 429 with Retry-After.
+    # limit holds at once, over a sliding window). Over one: 429 with Retry-After.
     rate_limit_school: str = "50/second;20000/hour"
     rate_limit_la_officer: str = "10/second;2000/hour"
     rate_limit_auditor: str = "10/second;2000/hour"

@@ -1,6 +1,7 @@
 """Requests per API key, by the key's role (`ROLLWATCH_RATE_LIMIT_<ROLE>`, e.g.
-"10/second;2000/hour"), counted over moving windows in this process's memory by the `limits`
-library. Over any one: 429 `rate_limited` with `Retry-After`, the seconds until a request fits.
+"10/second;2000/hour"), counted over sliding windows (two counters a limit: constant time
+however high the limit) in this process's memory by the `limits` library. Over any one: 429
+`rate_limited` with `Retry-After`, the seconds until a request fits.
 
 Each process counts its own requests: behind a load balancer with N replicas a key may make up to
 N times the limit (docs/operations.md, "Security")."""
@@ -12,7 +13,7 @@ import time
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter
 
 from rollwatch.core.access.keys import KeyRecord, Role
@@ -30,7 +31,7 @@ REFUSED = Counter(
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._limits: dict[Role, list[RateLimitItem]] = {
             "school": parse_many(settings.rate_limit_school),
             "la_officer": parse_many(settings.rate_limit_la_officer),
