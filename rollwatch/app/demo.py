@@ -206,6 +206,10 @@ class Guide(threading.Thread):
                 events = [json.loads(line) for line in lines[first : first + batch]]
                 try:
                     response = client.post("/v1/events", json={"events": events}, headers=headers)
+                    while response.status_code == 429:  # over the key's rate limit: as asked, wait
+                        self.stopping.wait(float(response.headers.get("Retry-After", "1")))
+                        self._check()
+                        response = client.post("/v1/events", json={"events": events}, headers=headers)
                 except httpx.TransportError:
                     if self._stopped_soon():
                         raise _Stopped from None

@@ -90,6 +90,7 @@ def rollwatch_process(
             "http_port": str(port),
             "namespace": namespace,
             "tracker_batch_seconds": "0.2",
+            **child.UNLIMITED_RATES,
             **settings,
         }
     )

@@ -21,7 +21,6 @@ from tools.harness.broker import configured_bootstrap, local_broker, running
 from tools.harness.ports import free_port
 
 EVENTS_PARTITIONS = 4
-UNLIMITED = "1000000/second"  # a rate limit nothing here reaches
 
 
 @contextmanager
@@ -92,10 +91,7 @@ class Product:
                 "namespace": self.namespace,
                 "events_partitions": str(EVENTS_PARTITIONS),
                 "log_level": "WARNING",
-                # The benchmarks measure the product, not its per-key rate limits.
-                **dict.fromkeys(
-                    ("rate_limit_school", "rate_limit_la_officer", "rate_limit_auditor"), UNLIMITED
-                ),
+                **child.UNLIMITED_RATES,  # the benchmarks measure the product, not its rate limits
                 **self.settings,
             },
             project_on_path=True,
