@@ -281,10 +281,10 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.clickhouse import connect
-    from rollwatch.core.migrate import migrate
+    from rollwatch.core.migrate import migrate_for
 
     client = connect(settings)
-    applied = migrate(client, cluster=settings.clickhouse_cluster)
+    applied = migrate_for(client, settings)
     print(f"{len(applied)} migration(s) applied" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
     return 0
 

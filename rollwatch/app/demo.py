@@ -206,6 +206,10 @@ class Guide(threading.Thread):
                 events = [json.loads(line) for line in lines[first : first + batch]]
                 try:
                     response = client.post("/v1/events", json={"events": events}, headers=headers)
+                    while response.status_code == 429:  # over the key's rate limit: as asked, wait
+                        self.stopping.wait(float(response.headers.get("Retry-After", "1")))
+                        self._check()
+                        response = client.post("/v1/events", json={"events": events}, headers=headers)
                 except httpx.TransportError:
                     if self._stopped_soon():
                         raise _Stopped from None
@@ -277,7 +281,8 @@ class Guide(threading.Thread):
         if demo is not None:
             self.screen.say("  An LA officer's alerts:", "dim")
             self.screen.say(
-                f"  curl -s -H 'Authorization: Bearer {demo.keys['la_officer']}' {self.url}/v1/alerts"
+                f"  curl -s -H 'Authorization: Bearer {demo.keys['la_officer']}' "
+                f"'{self.url}/v1/alerts?purpose=triage'"
             )
             self.screen.note(
                 f"all the demo's keys (school, LA officer, auditor): {demo.folder / 'keys.json'}"
@@ -294,7 +299,9 @@ def _alerts_by_rule(client: httpx.Client, headers: dict[str, str]) -> Counter[st
     by_rule: Counter[str] = Counter()
     page = 1
     while True:
-        body = client.get("/v1/alerts", params={"per_page": 500, "page": page}, headers=headers).json()
+        body = client.get(
+            "/v1/alerts", params={"per_page": 500, "page": page, "purpose": "demo summary"}, headers=headers
+        ).json()
         by_rule.update(alert["rule"] for alert in body["alerts"])
         if page * body["per_page"] >= body["total"]:
             return by_rule

@@ -1,5 +1,6 @@
 """Composes the HTTP app of one process from the services it hosts, with the operations
-endpoints every process has (`/healthz`, `/readyz`, `/metrics`). In the all-in-one process the
+endpoints every process has (`/healthz`, `/readyz`, and `/metrics` unless it has a port of its
+own) and the edge limits every request meets (body size, per-key rate limits). In the all-in-one process the
 Faust worker starts and stops inside the same lifespan, on the same event loop."""
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rollwatch.app import console
-from rollwatch.core import http_errors
+from rollwatch.core import body_limit, http_errors
 from rollwatch.core.access.keyring import KeyRing
+from rollwatch.core.access.rate_limits import RateLimits
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.local_kafka import broker_answers
-from rollwatch.core.migrate import migrate
+from rollwatch.core.migrate import migrate_for
 from rollwatch.core.settings import Settings
 from rollwatch.core.streams import build_stream_app
 from services.alerts.api import router as alerts_router
@@ -40,7 +42,7 @@ from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.batch_consumer import LedgerConsumer
 from services.tracker.ledger_writer import LedgerWriter
-from services.tracker.reads import recorded_contents
+from services.tracker.reads import pupil_records, recorded_contents
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 clients = ClientPerThread(settings)
                 stack.callback(clients.close)
                 app.state.ledger_clients = clients
-                applied = await run_in_threadpool(
-                    lambda: migrate(clients.get(), cluster=settings.clickhouse_cluster)
-                )
+                applied = await run_in_threadpool(lambda: migrate_for(clients.get(), settings))
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 if "tracker" in components:
                     # A batch consumer of its own, not a Faust agent (batch_consumer.py says why).
@@ -101,6 +101,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 stack.callback(app.state.ledger_clients.close)
             if "ingest" in components and hasattr(app.state, "ledger_clients"):
                 app.state.ledger_lookup = partial(recorded_contents, app.state.ledger_clients)
+                # ... and the pupils' records the authority rules judge against.
+                app.state.pupil_records = partial(pupil_records, app.state.ledger_clients)
             if "ingest" in components:
                 publisher = EventPublisher(settings.kafka, settings.topics.pupil_events)
                 await publisher.start()
@@ -110,13 +112,19 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
             yield
         log.info("rollwatch stopped")
 
+    docs = settings.openapi_served  # off in production unless ROLLWATCH_OPENAPI_ENABLED
     app = FastAPI(
         title="Rollwatch",
         version="0.1.0",
         summary="A tamper-evident ledger of pupil moves between schools in England",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     http_errors.install(app)
+    body_limit.install(app, settings.max_body_bytes)
+    app.state.rate_limits = RateLimits(settings)
     if "ingest" in components:
         app.include_router(ingest_router)
         app.include_router(ctf_router)
@@ -157,6 +165,9 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
             checks["tracker"] = request.app.state.tracker.healthy
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    if settings.metrics_port_in_use is not None:
+        return  # served on a port of its own (rollwatch/app/run_command.py)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

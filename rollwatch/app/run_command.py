@@ -41,6 +41,7 @@ def ensure_topics(settings: Settings, role: Role | None = None) -> None:
     ensure_topics(
         settings.kafka, settings.topics, settings.events_partitions, settings.topic_replication,
         names=None if role is None else topics_of(settings.topics, role),
+        dead_letters_retention_ms=settings.dead_letters_ttl_days * 86_400_000,
     )  # fmt: skip
 
 
@@ -49,7 +50,10 @@ def prepare_kafka(settings: Settings, admin: KafkaConnection, secured: bool) -> 
     from rollwatch.core.kafka_acls import apply_grants
     from rollwatch.core.topics import ensure_topics
 
-    ensure_topics(admin, settings.topics, settings.events_partitions, settings.topic_replication)
+    ensure_topics(
+        admin, settings.topics, settings.events_partitions, settings.topic_replication,
+        dead_letters_retention_ms=settings.dead_letters_ttl_days * 86_400_000,
+    )  # fmt: skip
     if secured:
         apply_grants(admin, settings.topics)
 
@@ -138,6 +142,17 @@ def run_one(settings: Settings, args: argparse.Namespace) -> int:
     return _serve(settings, frozenset({args.component}))
 
 
+def serve_metrics(settings: Settings) -> None:
+    """/metrics on a port of its own (production, or ROLLWATCH_METRICS_PORT), in a daemon
+    thread: Prometheus scrapes it there, and the API's port does not expose it."""
+    port = settings.metrics_port_in_use
+    if port is None:
+        return
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=settings.metrics_host or settings.http_host)
+
+
 def _server(config: Any, stopping: threading.Event | None) -> Any:
     """uvicorn's server, setting `stopping` the moment a signal asks it to stop (before it closes
     its connections), so that the demo's feed ends quietly rather than on a dropped request."""
@@ -160,6 +175,7 @@ def _serve(
     from rollwatch.app.http_app import create_app
 
     app = create_app(settings, components)
+    serve_metrics(settings)
     config = uvicorn.Config(
         app,
         host=settings.http_host,

@@ -10,6 +10,8 @@ from importlib import resources
 from clickhouse_connect.driver.client import Client
 
 from rollwatch.core.cluster_ddl import for_cluster
+from rollwatch.core.retention import apply_retention
+from rollwatch.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,14 @@ def applied(client: Client, cluster: str | None = None) -> set[int]:
     ):
         client.command(statement)
     return {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+
+
+def migrate_for(client: Client, settings: Settings) -> list[Migration]:
+    """Every migration not yet applied, then what the settings say of the tables (the retention
+    of records holding UPNs, rollwatch/core/retention.py); the migrations applied."""
+    ran = migrate(client, cluster=settings.clickhouse_cluster)
+    apply_retention(client, settings)
+    return ran
 
 
 def migrate(client: Client, up_to: int | None = None, cluster: str | None = None) -> list[Migration]:

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rollwatch.core.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
@@ -14,6 +15,7 @@ from rollwatch.core.topics import Topics
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SECRET = "change-me"
+DEFAULT_METRICS_PORT = 9464  # Prometheus's registry of default ports: the OpenTelemetry exporter's
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,31 @@ class Settings(BaseSettings):
     silence_max_days: int = Field(default=30, ge=1)
     # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
     console_assets_dir: Path = PROJECT_ROOT / "node_modules"
+    # Requests per API key, by the key's role, in the `limits` notation ("N/second;M/hour": every
+    # limit holds at once, over a sliding window). Over one: 429 with Retry-After.
+    rate_limit_school: str = "50/second;20000/hour"
+    rate_limit_la_officer: str = "10/second;2000/hour"
+    rate_limit_auditor: str = "10/second;2000/hour"
+    # /docs, /redoc and /openapi.json: unset, served except in production.
+    openapi_enabled: bool | None = None
+    # /metrics on a port of its own, away from the API (production: 9464 unless set); unset in
+    # development and test: on the API's port. Bound to ROLLWATCH_METRICS_HOST (default: the API's).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str | None = None
+    # How long records holding UPNs are kept where they are not the ledger or the audit logs:
+    # dead letters (the alert deliveries given up on, the events on the dead-letter topics) and the
+    # delivery log. Applied by migration 0012 and at every start (rollwatch/core/retention.py).
+    dead_letters_ttl_days: int = Field(default=90, ge=1)
+    delivery_log_ttl_days: int = Field(default=365, ge=1)
+
+    @field_validator("rate_limit_school", "rate_limit_la_officer", "rate_limit_auditor")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '10/second;2000/hour': {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _cluster_needs_a_server(self) -> Settings:
@@ -118,6 +145,17 @@ class Settings(BaseSettings):
             password=self.kafka_password,
             ca_file=self.kafka_ca_file,
         )
+
+    @property
+    def openapi_served(self) -> bool:
+        return self.openapi_enabled if self.openapi_enabled is not None else self.environment != "production"
+
+    @property
+    def metrics_port_in_use(self) -> int | None:
+        """The port /metrics has to itself, or None when the API's port serves it."""
+        if self.metrics_port is None and self.environment == "production":
+            return DEFAULT_METRICS_PORT
+        return self.metrics_port
 
     @property
     def topics(self) -> Topics:

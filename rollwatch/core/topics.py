@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import AuthorizationError, TopicAlreadyExistsError
 
 from rollwatch.core.kafka_connection import KafkaConnection
@@ -56,9 +56,18 @@ class Topics:
             self.access_keys: 1,
         }
 
-    def configs(self) -> dict[str, dict[str, str]]:
+    def configs(self, dead_letters_retention_ms: int | None = None) -> dict[str, dict[str, str]]:
         # Key records: the latest record per key id is the key's state, so compaction keeps it.
-        return {self.access_keys: {"cleanup.policy": "compact"}}
+        configs = {self.access_keys: {"cleanup.policy": "compact"}}
+        if dead_letters_retention_ms is not None:
+            # Dead letters hold whole events (UPNs): kept ROLLWATCH_DEAD_LETTERS_TTL_DAYS.
+            for name in self.dead_letter_topics:
+                configs[name] = {"retention.ms": str(dead_letters_retention_ms)}
+        return configs
+
+    @property
+    def dead_letter_topics(self) -> tuple[str, str]:
+        return (self.pupil_events_dlq, self.pupil_moves_dlq)
 
 
 MAX_REPLICATION = 3
@@ -98,11 +107,13 @@ def ensure_topics(
     replication: int | None = None,
     timeout_s: float = 30.0,
     names: list[str] | None = None,
+    dead_letters_retention_ms: int | None = None,
 ) -> list[str]:
     """Create any missing topic (of `names`, default all); return the names created. Safe to call
     on every start. `replication` None: picked from the cluster's size (`replication_for`), with
     `min.insync.replicas` one less, so a three-broker cluster keeps taking writes with one down.
-    On a secured cluster a service may not create topics: one missing is then an error saying so."""
+    On a secured cluster a service may not create topics: one missing is then an error saying so.
+    `dead_letters_retention_ms`: the dead-letter topics' retention, set on existing ones too."""
     admin = KafkaAdminClient(**kafka.client_options(), request_timeout_ms=int(timeout_s * 1000))
     try:
         if replication is None:
@@ -113,7 +124,7 @@ def ensure_topics(
             for name, count in topics.partitions(events_partitions).items()
             if names is None or name in names
         }
-        configs = topics.configs()
+        configs = topics.configs(dead_letters_retention_ms)
         created = []
         for name, count in wanted.items():
             if name in existing:
@@ -134,6 +145,16 @@ def ensure_topics(
                 ) from exc
         if created:
             log.info("topics created", extra={"topics": created})
+        kept = [name for name in topics.dead_letter_topics if name in wanted and name not in created]
+        if dead_letters_retention_ms is not None and kept:
+            # Incremental (kafka-python's default): the topics' other settings stay as they are.
+            try:
+                admin.alter_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, name, configs=configs[name]) for name in kept]
+                )
+            except AuthorizationError:
+                # A service principal on a secured cluster: the admin's `rollwatch kafka grant` sets it.
+                log.warning("may not set the dead-letter topics' retention", extra={"topics": kept})
         return created
     finally:
         admin.close()

@@ -12,19 +12,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from rollwatch.core.access.dependencies import require_role
 from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
-from rollwatch.core.http_params import LedgerDate
+from rollwatch.core.http_params import LedgerDate, StatedPurpose
+from schemas.text import plain_text
 from services.alerts import casework
 from services.alerts.lifecycle import ENQUIRY_KINDS, Alert, Silence
 from services.alerts.service import AlertService
 from services.tracker import reads as tracker_reads
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], responses=RATE_LIMITED)
 
 AlertReader = Annotated[KeyRecord, Depends(require_role("la_officer", "auditor"))]
 Officer = Annotated[KeyRecord, Depends(require_role("la_officer"))]
@@ -60,10 +62,15 @@ def _summary(alert: Alert, service: AlertService) -> dict[str, Any]:
     return body
 
 
-@router.get("/v1/alerts", summary="Alerts, newest first, filtered and paged")
+@router.get(
+    "/v1/alerts",
+    summary="Alerts, newest first, filtered and paged (every read access-logged with its purpose)",
+)
 async def list_alerts(
+    request: Request,
     caller: AlertReader,
     service: Service,
+    purpose: StatedPurpose,
     la: Annotated[str | None, Query(pattern=r"^[0-9]{3}$")] = None,
     school: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     rule: str | None = None,
@@ -90,12 +97,19 @@ async def list_alerts(
     ]
     matches.sort(key=lambda a: (a.updated_at, a.alert_id), reverse=True)
     first = (page - 1) * per_page
+    listed = matches[first : first + per_page]
+    # The list names pupils (UPNs) with the reasons: logged as a read, before it is answered.
+    clients: ClientPerThread = request.app.state.ledger_clients
+    subject = wanted_la or "all"
+    await run_in_threadpool(
+        tracker_reads.record_access, clients, caller, "alert_list", subject, purpose, len(listed)
+    )
     return {
         "total": len(matches),
         "page": page,
         "per_page": per_page,
         "note": PROMPT,
-        "alerts": [_summary(a, service) for a in matches[first : first + per_page]],
+        "alerts": [_summary(a, service) for a in listed],
     }
 
 
@@ -110,7 +124,7 @@ async def get_alert(
     caller: AlertReader,
     service: Service,
     alert_id: Annotated[str, ALERT_ID],
-    purpose: Annotated[str, Query(min_length=3, max_length=200, description="why you are reading")],
+    purpose: StatedPurpose,
 ) -> dict[str, Any]:
     alert = _find(service, caller, alert_id)
     clients: ClientPerThread = request.app.state.ledger_clients
@@ -128,13 +142,17 @@ async def get_alert(
     return {"alert": _summary(alert, service), "evidence": evidence, "history": history, "note": PROMPT}
 
 
+# Free text people write: no control or bidirectional formatting characters (schemas/text.py).
+NoteText = Annotated[str, Field(max_length=2000), AfterValidator(plain_text)]
+
+
 class Acknowledgement(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: NoteText | None = None
 
 
 class Resolution(BaseModel):
     outcome: str = Field(description="one of the outcome codes (GET /v1/alerts/outcomes)")
-    note: str | None = Field(default=None, max_length=2000)
+    note: NoteText | None = None
 
     @field_validator("outcome")
     @classmethod
@@ -166,7 +184,7 @@ class Assignment(BaseModel):
 
 
 class Note(BaseModel):
-    note: str = Field(min_length=1, max_length=2000)
+    note: Annotated[NoteText, Field(min_length=1)]
 
 
 class Enquiry(BaseModel):
@@ -174,7 +192,7 @@ class Enquiry(BaseModel):
         description="what was done: " + "; ".join(f"{k} ({v})" for k, v in ENQUIRY_KINDS.items())
     )
     on: dt.date = Field(description="the day it was done")
-    note: str | None = Field(default=None, max_length=2000)
+    note: NoteText | None = None
 
 
 @router.post("/v1/alerts/{alert_id}/assign", summary="Assign the alert to yourself or a colleague")
@@ -216,7 +234,7 @@ async def enquiry_kinds(caller: AlertReader) -> dict[str, str]:
 
 class SilenceRequest(BaseModel):
     matchers: dict[str, str] = Field(description="alert fields to match: rule, school_urn, severity, upn")
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Annotated[str, Field(min_length=3, max_length=500), AfterValidator(plain_text)]
     expires_at: dt.datetime
 
     @field_validator("matchers")

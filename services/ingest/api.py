@@ -16,7 +16,8 @@ from prometheus_client import Counter
 
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.access.keys import KeyRecord
-from schemas import Problem
+from schemas import Event, Problem
+from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.dependencies import AppSettings, Publisher, Schools
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
@@ -53,6 +54,7 @@ class Sorted:
     foreign: list[int] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
     indexes: dict[str, int] = field(default_factory=dict)  # id -> its index in the request
+    events: dict[str, Event] = field(default_factory=dict)  # id -> the event, for those to publish
 
 
 def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: SchoolsRegister) -> Sorted:
@@ -80,6 +82,7 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
         if state == "new":
             out.to_publish[event_id] = (event.upn.encode(), valid.canonical, content)
             out.indexes[event_id] = valid.index
+            out.events[event_id] = event
         out.accepted.append(event_id)
         if valid.warnings:
             out.warnings.append(_report(valid.index, items[valid.index], valid.warnings))
@@ -93,6 +96,12 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
     responses={
         **WRITE_RESPONSES,
         202: {"description": "Accepted ids (acknowledged by Kafka), per-index rejections and warnings"},
+        403: {
+            "description": "An event is for a school this key does not write for (`forbidden_urn`), or "
+            "says what its school may not about a pupil (`forbidden_pupil`: a retraction of another "
+            "school's event, a death or a former_upn link for a pupil never on its roll; each "
+            "refused event with its field and rule)"
+        },
         409: {"description": "An event id was already accepted with other content"},
         415: {"description": "Body is not application/json"},
         422: {"description": "Nothing in the request is valid"},
@@ -108,9 +117,7 @@ async def post_events(
 ) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _error(415, "content_type", "send the events as application/json")
-    body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        return _error(413, "body_too_large", f"the body is over {settings.max_body_bytes} bytes")
+    body = await request.body()  # held to max_body_bytes as it streams in (rollwatch/core/body_limit.py)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -130,7 +137,27 @@ async def post_events(
         pairs = [(key.decode(), event_id) for event_id, (key, _, _) in result.to_publish.items()]
         recorded = await run_in_threadpool(lookup, pairs)
         check_ledger(result, recorded, recent)
-    return await accept(result, publisher, recent)
+    if not (result.foreign or result.conflicts):
+        refusal = await check_authority(request, result, items)
+        if refusal is not None:
+            return refusal
+    response = await accept(result, publisher, recent)
+    if response.status_code == 202:
+        recent_events(request).remember(result.events[event_id] for event_id in result.to_publish)
+    return response
+
+
+async def check_authority(request: Request, result: Sorted, items: list[Any]) -> JSONResponse | None:
+    """403 for a request holding an event its school may not send about that pupil."""
+    ids = sorted(result.to_publish, key=lambda event_id: result.indexes[event_id])
+    found = await refused(request, [result.events[event_id] for event_id in ids])
+    if not found:
+        return None
+    EVENTS.labels("forbidden").inc(len(found))
+    indexes = {at: result.indexes[ids[at]] for at in found}
+    return forbidden_pupil(
+        [_report(indexes[at], items[indexes[at]], [problem]) for at, problem in sorted(found.items())]
+    )
 
 
 def check_ledger(result: Sorted, recorded: dict[str, bytes], recent: RecentIds) -> None:

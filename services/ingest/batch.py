@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from schemas import Event, EventInvalid, Problem, canonical_bytes, validate_event
 from services.ingest.publisher import EventPublisher
 from services.schools.register import SchoolsRegister
@@ -91,6 +92,7 @@ def broker_unavailable() -> JSONResponse:
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"description": "No API key, or an unknown or revoked one"},
     403: {"description": "An event is for a school this key does not write for"},
-    413: {"description": "Body too large or too many events"},
+    413: {"description": "Body too large (refused while it streams in) or too many events"},
+    **RATE_LIMITED,
     503: {"description": "Kafka did not acknowledge; retry after the given seconds"},
 }

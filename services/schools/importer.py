@@ -349,11 +349,11 @@ def run_import_command(
     from clickhouse_connect.driver.exceptions import ClickHouseError
 
     from rollwatch.core.clickhouse import connect
-    from rollwatch.core.migrate import migrate
+    from rollwatch.core.migrate import migrate_for
 
     try:
         client = connect(settings)
-        migrate(client, cluster=settings.clickhouse_cluster)
+        migrate_for(client, settings)
     except ClickHouseError as exc:
         where = settings.clickhouse_url and "the ClickHouse server"
         where = where or f"the embedded ledger {settings.ledger_path}"

@@ -23,6 +23,7 @@ from prometheus_client import Counter, Histogram
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
+from schemas.authority import refusals, upns_to_read
 from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
@@ -235,6 +236,7 @@ class Tracker:
                 dead.append(await self._dead_letter_failure(message, exc))
                 continue
             valid.append(received)
+        valid = await self._refuse_overreach(valid, {(r.partition, r.offset): r for r in records}, dead)
         # The source offsets may be committed only once the DLQ holds the bad messages.
         for pending in dead:
             await pending
@@ -248,6 +250,28 @@ class Tracker:
         producer = await self._producer_started()
         topic = self.settings.topics.pupil_events_dlq
         return await producer.send(topic, key=message.key, value=message.value, headers=headers)
+
+    async def _refuse_overreach(
+        self,
+        valid: list[Received],
+        by_offset: dict[tuple[int, int], Record],
+        dead: list[Awaitable[RecordMetadata]],
+    ) -> list[Received]:
+        """The authority rules (schemas/authority.py): a direct producer skips ingest, so a school's
+        retraction of another's event, a death or a UPN link for a pupil never on its roll are
+        checked again here, against the ledger and the batch, and dead-lettered with the rule."""
+        upns = upns_to_read(item.event for item in valid)
+        if not upns:
+            return valid
+        # Read in the writer's thread, retried like a write: an outage holds the partition.
+        records = await self._until_done(self.writer.records, upns)
+        refused = refusals([item.event for item in valid], records)
+        for index, problem in refused.items():
+            message = by_offset[(valid[index].partition, valid[index].offset)]
+            DEAD_LETTERS.labels(problem.rule).inc()
+            headers = dlq_headers([problem], message.topic, message.partition, message.offset)
+            dead.append(await self._dead_letter(message, headers))
+        return [item for index, item in enumerate(valid) if index not in refused]
 
     async def _dead_letter_failure(self, message: Record, exc: Exception) -> Awaitable[RecordMetadata]:
         """A message whose processing raised: to the DLQ with the reason, counted; logged with the

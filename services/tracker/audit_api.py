@@ -3,7 +3,8 @@ LA's schools and the pupils who passed through them; a school reads the events i
 read of a pupil's record (and every report) is written to the access log before it is answered.
 
 - `GET /v1/pupils/{upn}/history`: auditor any pupil; LA officer the whole timeline of a pupil
-  with any event at one of the LA's schools; school the events it sent (404 when nothing is left).
+  on roll (by a non-retracted enrolment, deletion or exclusion) at one of the LA's schools;
+  school the events it sent (404 when nothing is left).
 - `GET /v1/schools/{urn}/movements`: auditor any school; LA officer the LA's schools; school its
   own URNs (403 otherwise).
 - `GET /v1/las/{la}/summary`: auditor any LA; LA officer its own LA; school never (403).
@@ -14,9 +15,7 @@ School names come from the schools register."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -24,12 +23,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from rollwatch.core.access.dependencies import ReaderCaller, require_role
 from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
+from schemas.authority import visible_to_la
+from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
@@ -39,7 +43,7 @@ from services.tracker.ledger_reads import LedgerRow, PlacementRow
 from services.tracker.verification import verify
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["ledger"])
+router = APIRouter(tags=["ledger"], responses=RATE_LIMITED)
 
 UPN_PATTERN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
 Purpose = Annotated[
@@ -49,6 +53,7 @@ Purpose = Annotated[
         max_length=200,
         description="why you are reading (kept in the access log; required for LA officers and auditors)",
     ),
+    AfterValidator(plain_line),
 ]
 AuditorCaller = Annotated[KeyRecord, Depends(require_role("auditor"))]
 
@@ -91,10 +96,11 @@ def _visible(request: Request, caller: KeyRecord, rows: list[LedgerRow]) -> list
         return rows
     if caller.role == "school":
         return [row for row in rows if row.school_urn in caller.urns]
-    # An LA officer sees the whole timeline of a pupil who passed through one of their schools.
-    if any(_la_of(request, row.school_urn) == caller.la_code for row in rows):
-        return rows
-    return []
+    # An LA officer sees the whole timeline of a pupil on roll (not retracted) at one of their
+    # schools (schemas/authority.py): a school's event retracted, or one that says nothing of its
+    # roll, opens nothing.
+    la_of = {urn: _la_of(request, urn) for urn in {row.school_urn for row in rows}}
+    return rows if caller.la_code in visible_to_la([row.sent() for row in rows], la_of) else []
 
 
 def _school_name(register: SchoolsRegister, urn: str) -> str | None:
@@ -292,14 +298,13 @@ _CSV_COLUMNS = [
 
 
 def movements_csv(items: list[dict[str, Any]]) -> str:
-    """Movements as the API's CSV: one row per event, the other school's columns flattened."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for item in items:
-        other = item.get("other_school") or {}
-        writer.writerow({**item, **{f"other_school_{key}": value for key, value in other.items()}})
-    return out.getvalue()
+    """Movements as the API's CSV: one row per event, the other school's columns flattened,
+    formula-like cells neutralised."""
+    rows = (
+        {**item, **{f"other_school_{key}": value for key, value in (item.get("other_school") or {}).items()}}
+        for item in items
+    )
+    return csv_text(_CSV_COLUMNS, rows)
 
 
 @router.get(

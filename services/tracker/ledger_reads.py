@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from rollwatch.core.clickhouse import ClientPerThread
+from schemas.authority import Records, Sent
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 _ROW = (
@@ -38,6 +39,19 @@ class LedgerRow:
             event_id, type_, upn, urn, occurred, _utc(recorded), _utc(ingested), int(seq), orjson.loads(event)
         )
 
+    def sent(self) -> Sent:
+        """The row as the authority rules read it (schemas/authority.py)."""
+        data = self.event.get("data")
+        retracts = data.get("retracts") if self.type == "event.retracted" and isinstance(data, dict) else None
+        guest = (
+            self.type == "pupil.enrolled"
+            and isinstance(data, dict)
+            and data.get("enrolment_status") == "guest"
+        )
+        return Sent(
+            self.event_id, self.type, self.upn, self.school_urn, str(retracts) if retracts else None, guest
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id,
@@ -58,8 +72,15 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 def linked_upns(clients: ClientPerThread, upn: str) -> list[str]:
     """Every UPN the pupil has had (temporary -> permanent links, followed both ways)."""
-    found = {upn}
-    frontier = {upn}
+    found, _ = _linked(clients, {upn})
+    return sorted(found)
+
+
+def _linked(clients: ClientPerThread, upns: set[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Every UPN linked to these, and the (upn, former_upn) links found on the way."""
+    found = set(upns)
+    frontier = set(upns)
+    links: set[tuple[str, str]] = set()
     while frontier:
         rows = (
             clients.get()
@@ -70,10 +91,33 @@ def linked_upns(clients: ClientPerThread, upn: str) -> list[str]:
             )
             .result_rows
         )
+        links |= {(upn, former) for upn, former in rows}
         new = {value for row in rows for value in row} - found
         found |= new
         frontier = new
-    return sorted(found)
+    return found, links
+
+
+_SENT = (
+    "SELECT toString(event_id), type, upn, school_urn, "
+    "if(type = 'event.retracted', JSONExtractString(event, 'data', 'retracts'), ''), "
+    "JSONExtractString(event, 'data', 'enrolment_status') = 'guest' "
+    f"FROM {LEDGER} WHERE upn IN {{upns:Array(String)}}"
+)
+
+
+def pupil_records(clients: ClientPerThread, upns: Collection[str]) -> Records:
+    """Blocking. What the authority rules (schemas/authority.py) read of these pupils: every UPN
+    linked to them and the events under all of them."""
+    if not upns:
+        return Records()
+    found, links = _linked(clients, set(upns))
+    rows = clients.get().query(_SENT, parameters={"upns": sorted(found)}).result_rows
+    events = [
+        Sent(event_id, type_, upn, urn, retracts or None, bool(guest))
+        for event_id, type_, upn, urn, retracts, guest in rows
+    ]
+    return Records.build(links, events, upns)
 
 
 def pupil_rows(clients: ClientPerThread, upns: list[str]) -> list[LedgerRow]:

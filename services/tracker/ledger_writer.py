@@ -20,6 +20,7 @@ import orjson
 
 from rollwatch.core.clickhouse import ClientPerThread
 from schemas import Event
+from schemas.authority import Records
 from services.tracker.checkpoints import Checkpoint, write_checkpoint
 from services.tracker.hash_chain import (
     CHAIN_VERSION,
@@ -29,6 +30,7 @@ from services.tracker.hash_chain import (
     row_stamp,
     to_millisecond,
 )
+from services.tracker.ledger_reads import pupil_records
 from services.tracker.placement import from_summary as placement_from_summary
 from services.tracker.placement import summary as placement_summary
 from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
@@ -128,6 +130,11 @@ class LedgerWriter:
             else placement_from_summary(orjson.loads(view), int(version))
             for upn, version, state, view in result.result_rows
         }
+
+    def records(self, upns: set[str]) -> Records:
+        """Blocking: the pupils' records the authority rules judge a batch against, read in the
+        writer's thread so that they include every batch written before."""
+        return pupil_records(self._clients, upns)
 
     def forget_heads(self) -> None:
         """After a rebalance another worker may have extended our pupils' chains."""

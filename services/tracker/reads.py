@@ -1,7 +1,8 @@
-"""What other services may read from the tracker: its ledger queries, the access log they must
-write, a school's roll, the exit classification (its data and `classify_exit`, the one
-definition of an unexplained exit) and the exit statistics counted with it (`exit_counts`, the
-LA summary's counts; `school_rolls`, `ap_placements`). Everything else in `services.tracker`
+"""What other services may read from the tracker: its ledger queries (among them the pupils'
+records the authority rules judge against, `pupil_records`), the access log they must write, a
+school's roll, the exit classification (its data and `classify_exit`, the one definition of an
+unexplained exit) and the exit statistics counted with it (`exit_counts`, the LA summary's counts;
+`school_rolls`, `ap_placements`). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from services.tracker.exit_classification import (
     is_special_school,
 )
 from services.tracker.la_summary import DEFINITION, NOTICE, RegisterFacts, exit_counts, months_of
-from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
+from services.tracker.ledger_reads import (
+    LedgerRow,
+    linked_upns,
+    pupil_records,
+    pupil_rows,
+    recorded_contents,
+)
 from services.tracker.school_figures import SEN_PROVISIONS, APPlacements, Roll, ap_placements, school_rolls
 from services.tracker.tables import LEDGER, PLACEMENTS
 
@@ -54,6 +61,7 @@ __all__ = [
     "linked_upns",
     "months_of",
     "placement_of",
+    "pupil_records",
     "pupil_rows",
     "record_access",
     "recorded_contents",

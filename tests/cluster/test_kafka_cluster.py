@@ -142,12 +142,12 @@ def test_a_broker_stops_mid_stream_and_nothing_is_lost_or_doubled(
     deadline = time.monotonic() + 60
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = product.get("/v1/alerts", key=officer, per_page=500).json()["alerts"]
+        found = product.get("/v1/alerts", key=officer, per_page=500, purpose="test").json()["alerts"]
         if len(found) >= len(alerted):
             break
         time.sleep(0.5)
     time.sleep(2)
-    found = product.get("/v1/alerts", key=officer, per_page=500).json()["alerts"]
+    found = product.get("/v1/alerts", key=officer, per_page=500, purpose="test").json()["alerts"]
     assert sorted(a["rule"] for a in found) == ["ehe_vulnerable"] * len(alerted), found
     assert {e for a in found for e in a["evidence"]} >= alerted
 

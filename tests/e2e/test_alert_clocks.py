@@ -39,7 +39,7 @@ def _post(product: RunningProduct, key: str, *events: dict[str, Any]) -> None:
 
 
 def _no_destination(product: RunningProduct, officer: str) -> list[dict[str, Any]]:
-    response = product.get("/v1/alerts", key=officer, rule="no_destination")
+    response = product.get("/v1/alerts", key=officer, rule="no_destination", purpose="test")
     response.raise_for_status()
     alerts: list[dict[str, Any]] = response.json()["alerts"]
     return alerts
@@ -82,6 +82,6 @@ def test_a_pending_clock_survives_a_kill_and_fires_once(
     producer.flush()
     producer.close()
     time.sleep(3)
-    everything = product.get("/v1/alerts", key=officer).json()["alerts"]
+    everything = product.get("/v1/alerts", key=officer, purpose="test").json()["alerts"]
     assert [a["alert_id"] for a in everything if a["rule"] == "no_destination"] == [alert["alert_id"]]
     assert all(a["seq"] == 1 or a["rule"] != "no_destination" for a in everything)

@@ -44,7 +44,11 @@ def _raise_alert(product: RunningProduct, school_key: str, officer: str, serial:
     assert _call("POST", product, "/v1/events", school_key, json={"events": events}).status_code == 202
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = [a for a in _call("GET", product, "/v1/alerts", officer).json()["alerts"] if a["upn"] == upn]
+        found = [
+            a
+            for a in _call("GET", product, "/v1/alerts", officer, params={"purpose": "test"}).json()["alerts"]
+            if a["upn"] == upn
+        ]
         if found:
             return found[0]
         time.sleep(0.2)

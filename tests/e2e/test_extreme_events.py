@@ -90,7 +90,7 @@ def test_extreme_events_are_all_written_and_judged_and_a_bad_record_is_dead_lett
     _post(product, school_key, [enrolment(upn, school_urn=SCHOOLS[0], occurred_on=dt.date(2025, 9, 3)), left])
 
     def alert_raised() -> bool:
-        response = product.get("/v1/alerts", key=officer)
+        response = product.get("/v1/alerts", key=officer, purpose="test")
         response.raise_for_status()
         return any(a["rule"] == "ehe_vulnerable" and left["event_id"] in a["evidence"]
                    for a in response.json()["alerts"])  # fmt: skip

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from rollwatch.core.clickhouse import connect
-from rollwatch.core.migrate import applied, available, migrate
+from rollwatch.core.migrate import applied, available, migrate, migrate_for
+from rollwatch.core.retention import RETENTION, apply_retention, ttl_days
 from rollwatch.core.settings import Settings
 
 pytestmark = pytest.mark.clickhouse
@@ -42,3 +43,22 @@ def test_a_ledger_migrated_before_0004_existed_gets_it(ledger_settings: Settings
     create = client.query("SHOW CREATE TABLE movement_ledger").result_rows[0][0]
     assert "PROJECTION by_school_and_date" in create
     assert migrate(client) == []
+
+
+def test_the_delivery_log_and_dead_letters_expire_as_the_settings_say(ledger_settings: Settings) -> None:
+    """Migration 0012 gives the tables holding UPNs outside the ledger a TTL (the defaults); a start
+    with other settings sets theirs, and an unchanged start changes nothing."""
+
+    client = connect(ledger_settings)
+    migrate(client)
+    assert {table: ttl_days(client, table) for table in RETENTION} == {
+        "alert_deliveries": Settings().delivery_log_ttl_days,
+        "alert_dead_letters": Settings().dead_letters_ttl_days,
+    }
+    shorter = ledger_settings.model_copy(update={"delivery_log_ttl_days": 30, "dead_letters_ttl_days": 7})
+    migrate_for(client, shorter)
+    assert {table: ttl_days(client, table) for table in RETENTION} == {
+        "alert_deliveries": 30,
+        "alert_dead_letters": 7,
+    }
+    assert apply_retention(client, shorter) == []

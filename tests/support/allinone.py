@@ -88,8 +88,8 @@ class RunningProduct:
         assert response.json()["rejected"] == [], response.text
 
     def alerts(self, key: str, **params: Any) -> list[dict[str, Any]]:
-        """`GET /v1/alerts` with `key` (an officer's or an auditor's)."""
-        response = self.get("/v1/alerts", key=key, **params)
+        """`GET /v1/alerts` with `key` (an officer's or an auditor's), stating a purpose."""
+        response = self.get("/v1/alerts", key=key, **{"purpose": "test", **params})
         response.raise_for_status()
         alerts: list[dict[str, Any]] = response.json()["alerts"]
         return alerts
@@ -134,6 +134,7 @@ def rollwatch_process(
         "http_port": str(port),
         "namespace": namespace,
         "tracker_batch_seconds": "0.2",
+        **child.UNLIMITED_RATES,
         **settings,
     }
     env = child.rollwatch_env(product_settings)

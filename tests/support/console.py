@@ -56,7 +56,9 @@ class ConsoleProduct:
         assert posted.status_code == 202 and posted.json()["rejected"] == [], posted.text
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            listed = self.call("GET", "/v1/alerts", officer, params={"per_page": 500}).json()["alerts"]
+            listed = self.call(
+                "GET", "/v1/alerts", officer, params={"per_page": 500, "purpose": "test"}
+            ).json()["alerts"]
             found = [a for a in listed if a["upn"] == upn]
             if found:
                 return found[0]

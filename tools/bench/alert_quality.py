@@ -94,7 +94,7 @@ def _all_alerts(client: httpx.Client, auditor: str) -> list[dict[str, Any]]:
     while True:
         body = client.get(
             "/v1/alerts",
-            params={"page": page, "per_page": 500},
+            params={"page": page, "per_page": 500, "purpose": "benchmark"},
             headers={"Authorization": f"Bearer {auditor}"},
         ).json()
         alerts += body["alerts"]

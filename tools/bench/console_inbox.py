@@ -37,7 +37,9 @@ def sign_in(client: httpx.Client, key: str) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if token is None:
         raise RuntimeError(f"no sign-in form: {page.status_code} {page.text[:300]}")
-    signed_in = client.post("/sign-in", data={"csrf_token": token.group(1), "api_key": key, "next": "/"})
+    signed_in = client.post(
+        "/sign-in", data={"csrf_token": token.group(1), "api_key": key, "purpose": "casework", "next": "/"}
+    )
     if signed_in.status_code != 303:
         raise RuntimeError(f"sign-in refused: {signed_in.status_code}")
 

@@ -93,6 +93,7 @@ class Product:
                 "namespace": self.namespace,
                 "events_partitions": str(EVENTS_PARTITIONS),
                 "log_level": "WARNING",
+                **child.UNLIMITED_RATES,  # the benchmarks measure the product, not its rate limits
                 **self.settings,
             },
             project_on_path=True,

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from rollwatch.app.console import assets
 from rollwatch.app.console.views import Console, SignInRequired, router, sign_in_redirect
+from rollwatch.core import http_errors
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
 
@@ -46,6 +47,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         assert isinstance(exc, ApiError)
         if not is_console_path(request.url.path):
             return await _call(json_api_error, request, exc)
+        http_errors.log_denied(request, exc.status, exc.rule)
         return _error_page(request, exc.status, exc.message)
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -15,8 +15,10 @@ from rollwatch.app.console import inbox
 from rollwatch.app.console.web import (
     back_to,
     checked_form,
+    chosen_purpose,
     keyring_of,
     officer_of,
+    plain_form_text,
     render,
     school_name,
     service_of,
@@ -140,9 +142,8 @@ async def give_purpose(request: Request, alert_id: str) -> Response:
     session, officer = officer_of(request)
     form = await checked_form(request, session)
     alert = _alert_of(request, officer, alert_id)
-    choice = form.get("purpose", "")
     other = form.get("purpose_other", "").strip()
-    purpose = PURPOSES.get(choice) or (other if choice == "other" and 3 <= len(other) <= 200 else None)
+    purpose = chosen_purpose(form, PURPOSES)
     if purpose is None:
         return render(
             request,
@@ -168,6 +169,7 @@ async def _act(request: Request, alert_id: str, action: str) -> Response:
     _alert_of(request, officer, alert_id)
     service = service_of(request)
     try:
+        plain_form_text(form.get("note", ""), "The note")
         message = await _take(request, service, officer, alert_id, action, form)
     except ApiError as exc:
         session.flash.append(("error", exc.message))

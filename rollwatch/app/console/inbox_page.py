@@ -1,4 +1,5 @@
-"""The inbox, `GET /`: the LA's alerts, filtered, sorted and paged by `inbox`."""
+"""The inbox, `GET /`: the LA's alerts, filtered, sorted and paged by `inbox`; each page read is
+access-logged with the purpose the officer gave at sign-in."""
 
 from __future__ import annotations
 
@@ -40,7 +41,13 @@ async def inbox_page(request: Request) -> HTMLResponse:
     )
     upns = sorted({row.alert.upn for row in page.rows if row.alert.upn})
     clients: ClientPerThread = request.app.state.ledger_clients
-    year_groups = await run_in_threadpool(tracker_reads.latest_year_groups, clients, upns) if upns else {}
+
+    def read() -> dict[str, int]:
+        # The page names pupils: logged as a read, with the purpose given at sign-in, first.
+        tracker_reads.record_access(clients, officer, "alert_list", la, session.list_purpose, len(page.rows))
+        return tracker_reads.latest_year_groups(clients, upns)
+
+    year_groups = await run_in_threadpool(read)
     schools = {row.alert.school_urn: service.schools.get(row.alert.school_urn) for row in page.rows}
     school_names = {urn: school.name if school else f"URN {urn}" for urn, school in schools.items()}
     return render(

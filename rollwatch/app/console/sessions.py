@@ -23,6 +23,7 @@ class Session:
     key_id: str | None  # None: not signed in yet (the sign-in form's own CSRF token)
     last_seen: float
     purposes: dict[str, str] = field(default_factory=dict)  # alert id -> why the officer reads it
+    list_purpose: str = ""  # why the officer signed in: logged with every alert list they read
     flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the next page
 
     def csrf_ok(self, token: str | None) -> bool:

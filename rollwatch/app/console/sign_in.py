@@ -1,4 +1,5 @@
-"""Signing in with an officer's key, and out: `GET`/`POST /sign-in`, `POST /sign-out`."""
+"""Signing in with an officer's key and the purpose of the session, and out: `GET`/`POST /sign-in`,
+`POST /sign-out`."""
 
 from __future__ import annotations
 
@@ -8,10 +9,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rollwatch.app.console.sessions import COOKIE
-from rollwatch.app.console.web import checked_form, console_of, keyring_of, render, safe_next
+from rollwatch.app.console.web import (
+    checked_form,
+    chosen_purpose,
+    console_of,
+    keyring_of,
+    render,
+    safe_next,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+# Why an officer signs in: the purpose of the alert lists they read (the inbox names pupils), kept
+# in the access log with each one. Opening an alert asks again, for that alert.
+PURPOSES = {
+    "casework": "Working my LA's alerts (enquiries into children's education)",
+    "safeguarding": "Safeguarding: checking children are safe and known to services",
+    "supervision": "Supervision or quality assurance of the team's cases",
+}
 
 
 @router.get("/sign-in")
@@ -19,7 +34,10 @@ async def sign_in_page(request: Request) -> HTMLResponse:
     console = console_of(request)
     session = console.sessions.get(request.cookies.get(COOKIE)) or console.sessions.new()
     response = render(
-        request, "sign_in.html", {"next": safe_next(request.query_params.get("next"))}, session=session
+        request,
+        "sign_in.html",
+        {"next": safe_next(request.query_params.get("next")), "purposes": PURPOSES},
+        session=session,
     )
     console.set_cookie(response, session)
     return response
@@ -40,6 +58,7 @@ async def sign_in(request: Request) -> Response:
     next_url = safe_next(form.get("next"))
     token = form.get("api_key", "").strip()
     record = keyring_of(request).authenticate(token) if token else None
+    purpose = chosen_purpose(form, PURPOSES)
     error = None
     if not token:
         error = "empty"
@@ -47,17 +66,20 @@ async def sign_in(request: Request) -> Response:
         error = "unknown"
     elif record.role != "la_officer":
         error = "role"
-    if error or record is None:
+    elif purpose is None:
+        error = "purpose"
+    if error or record is None or purpose is None:
         log.info("console sign-in refused", extra={"reason": error})
         return render(
             request,
             "sign_in.html",
-            {"next": next_url, "error": error},
+            {"next": next_url, "error": error, "purposes": PURPOSES},
             session=session,
-            status_code=403 if error == "role" else 401,
+            status_code={"role": 403, "purpose": 422}.get(error or "", 401),
         )
     console.sessions.end(session.session_id)
     signed_in = console.sessions.new(record.key_id)
+    signed_in.list_purpose = purpose
     log.info("console sign-in", extra={"key_id": record.key_id, "la_code": record.la_code})
     redirect = RedirectResponse(next_url, status_code=303)
     console.set_cookie(redirect, signed_in)

@@ -13,6 +13,7 @@ from rollwatch.app.console.web import (
     console_of,
     la_schools,
     officer_of,
+    plain_form_text,
     render,
     school_name,
     service_of,
@@ -60,6 +61,7 @@ async def add_silence(request: Request) -> Response:
             raise ApiError(422, "days", f"Enter a number of days from 1 to {max_days}")
         if len(reason) < 3 or len(reason) > 500:
             raise ApiError(422, "reason", "Enter the reason for the silence (3 to 500 characters)")
+        plain_form_text(reason, "The reason")
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=int(days))
         await casework.add_silence(service_of(request), officer, matchers, reason, expires, max_days)
         session.flash.append(("success", "Silence added"))

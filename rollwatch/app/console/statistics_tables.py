@@ -5,12 +5,12 @@ only ever show the numbers beside it. Pure."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rollwatch.core.csv_safe import csv_text
 
 Cell = int | float | str | None
 
@@ -66,11 +66,8 @@ class Table:
         )
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(self.columns)
-        writer.writerows(["" if cell is None else cell for cell in row] for row in self.rows)
-        return out.getvalue()
+        # Through the one CSV writer, which neutralises formula-like cells (a school's name may be one).
+        return csv_text(self.columns, (dict(zip(self.columns, row, strict=False)) for row in self.rows))
 
 
 def _number(cell: Cell) -> float:

@@ -10,12 +10,15 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic_core import PydanticCustomError
 
 from rollwatch.app.console.sessions import COOKIE, CSRF_FIELD, Session, SessionStore
+from rollwatch.core.access.dependencies import count_request
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
+from schemas.text import plain_line, plain_text
 from services.alerts.delivery.notification_text import rule_title
 from services.alerts.service import AlertService
 
@@ -88,6 +91,7 @@ def officer_of(request: Request) -> tuple[Session, KeyRecord]:
         if session is not None and session.key_id:
             console.sessions.end(session.session_id)
         raise SignInRequired(_here(request) if request.method == "GET" else "/")
+    count_request(request, record)
     return session, record
 
 
@@ -99,6 +103,30 @@ async def checked_form(request: Request, session: Session) -> dict[str, str]:
             403, "csrf", "The form has expired or did not come from this site. Go back and try again."
         )
     return values
+
+
+def chosen_purpose(form: dict[str, str], choices: dict[str, str]) -> str | None:
+    """The purpose a purpose form gives: one of `choices`, or "other" with 3 to 200 characters
+    of its own on one line; None when it gives none."""
+    choice = form.get("purpose", "")
+    other = form.get("purpose_other", "").strip()
+    if choice in choices:
+        return choices[choice]
+    if choice != "other" or not 3 <= len(other) <= 200:
+        return None
+    try:
+        return plain_line(other)
+    except PydanticCustomError:
+        return None
+
+
+def plain_form_text(value: str, label: str) -> str:
+    """Text typed into a form, refused (422, to show the officer) when it holds a control or
+    bidirectional formatting character, as the JSON API refuses it (schemas/text.py)."""
+    try:
+        return plain_text(value)
+    except PydanticCustomError as exc:
+        raise ApiError(422, "text_control_character", f"{label} {exc.message()}") from None
 
 
 def render(

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import KeyRecord, Role
+from rollwatch.core.access.rate_limits import RateLimits
 from rollwatch.core.http_errors import ApiError
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `rollwatch keys create`")
@@ -32,7 +33,16 @@ def authenticate(
         raise ApiError(
             401, "invalid_key", "the API key is unknown or revoked", {"WWW-Authenticate": "Bearer"}
         )
+    count_request(request, record)
     return record
+
+
+def count_request(request: Request, caller: KeyRecord) -> None:
+    """The key's rate limits (rollwatch/core/access/rate_limits.py): 429 when over one."""
+    request.state.caller = caller  # for the log of denied requests (http_errors.py)
+    limits: RateLimits | None = getattr(request.app.state, "rate_limits", None)
+    if limits is not None:
+        limits.check(caller)
 
 
 Caller = Annotated[KeyRecord, Depends(authenticate)]

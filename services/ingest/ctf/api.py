@@ -25,6 +25,7 @@ from prometheus_client import Counter
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.http_errors import ApiError
 from schemas.identifiers import URN_PATTERN
+from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
 from services.ingest.ctf.plan import Direction, ImportOptions, PlanRefused
 from services.ingest.ctf.reader import CtfFile, CtfUnreadable, read_ctf
@@ -55,6 +56,11 @@ router = APIRouter(tags=["ingest"])
     responses={
         **WRITE_RESPONSES,
         202: {"description": "Per pupil: the event created (id, type) or why it was skipped"},
+        403: {
+            "description": "school_urn is not one this key writes for (`forbidden_urn`), or a pupil's "
+            "event says what the school may not (`forbidden_pupil`, e.g. a death for a pupil never "
+            "on its roll; per pupil, with the field and rule)"
+        },
         415: {"description": "Body is not application/xml or text/xml"},
         422: {"description": "Not a usable CTF (malformed, DTD, header) or options; or no valid pupil"},
     },
@@ -90,7 +96,7 @@ async def post_ctf(
     unknown = unregistered_school(school_urn, request.app.state.schools)
     if unknown is not None:
         raise ApiError(422, unknown.rule, unknown.message)
-    body = await _body(request, settings.max_body_bytes)
+    body = await request.body()  # held to max_body_bytes as it streams in (rollwatch/core/body_limit.py)
     ctf = await run_in_threadpool(_read, body, settings.max_batch_events)
     options = ImportOptions(direction, school_urn, ground, destination, occurred_on)
     try:
@@ -103,12 +109,20 @@ async def post_ctf(
     PUPILS.labels("skipped").inc(len(result.skipped))
     if not result.batch.messages:
         return JSONResponse({"error": "invalid", **report}, status_code=422)
+    events = [valid.event for valid in result.batch.valid]
+    found = await refused(request, events)
+    if found:
+        PUPILS.labels("forbidden").inc(len(found))
+        return forbidden_pupil(
+            [{**result.created[at], "problems": [problem.as_dict()]} for at, problem in sorted(found.items())]
+        )
     try:
         await publish_batch(publisher, result.batch)
     except BrokerUnavailable:
         PUPILS.labels("unavailable").inc(len(result.created))
         return broker_unavailable()
     PUPILS.labels("created").inc(len(result.created))
+    recent_events(request).remember(events)
     log.info(
         "ctf imported",
         extra={
@@ -118,21 +132,6 @@ async def post_ctf(
         },
     )
     return JSONResponse(report, status_code=202)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes `limit` bytes (the CTF is never held beyond it)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _read(body: bytes, max_pupils: int) -> CtfFile:

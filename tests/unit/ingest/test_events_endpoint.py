@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rollwatch.core import http_errors
+from rollwatch.core import body_limit, http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import new_key
 from rollwatch.core.kafka_connection import KafkaConnection
@@ -51,6 +51,7 @@ def keyring() -> KeyRing:
 def client(publisher: RecordingPublisher, keyring: KeyRing) -> Iterator[TestClient]:
     app = FastAPI()
     http_errors.install(app)
+    body_limit.install(app, 20_000)
     app.include_router(router)
     app.state.publisher = publisher
     app.state.keyring = keyring

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rollwatch.core import http_errors
+from rollwatch.core import body_limit, http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import new_key
 from rollwatch.core.kafka_connection import KafkaConnection
@@ -49,6 +49,7 @@ def keys(keyring: KeyRing) -> Keys:
 def app(publisher: RecordingPublisher, keyring: KeyRing, settings: Settings) -> FastAPI:
     app = FastAPI()
     http_errors.install(app)
+    body_limit.install(app, settings.max_body_bytes)
     app.include_router(router)
     app.state.publisher = publisher
     app.state.keyring = keyring
