@@ -30,6 +30,7 @@ from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
 from services.tracker import placement
+from services.tracker.checkpoint_topic import encode, last_published_id
 from services.tracker.dead_letters import dlq_headers
 from services.tracker.ledger_writer import LedgerWriter, Received
 
@@ -50,6 +51,10 @@ WRITE_FAILURES = Counter(
 # Records of one partition go out in batches of up to this many bytes (Kafka's default request
 # limit is 1 MiB).
 PUBLISH_BATCH_BYTES = 512 * 1024
+CHECKPOINT_PUBLISH_FAILURES = Counter(
+    "rollwatch_checkpoint_publish_failures_total",
+    "Times publishing checkpoints to ledger-checkpoints failed (retried at the next interval)",
+)
 BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate and write one batch")
 
 
@@ -77,6 +82,12 @@ class Tracker:
         self.last_write_ok = True
         self._producer: AIOKafkaProducer | None = None
         app.agent(self.events_topic, name="tracker")(self._consume)
+        self.secrets = settings.secrets
+        # The signed checkpoints' copy outside the database (checkpoint_topic.py).
+        self.checkpoints_topic = app.topic(
+            settings.topics.ledger_checkpoints, key_serializer="raw", value_serializer="raw"
+        )
+        self._published_upto: int | None = None  # the topic's newest checkpoint, once read
         # One checkpoint writer across all tracker workers: the leader's.
         app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
         app.on_partitions_revoked.connect(self._on_rebalance)  # type: ignore[arg-type]  # mode types a signal kwarg
@@ -84,7 +95,7 @@ class Tracker:
     async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint)
+            checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint, self.secrets)
         except Exception as exc:
             log.error("checkpoint failed; will try at the next interval", extra={"error": repr(exc)[:300]})
             return
@@ -92,6 +103,30 @@ class Tracker:
             log.info(
                 "ledger checkpoint",
                 extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
+            )
+        await self._publish_checkpoints()
+
+    async def _publish_checkpoints(self) -> None:
+        """Every signed checkpoint the topic lacks, in order (see checkpoint_topic.py)."""
+        loop = asyncio.get_running_loop()
+        topic = self.settings.topics.ledger_checkpoints
+        try:
+            if self._published_upto is None:
+                self._published_upto = await loop.run_in_executor(
+                    None, last_published_id, self.settings.kafka_bootstrap, topic
+                )
+            pending = await loop.run_in_executor(
+                self._executor, self.writer.signed_checkpoints, self.secrets, self._published_upto
+            )
+            for checkpoint, signature in pending:
+                key, value = encode(checkpoint, signature)
+                await (await self.checkpoints_topic.send(key=key, value=value))
+                self._published_upto = checkpoint.checkpoint_id
+        except Exception as exc:
+            CHECKPOINT_PUBLISH_FAILURES.inc()
+            log.error(
+                "publishing checkpoints failed; will try at the next interval",
+                extra={"error_type": type(exc).__name__},
             )
 
     async def _on_rebalance(self, sender: Any, *args: Any, **kwargs: Any) -> None:

@@ -22,6 +22,7 @@ from services.tracker.checkpoints import write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.verification import verify
 from tests.support.events import deletion, enrolment, suspension, upn_for
+from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
 
@@ -95,15 +96,15 @@ def _insert_copy(client: Client, row_id: str, /, **replaced: str) -> None:
 
 
 def test_a_clean_ledger_verifies(client: Client) -> None:
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.ok and report.first_break is None
     assert (report.rows, report.pupils) == (15, 5)
     assert report.derived == {"placements_compared": 5}
     assert report.sealed is not None and report.sealed["access_log"]["rows"] == 5
-    checkpoint = write_checkpoint(client)
+    checkpoint = write_checkpoint(client, SECRETS)
     assert checkpoint is not None and checkpoint.rows == 15
-    assert write_checkpoint(client) is None  # nothing changed since
-    assert verify(client).checkpoint_ok is True
+    assert write_checkpoint(client, SECRETS) is None  # nothing changed since
+    assert verify(client, SECRETS).checkpoint_ok is True
 
 
 def test_an_altered_row_is_the_first_break(client: Client) -> None:
@@ -113,7 +114,7 @@ def test_an_altered_row_is_the_first_break(client: Client) -> None:
         'ALTER TABLE movement_ledger UPDATE event = replace(event, \'"sen_provision":"N"\', '
         f"'\"sen_provision\":\"E\"') WHERE event_id = '{target}'",
     )
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert not report.ok
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[2], target)
@@ -124,16 +125,16 @@ def test_a_row_removed_from_inside_a_chain_breaks_it(client: Client) -> None:
     removed = _event_id(client, PUPILS[1], 2)
     after = _event_id(client, PUPILS[1], 3)
     _mutate(client, f"ALTER TABLE movement_ledger DELETE WHERE event_id = '{removed}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[1], after)
 
 
 def test_removing_the_newest_rows_is_caught_by_the_checkpoint(client: Client) -> None:
-    write_checkpoint(client)
+    write_checkpoint(client, SECRETS)
     newest = _event_id(client, PUPILS[4], 3)
     _mutate(client, f"ALTER TABLE movement_ledger DELETE WHERE event_id = '{newest}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.checkpoint_ok is False
     assert report.first_break is not None and report.first_break.upn == PUPILS[4]
 
@@ -170,7 +171,7 @@ def test_a_typed_column_altered_without_its_event_is_named(
         )
         if column == "event_id":
             target = "00000000-0000-4000-8000-000000000001"
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[3], target)
     assert report.first_break.problem == f"typed column {column} differs from the hashed event"
@@ -185,7 +186,7 @@ def test_a_stamp_the_tracker_added_is_covered_by_the_hash(
 ) -> None:
     target = _event_id(client, PUPILS[0], 3)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE {column} = {new_value} WHERE event_id = '{target}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.event_id == target
     assert "altered" in report.first_break.problem
@@ -195,7 +196,7 @@ def test_a_reordered_chain_is_named(client: Client) -> None:
     second, third = _event_id(client, PUPILS[2], 2), _event_id(client, PUPILS[2], 3)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 3 WHERE event_id = '{second}'")
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 2 WHERE event_id = '{third}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[2], third)
     assert "chain broken" in report.first_break.problem
@@ -204,7 +205,7 @@ def test_a_reordered_chain_is_named(client: Client) -> None:
 def test_a_row_inserted_inside_a_chain_is_named(client: Client) -> None:
     copied = _event_id(client, PUPILS[1], 2)
     _insert_copy(client, copied, event_id="generateUUIDv4()")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.upn == PUPILS[1]
 
@@ -212,7 +213,7 @@ def test_a_row_inserted_inside_a_chain_is_named(client: Client) -> None:
 def test_a_downgraded_chain_version_is_caught(client: Client) -> None:
     target = _event_id(client, PUPILS[4], 1)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_version = 1 WHERE event_id = '{target}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None and report.first_break.event_id == target
 
 
@@ -222,7 +223,7 @@ def test_an_altered_placement_is_named(client: Client) -> None:
         "ALTER TABLE pupil_placements UPDATE placement = replace(placement, '\"schools_on_roll\":[', "
         f"'\"schools_on_roll\":[\"100099\",') WHERE upn = '{PUPILS[2]}'",
     )
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.table, report.first_break.upn) == ("pupil_placements", PUPILS[2])
     assert "altered" in report.first_break.problem
@@ -235,9 +236,9 @@ def test_a_removed_identity_link_is_named(client: Client) -> None:
         "INSERT INTO pupil_identity_links (upn, former_upn, event_id, linked_at) VALUES "
         f"('{permanent}', '{temporary}', '{event.event_id}', now64(3))"
     )
-    assert verify(client, derived=False).first_break is not None  # a link no ledger event makes
+    assert verify(client, SECRETS, derived=False).first_break is not None  # a link no ledger event makes
     _mutate(client, f"ALTER TABLE pupil_identity_links DELETE WHERE upn = '{permanent}'")
-    assert verify(client, derived=False).ok
+    assert verify(client, SECRETS, derived=False).ok
 
 
 @pytest.mark.parametrize(
@@ -250,16 +251,16 @@ def test_a_removed_identity_link_is_named(client: Client) -> None:
 )  # fmt: skip
 def test_an_altered_or_removed_access_log_row_is_named(client: Client, sql: str, problem: str) -> None:
     _mutate(client, "ALTER TABLE access_log " + sql.format(upn=PUPILS[1]))
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.table == "access_log"
     assert report.first_break.problem.startswith(problem)
 
 
 def test_removing_the_newest_access_log_rows_is_caught_by_the_checkpoint(client: Client) -> None:
-    write_checkpoint(client)
+    write_checkpoint(client, SECRETS)
     _mutate(client, f"ALTER TABLE access_log DELETE WHERE subject = '{PUPILS[4]}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.table, report.first_break.problem) == (
         "access_log",
@@ -284,9 +285,9 @@ def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None
         [step(upn) for upn in pupils[first : first + 10_000]] for step in steps for first in (0, 10_000)
     ]
     _write_as_the_tracker(pool, batches)
-    write_checkpoint(pool.get())
+    write_checkpoint(pool.get(), SECRETS)
     started = time.perf_counter()
-    report = verify(pool.get())
+    report = verify(pool.get(), SECRETS)
     elapsed = time.perf_counter() - started
     assert report.ok, report.first_break
     assert (report.rows, report.pupils) == (100_000, 20_000)
