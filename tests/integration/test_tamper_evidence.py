@@ -1,26 +1,34 @@
 """A clean ledger verifies; any row altered, removed, inserted or reordered with raw SQL, in the
-ledger, a table derived from it, or a sealed audit table, is named as the first break."""
+ledger, a table derived from it, a sealed audit table or a signed checkpoint (or its copy on the
+ledger-checkpoints topic), is named as the first break."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from kafka import KafkaProducer
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
+from rollwatch.core.signing import SecretKeys
+from rollwatch.core.topics import Topics, ensure_topics
 from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.tracker import placement
 from services.tracker.access_log import record_access
-from services.tracker.checkpoints import write_checkpoint
+from services.tracker.checkpoint_topic import encode, read_published
+from services.tracker.checkpoints import countersign, signed_after, write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.merkle import EMPTY_ROOT
 from services.tracker.verification import verify
+from tests.support.brokers import KafkaForTests
 from tests.support.events import deletion, enrolment, suspension, upn_for
 from tests.support.secrets import SECRETS
 
@@ -293,3 +301,103 @@ def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None
     assert (report.rows, report.pupils) == (100_000, 20_000)
     assert report.derived == {"placements_compared": 20_000}
     print(f"verified {report.rows:,} rows in {elapsed:.1f} s")
+
+
+# -- signed checkpoints -------------------------------------------------------------------------
+def _checkpoint_break(client: Client, secrets: SecretKeys = SECRETS) -> str:
+    report = verify(client, secrets)
+    assert report.first_break is not None and report.first_break.table == "ledger_checkpoints", report
+    assert report.checkpoint_ok is False
+    return report.first_break.problem
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("ALTER TABLE ledger_checkpoints UPDATE rows = rows + 1 WHERE 1", "its signature does not match"),
+        (
+            "ALTER TABLE ledger_checkpoint_signatures UPDATE signature = concat(signature, '0') WHERE 1",
+            "its signature does not match",
+        ),
+        (  # the sealed-log heads a checkpoint recorded are covered by its signature too
+            "ALTER TABLE sealed_log_heads UPDATE hash = repeat('0', 64) WHERE 1",
+            "the recorded sealed-log heads do not give its sealed_root",
+        ),
+    ],
+)  # fmt: skip
+def test_a_checkpoint_or_its_signature_altered_is_named(client: Client, sql: str, problem: str) -> None:
+    checkpoint = write_checkpoint(client, SECRETS)
+    assert checkpoint is not None and verify(client, SECRETS).ok
+    _mutate(client, sql)
+    assert _checkpoint_break(client).startswith(f"checkpoint {checkpoint.checkpoint_id}: {problem}")
+
+
+def test_checkpoints_from_before_signing_are_counted_and_an_unsigned_latest_one_is_a_break(
+    client: Client,
+) -> None:
+    client.command(
+        "INSERT INTO ledger_checkpoints (checkpoint_id, created_at, rows, pupils, merkle_root) "
+        f"VALUES (1, now64(3), 0, 0, '{EMPTY_ROOT}')"  # as the tracker wrote them: no heads yet
+    )
+    assert (
+        _checkpoint_break(client) == "checkpoint 1: unsigned, after checkpoints were signed (or the latest)"
+    )
+    checkpoint = write_checkpoint(client, SECRETS)  # the latest is unsigned: a new one, signed
+    assert checkpoint is not None and checkpoint.checkpoint_id == 2
+    report = verify(client, SECRETS)
+    assert report.ok, report.first_break
+    assert report.checkpoints == {"count": 2, "signed": 1, "unsigned_before_signing": 1}
+
+
+def test_after_a_rotation_old_checkpoints_verify_until_countersigned_then_the_old_secret_can_go(
+    client: Client,
+) -> None:
+    old, new = SecretKeys(b"old secret"), SecretKeys(b"new secret")
+    rotated = SecretKeys(b"new secret", (b"old secret",))
+    write_checkpoint(client, old)
+    assert verify(client, rotated).ok
+    # The old secret dropped too soon: its signatures are as good as forged.
+    assert "signed by a secret this process does not know" in _checkpoint_break(client, new)
+    assert countersign(client, rotated) == 1  # what the tracker does at its next checkpoint
+    assert countersign(client, rotated) == 0
+    report = verify(client, new)
+    assert report.ok, report.first_break
+    assert report.checkpoints is not None and report.checkpoints["signed"] == 1
+
+
+@pytest.mark.kafka
+def test_the_checkpoints_are_compared_with_their_copy_on_the_topic(
+    client: Client, kafka: KafkaForTests
+) -> None:
+    """The topic's copy catches what the database alone cannot: checkpoints removed, or rewritten
+    and signed again by someone who holds the secret."""
+    topics = Topics(f"tamper{uuid.uuid4().hex[:8]}.")
+    ensure_topics(kafka.bootstrap, topics, 1)
+    topic = topics.ledger_checkpoints
+    checkpoint = write_checkpoint(client, SECRETS)
+    assert checkpoint is not None
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    for published, signature in signed_after(client, SECRETS, 0):
+        key, value = encode(published, signature)
+        producer.send(topic, key=key, value=value).get(timeout=30)
+    producer.close()
+    copy = read_published(kafka.bootstrap, topic)
+    report = verify(client, SECRETS, published=copy)
+    assert report.ok, report.first_break
+    assert report.checkpoints is not None and report.checkpoints["on_topic"] == 1
+    # An insider with the secret removes the newest rows and checkpoints what is left, afresh.
+    _mutate(client, "ALTER TABLE movement_ledger DELETE WHERE chain_seq = 3")
+    for table in ("ledger_checkpoints", "ledger_checkpoint_heads", "ledger_checkpoint_signatures"):
+        _mutate(client, f"ALTER TABLE {table} DELETE WHERE 1")
+    removed = verify(client, SECRETS, derived=False, published=copy).first_break
+    assert removed is not None and removed.problem == (
+        f"checkpoint {checkpoint.checkpoint_id}: on the ledger-checkpoints topic but not in the database"
+    )
+    write_checkpoint(client, SECRETS)
+    assert verify(client, SECRETS, derived=False).ok  # the database alone cannot tell
+    with_copy = verify(client, SECRETS, derived=False, published=copy)
+    assert with_copy.first_break is not None and with_copy.first_break.table == "ledger_checkpoints"
+    assert with_copy.first_break.problem.startswith(
+        f"checkpoint {checkpoint.checkpoint_id}: differs from its copy on the topic ("
+    )
+    assert "merkle_root" in with_copy.first_break.problem
