@@ -1,0 +1,93 @@
+"""The key ring on the real broker: records produced straight to `access-keys` without the secret
+mint nothing (ignored and counted), the follower survives its consumer failing, and /readyz says
+so when it is not following."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from rollwatch.app.http_app import _add_operations
+from rollwatch.core.access.keyring import IGNORED, RESTARTS, KeyRing, publish_record
+from rollwatch.core.access.keys import new_key
+from rollwatch.core.settings import Settings
+from rollwatch.core.topics import Topics, ensure_topics
+from tests.support.brokers import KafkaForTests
+from tests.support.secrets import SECRETS, produce_forged_keys
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def topic(kafka: KafkaForTests) -> str:
+    topics = Topics(f"keys{uuid.uuid4().hex[:8]}.")
+    ensure_topics(kafka.bootstrap, topics, 1)
+    return topics.access_keys
+
+
+async def _until(check: Callable[[], bool], timeout_s: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.1)
+
+
+def test_a_forged_key_record_is_ignored_and_counted(kafka: KafkaForTests, topic: str) -> None:
+    ignored = {reason: IGNORED.labels(reason)._value.get() for reason in ("unsigned", "unknown_secret")}
+    forged = produce_forged_keys(kafka.bootstrap, topic)
+    token, record = new_key("school", secrets=SECRETS, urns=("100000",))
+
+    async def scenario() -> None:
+        ring = KeyRing(kafka.bootstrap, topic, SECRETS)
+        await ring.start()
+        try:
+            assert ring.authenticate(forged) is None
+            publish_record(kafka.bootstrap, topic, record, SECRETS)
+            await _until(lambda: ring.authenticate(token) is not None)
+            assert ring.authenticate(forged) is None
+        finally:
+            await ring.stop()
+
+    asyncio.run(scenario())
+    for reason, before in ignored.items():
+        assert IGNORED.labels(reason)._value.get() == before + 1, reason
+
+
+def test_the_follower_restarts_after_its_consumer_fails_and_readyz_fails_when_it_stops(
+    kafka: KafkaForTests, topic: str
+) -> None:
+    token, record = new_key("auditor", secrets=SECRETS)
+    publish_record(kafka.bootstrap, topic, record, SECRETS)
+    restarts = RESTARTS._value.get()
+
+    async def scenario() -> None:
+        ring = KeyRing(kafka.bootstrap, topic, SECRETS)
+        await ring.start()
+        app = FastAPI()
+        app.state.keyring = ring
+        _add_operations(app, Settings(kafka_bootstrap=kafka.bootstrap), frozenset({"ingest"}))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["checks"]["key_follower"] is True
+            assert ring.authenticate(token) is not None
+            assert ring._consumer is not None
+            await ring._consumer.stop()  # the consumer fails under the follower
+            await _until(lambda: RESTARTS._value.get() > restarts)
+            revoked = record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)})
+            publish_record(kafka.bootstrap, topic, revoked, SECRETS)
+            await _until(lambda: ring.authenticate(token) is None)  # followed again: the revocation holds
+            await _until(lambda: ring.following)
+            assert ring._follower is not None
+            ring._follower.cancel()  # the follower gone, however it went
+            await asyncio.sleep(0)
+            not_ready = await http.get("/readyz")
+            assert not_ready.status_code == 503 and not_ready.json()["checks"]["key_follower"] is False
+        await ring.stop()
+
+    asyncio.run(scenario())
