@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # GOV.UK and MOJ Frontend as installed by `npm ci` (the console's styles, fonts and scripts).
     console_assets_dir: Path = PROJECT_ROOT / "node_modules"
 
+    @field_validator("fingerprint_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @field_validator("previous_secret_keys", mode="before")
     @classmethod
     def _split_secrets(cls, value: Any) -> Any:
