@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -134,7 +134,7 @@ class Settings(BaseSettings):
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
 
-    @cached_property
+    @property
     def secrets(self) -> SecretKeys:
         """The current secret, which signs, and the previous ones, which only verify."""
         return SecretKeys(

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
@@ -78,19 +78,15 @@ class Signer:
         return tuple(hmac.new(key, data, hashlib.sha256).hexdigest() for _, key in self.keys)
 
 
+@lru_cache(maxsize=64)
+def _signer(secrets: tuple[bytes, ...], purpose: Purpose) -> Signer:
+    return Signer(tuple((secret_id(s), derive(s, purpose)) for s in secrets))
+
+
 @dataclass(frozen=True)
 class SecretKeys:
     current: bytes
     previous: tuple[bytes, ...] = ()
 
-    @cached_property
-    def _signers(self) -> dict[str, Signer]:
-        return {}
-
     def signer(self, purpose: Purpose) -> Signer:
-        found = self._signers.get(purpose)
-        if found is None:
-            secrets = (self.current, *(s for s in self.previous if s != self.current))
-            found = Signer(tuple((secret_id(s), derive(s, purpose)) for s in secrets))
-            self._signers[purpose] = found
-        return found
+        return _signer((self.current, *(s for s in self.previous if s != self.current)), purpose)
