@@ -83,11 +83,7 @@ class Tracker:
         self._producer: AIOKafkaProducer | None = None
         app.agent(self.events_topic, name="tracker")(self._consume)
         self.secrets = settings.secrets
-        # The signed checkpoints' copy outside the database (checkpoint_topic.py).
-        self.checkpoints_topic = app.topic(
-            settings.topics.ledger_checkpoints, key_serializer="raw", value_serializer="raw"
-        )
-        self._published_upto: int | None = None  # the topic's newest checkpoint, once read
+        self._published_upto: int | None = None  # ledger-checkpoints' newest checkpoint, once read
         # One checkpoint writer across all tracker workers: the leader's.
         app.timer(settings.checkpoint_interval_s, on_leader=True)(self._checkpoint)
         app.on_partitions_revoked.connect(self._on_rebalance)  # type: ignore[arg-type]  # mode types a signal kwarg
@@ -118,10 +114,11 @@ class Tracker:
             pending = await loop.run_in_executor(
                 self._executor, self.writer.signed_checkpoints, self.secrets, self._published_upto
             )
-            for checkpoint, signature in pending:
-                key, value = encode(checkpoint, signature)
-                await (await self.checkpoints_topic.send(key=key, value=value))
-                self._published_upto = checkpoint.checkpoint_id
+            if pending:
+                await self._publish(
+                    topic, {0: [encode(checkpoint, signature) for checkpoint, signature in pending]}
+                )
+                self._published_upto = pending[-1][0].checkpoint_id
         except Exception as exc:
             CHECKPOINT_PUBLISH_FAILURES.inc()
             log.error(

@@ -1,22 +1,25 @@
 """The key ring on the real broker: records produced straight to `access-keys` without the secret
-mint nothing (ignored and counted), the follower survives its consumer failing, and /readyz says
-so when it is not following."""
+mint nothing (ignored and counted), the follower survives its consumer failing, /readyz says so
+when it is not following, and records from before signing are adopted only when asked."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from kafka import KafkaProducer
 
+from rollwatch.app.cli import main
 from rollwatch.app.http_app import _add_operations
-from rollwatch.core.access.keyring import IGNORED, RESTARTS, KeyRing, publish_record
-from rollwatch.core.access.keys import new_key
-from rollwatch.core.settings import Settings
+from rollwatch.core.access.keyring import IGNORED, RESTARTS, KeyRing, publish_record, read_records
+from rollwatch.core.access.keys import matches, new_key
+from rollwatch.core.settings import Settings, get_settings
 from rollwatch.core.topics import Topics, ensure_topics
 from tests.support.brokers import KafkaForTests
 from tests.support.secrets import SECRETS, produce_forged_keys
@@ -91,3 +94,30 @@ def test_the_follower_restarts_after_its_consumer_fails_and_readyz_fails_when_it
         await ring.stop()
 
     asyncio.run(scenario())
+
+
+def test_keys_from_before_signing_are_adopted_only_when_asked(
+    kafka: KafkaForTests, topic: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record as releases before signing wrote it (unsigned, the key's plain SHA-256): ignored,
+    listed by `rollwatch keys adopt`, and working once adopted with `--yes`."""
+    token, record = new_key("auditor", secrets=SECRETS, label="from before signing")
+    legacy = record.model_copy(update={"key_hash": hashlib.sha256(token.encode()).hexdigest()})
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    producer.send(topic, key=record.key_id.encode(), value=legacy.model_dump_json().encode()).get(timeout=30)
+    producer.close()
+    assert read_records(kafka.bootstrap, topic, SECRETS) == {}
+    namespace = topic.removesuffix("access-keys")
+    for name, value in (("KAFKA_BOOTSTRAP", kafka.bootstrap), ("NAMESPACE", namespace)):
+        monkeypatch.setenv(f"ROLLWATCH_{name}", value)
+    monkeypatch.setenv("ROLLWATCH_SECRET_KEY", SECRETS.current.decode())
+    get_settings.cache_clear()
+    try:
+        assert main(["keys", "adopt"]) == 0
+        assert record.key_id in capsys.readouterr().out
+        assert read_records(kafka.bootstrap, topic, SECRETS) == {}  # listed, not adopted
+        assert main(["keys", "adopt", "--yes"]) == 0
+    finally:
+        get_settings.cache_clear()
+    [adopted] = read_records(kafka.bootstrap, topic, SECRETS).values()
+    assert adopted.key_id == record.key_id and matches(token, adopted, SECRETS)
