@@ -137,17 +137,41 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     revoke.set_defaults(handler=_keys_revoke)
+    adopt = keys_sub.add_parser(
+        "adopt",
+        help="sign the key records written before records were signed (once, after upgrading)",
+        description="Key records from before signing are ignored by every process. This lists each "
+        "key that has only such records; with --yes it publishes them again signed, their hash keyed, "
+        "under ROLLWATCH_SECRET_KEY. Check the list first: anyone who could write the topic could have "
+        "added a record to it.",
+    )
+    adopt.add_argument("--yes", action="store_true", help="publish the signed records")
+    adopt.set_defaults(handler=_keys_adopt)
+
+    secrets = sub.add_parser("secrets", help="the keys derived from ROLLWATCH_SECRET_KEY")
+    secrets_sub = secrets.add_subparsers(title="actions", metavar="ACTION", required=True)
+    secrets_sub.add_parser(
+        "fingerprint-key",
+        help="print the alert fingerprint key in effect (set it as ROLLWATCH_FINGERPRINT_KEY before "
+        "rotating ROLLWATCH_SECRET_KEY)",
+    ).set_defaults(handler=_fingerprint_key)
 
     verify = sub.add_parser(
         "verify",
         help="prove the ledger, its derived tables and the audit logs unaltered; name the first break",
         description="Recompute every pupil's hash chain, check every typed column against its event, "
         "recompute the identity links and placements from the ledger, verify the sealed access log "
-        "and alert lifecycle, and check the latest checkpoint (docs/architecture.md, 'Tamper "
+        "and alert lifecycle, check the latest checkpoint and every checkpoint's signature, and compare "
+        "the checkpoints with their copy on the ledger-checkpoints topic (docs/architecture.md, 'Tamper "
         "evidence'). Prints a JSON report; exits 0 when everything verifies, 1 at the first break.",
     )
     verify.add_argument(
         "--no-placements", action="store_true", help="leave out the placements replay (the slowest check)"
+    )
+    verify.add_argument(
+        "--no-topic",
+        action="store_true",
+        help="leave out the comparison of the checkpoints with their copy on the ledger-checkpoints topic",
     )
     verify.set_defaults(handler=_verify)
 
@@ -207,7 +231,12 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         token, record = new_key(
-            args.role, urns=tuple(args.urn), la_code=args.la, label=args.label, name=args.name
+            args.role,
+            secrets=settings.secrets,
+            urns=tuple(args.urn),
+            la_code=args.la,
+            label=args.label,
+            name=args.name,
         )
     except ValidationError as exc:
         print(f"rollwatch: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
@@ -217,7 +246,7 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rollwatch: not in the schools register: {', '.join(unknown)}", file=sys.stderr)
         return 2
     ensure_topics(settings)
-    publish_record(settings.kafka, settings.topics.access_keys, record)
+    publish_record(settings.kafka, settings.topics.access_keys, record, settings.secrets)
     print(
         f"key id {record.key_id} ({record.role}) created. Keep the key safe: it is shown only once.",
         file=sys.stderr,
@@ -247,7 +276,7 @@ def _unregistered(settings: Settings, urns: tuple[str, ...]) -> list[str]:
 def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.access.keyring import read_records
 
-    for record in read_records(settings.kafka, settings.topics.access_keys).values():
+    for record in read_records(settings.kafka, settings.topics.access_keys, settings.secrets).values():
         print(json.dumps(record.public()))
     return 0
 
@@ -257,7 +286,8 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
     from rollwatch.core.access.keyring import publish_record, read_records
 
-    record = read_records(settings.kafka, settings.topics.access_keys).get(args.key_id)
+    keys = read_records(settings.kafka, settings.topics.access_keys, settings.secrets)
+    record = keys.get(args.key_id)
     if record is None:
         print(f"rollwatch: no key with id {args.key_id}", file=sys.stderr)
         return 1
@@ -265,16 +295,51 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
         print(f"key {args.key_id} was already revoked")
         return 0
     revoked = record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)})
-    publish_record(settings.kafka, settings.topics.access_keys, revoked)
+    publish_record(settings.kafka, settings.topics.access_keys, revoked, settings.secrets)
     print(f"key {args.key_id} revoked")
     return 0
 
 
+def _keys_adopt(settings: Settings, args: argparse.Namespace) -> int:
+    from rollwatch.core.access.keyring import publish_record, unsigned_records
+    from rollwatch.core.access.keys import keyed_hash
+
+    bootstrap, topic = settings.kafka, settings.topics.access_keys
+    found = unsigned_records(bootstrap, topic, settings.secrets)
+    for record in found.values():
+        print(json.dumps(record.public()))
+        if args.yes:
+            adopted = record.model_copy(update={"key_hash": keyed_hash(record.key_hash, settings.secrets)})
+            publish_record(bootstrap, topic, adopted, settings.secrets)
+    done = "signed and published again" if args.yes else "found; --yes signs and publishes them again"
+    print(f"{len(found)} unsigned key record(s) {done}", file=sys.stderr)
+    return 0
+
+
+def _fingerprint_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(settings.fingerprint_secret.decode())
+    return 0
+
+
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from kafka.errors import KafkaError
+
     from rollwatch.core.clickhouse import connect
+    from services.tracker.checkpoint_topic import read_published
     from services.tracker.verification import verify
 
-    report = verify(connect(settings), derived=not args.no_placements)
+    published = None
+    if not args.no_topic:
+        try:
+            published = read_published(settings.kafka, settings.topics.ledger_checkpoints)
+        except KafkaError as exc:
+            print(
+                f"rollwatch: cannot read the ledger-checkpoints topic at {settings.kafka_bootstrap} "
+                f"({type(exc).__name__}); --no-topic checks the database alone",
+                file=sys.stderr,
+            )
+            return 2
+    report = verify(connect(settings), settings.secrets, derived=not args.no_placements, published=published)
     print(json.dumps(report.as_dict(), indent=2))
     return 0 if report.ok else 1
 

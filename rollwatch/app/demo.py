@@ -91,8 +91,8 @@ def prepare(settings: Settings, screen: Screen) -> Demo:
             ("la_officer", {"la_code": DEMO_LA, "name": DEMO_OFFICER}),
             ("auditor", {}),
         ):
-            token, record = new_key(role, label="demo", **scope)  # type: ignore[arg-type]
-            publish_record(settings.kafka, settings.topics.access_keys, record)
+            token, record = new_key(role, secrets=settings.secrets, label="demo", **scope)  # type: ignore[arg-type]
+            publish_record(settings.kafka, settings.topics.access_keys, record, settings.secrets)
             keys[role] = token
         keys_file.write_text(json.dumps(keys, indent=2))
         keys_file.chmod(0o600)

@@ -55,7 +55,12 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         async with AsyncExitStack() as stack:
-            keyring = KeyRing(settings.kafka, settings.topics.access_keys)
+            keyring = KeyRing(
+                settings.kafka,
+                settings.topics.access_keys,
+                settings.secrets,
+                settings.keyring_max_lag_s,
+            )
             await keyring.start()
             stack.push_async_callback(keyring.stop)
             app.state.keyring = keyring
@@ -152,10 +157,14 @@ def _add_operations(app: FastAPI, settings: Settings, components: frozenset[Comp
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Kafka and the ledger are reachable")
+    @app.get(
+        "/readyz", tags=["operations"], summary="Kafka and the ledger are reachable; the key follower follows"
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, bool] = {}
         checks["kafka"] = await run_in_threadpool(broker_answers, settings.kafka, 2.0)
+        # A follower that stopped would leave revoked keys working: not ready.
+        checks["key_follower"] = request.app.state.keyring.following
         if components & {"tracker", "alerts"}:
             clients: ClientPerThread = request.app.state.ledger_clients
             checks["ledger"] = await run_in_threadpool(_ledger_answers, clients)

@@ -61,6 +61,8 @@ def grants(topics: Topics) -> dict[Role, tuple[Grant, ...]]:
         Grant("topic", topics.pupil_events, ("Read",)),
         Grant("topic", topics.pupil_events_dlq, ("Write",)),
         Grant("topic", topics.pupil_moves, ("Write",)),
+        # The signed checkpoints' copy outside the database: written, and read to catch up.
+        Grant("topic", topics.ledger_checkpoints, ("Read", "Write")),
         keys,
         # The tracker is a plain consumer group (services/tracker/batch_consumer.py), no Faust app.
         Grant("group", f"{topics.namespace}rollwatch-tracker", ("Read",)),
@@ -75,6 +77,8 @@ def grants(topics: Topics) -> dict[Role, tuple[Grant, ...]]:
     admin = (
         *(Grant("topic", name, ("Create", "Describe")) for name in topics.partitions(1)),
         Grant("topic", topics.access_keys, ("Read", "Write")),
+        # `rollwatch verify` compares the database's checkpoints with their published copies.
+        Grant("topic", topics.ledger_checkpoints, ("Read",)),
     )
     return {
         "admin": _merge(admin),

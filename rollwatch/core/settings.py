@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+import orjson
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rollwatch.core.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
+from rollwatch.core.signing import SecretKeys, derive
 from rollwatch.core.topics import Topics
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +62,18 @@ class Settings(BaseSettings):
     alert_tick_seconds: float = Field(default=5.0, gt=0)
     max_batch_events: int = Field(default=1_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    # Keyed hashing of API keys; a production start refuses the default.
+    # Signs key records and checkpoints and keys the hashes of API keys (rollwatch/core/signing.py);
+    # a production start refuses the default.
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # Earlier secrets, used only to verify what they signed or hashed while a rotation settles
+    # (docs/operations.md, "Rotating secrets"): comma-separated, or a JSON list.
+    previous_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    # Keys alert fingerprints (HMAC of rule and UPN). It must outlive rotations of the secret, or
+    # alerts would stop folding into the ones already raised; unset, it is derived from
+    # ROLLWATCH_SECRET_KEY, so it must be set before that secret is rotated.
+    fingerprint_key: SecretStr | None = None
+    # /readyz fails when the key follower has not been caught up with `access-keys` for this long.
+    keyring_max_lag_s: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
     # "console": readable lines; "json": JSON lines; "auto": console when stderr is a terminal.
     log_format: Literal["auto", "console", "json"] = "auto"
@@ -108,6 +120,33 @@ class Settings(BaseSettings):
             raise ValueError(f"not a rate limit such as '10/second;2000/hour': {exc}") from None
         return value
 
+    @field_validator("fingerprint_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return orjson.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _fingerprints_survive_rotation(self) -> Settings:
+        if self.previous_secret_keys and self.fingerprint_key is None:
+            raise ValueError(
+                "ROLLWATCH_PREVIOUS_SECRET_KEYS is set but ROLLWATCH_FINGERPRINT_KEY is not: alert "
+                "fingerprints would change with the secret and new alerts would not fold into open ones. "
+                "Set ROLLWATCH_FINGERPRINT_KEY to what `rollwatch secrets fingerprint-key` prints with "
+                "ROLLWATCH_SECRET_KEY set to the secret the alerts were fingerprinted with "
+                "(docs/operations.md, 'Rotating secrets')"
+            )
+        return self
+
     @model_validator(mode="after")
     def _cluster_needs_a_server(self) -> Settings:
         if self.clickhouse_cluster and not self.clickhouse_url:
@@ -121,6 +160,10 @@ class Settings(BaseSettings):
         problems = []
         if self.secret_key.get_secret_value() == DEFAULT_SECRET:
             problems.append("ROLLWATCH_SECRET_KEY is the default; set a long random value")
+        if any(s.get_secret_value() == DEFAULT_SECRET for s in self.previous_secret_keys):
+            problems.append("ROLLWATCH_PREVIOUS_SECRET_KEYS holds the default secret; drop it")
+        if self.fingerprint_key is not None and self.fingerprint_key.get_secret_value() == DEFAULT_SECRET:
+            problems.append("ROLLWATCH_FINGERPRINT_KEY is the default secret; set a long random value")
         if self.clickhouse_url is None:
             problems.append("ROLLWATCH_CLICKHOUSE_URL is unset; production needs a ClickHouse server")
         if self.kafka_security_protocol != "SASL_SSL":
@@ -156,6 +199,20 @@ class Settings(BaseSettings):
         if self.metrics_port is None and self.environment == "production":
             return DEFAULT_METRICS_PORT
         return self.metrics_port
+
+    @property
+    def secrets(self) -> SecretKeys:
+        """The current secret, which signs, and the previous ones, which only verify."""
+        return SecretKeys(
+            self.secret_key.get_secret_value().encode(),
+            tuple(s.get_secret_value().encode() for s in self.previous_secret_keys),
+        )
+
+    @property
+    def fingerprint_secret(self) -> bytes:
+        if self.fingerprint_key is not None:
+            return self.fingerprint_key.get_secret_value().encode()
+        return derive(self.secret_key.get_secret_value().encode(), "alert-fingerprint").hex().encode()
 
     @property
     def topics(self) -> Topics:

@@ -45,6 +45,11 @@ class Topics:
     def access_keys(self) -> str:
         return f"{self.namespace}access-keys"
 
+    @property
+    def ledger_checkpoints(self) -> str:
+        """The tracker's signed checkpoints: a copy of each outside the database."""
+        return f"{self.namespace}ledger-checkpoints"
+
     def partitions(self, events_partitions: int) -> dict[str, int]:
         # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
         return {
@@ -54,11 +59,23 @@ class Topics:
             self.pupil_moves_dlq: 1,
             self.alert_events: 1,
             self.access_keys: 1,
+            self.ledger_checkpoints: 1,
         }
 
     def configs(self, dead_letters_retention_ms: int | None = None) -> dict[str, dict[str, str]]:
         # Key records: the latest record per key id is the key's state, so compaction keeps it.
-        configs = {self.access_keys: {"cleanup.policy": "compact"}}
+        # Checkpoints: kept for ever and never compacted. Each id is published once, so compaction
+        # would keep them all too, but it would also let a later record under the same key (a
+        # forgery by anyone who can produce to the topic) erase the original; without it, both
+        # stay and verify sees the conflict. A checkpoint every 5 minutes is ~30 MB a year.
+        configs = {
+            self.access_keys: {"cleanup.policy": "compact"},
+            self.ledger_checkpoints: {
+                "cleanup.policy": "delete",
+                "retention.ms": "-1",
+                "retention.bytes": "-1",
+            },
+        }
         if dead_letters_retention_ms is not None:
             # Dead letters hold whole events (UPNs): kept ROLLWATCH_DEAD_LETTERS_TTL_DAYS.
             for name in self.dead_letter_topics:

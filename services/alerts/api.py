@@ -30,7 +30,7 @@ router = APIRouter(tags=["alerts"], responses=RATE_LIMITED)
 
 AlertReader = Annotated[KeyRecord, Depends(require_role("la_officer", "auditor"))]
 Officer = Annotated[KeyRecord, Depends(require_role("la_officer"))]
-ALERT_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the alert's id (its fingerprint)")
+ALERT_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the alert's id")
 PROMPT = (
     "An alert is a prompt for enquiry by a person, not a finding: administrative data cannot show intent."
 )

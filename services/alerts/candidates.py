@@ -7,25 +7,18 @@ the same fingerprint into one alert, like Alertmanager.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from services.alerts.facts import Fact, SchoolStats
+from services.alerts.fingerprints import fingerprint
 
 if TYPE_CHECKING:
     from services.alerts.parameters import RuleParameters
 
 Severity = Literal["low", "medium", "high"]
 ResolutionKind = Literal["auto_resolved", "inhibited"]
-
-
-def fingerprint(rule: str, *subject: str) -> str:
-    """A stable id for "this rule about this subject": the same inputs give the same value in
-    every process and every release, so duplicate candidates fold into one alert."""
-    text = "\x1f".join((rule, *subject))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

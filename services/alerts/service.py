@@ -28,6 +28,7 @@ from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
 from services.alerts.facts import Deletion, PupilState
+from services.alerts.fingerprints import rekeyed, use_key
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
@@ -58,6 +59,7 @@ class AlertService:
     ) -> None:
         self.app = app
         self.clients = clients
+        use_key(settings.fingerprint_secret)
         # Schools with a new exit, judged at the next tick (one read however many exits came).
         self._dirty_schools: dict[str, tuple[str, dt.date]] = {}
         self.settings = settings
@@ -167,7 +169,7 @@ class AlertService:
         await self._record(steps)
 
         self._put(self.pupils, upn, _recent([*history, raw]), partition)
-        clocks = [c for c in (self.clocks.get(upn) or []) if c["fingerprint"] not in _closed(judgement)]
+        clocks = [c for c in self._clocks_of(upn) if c["fingerprint"] not in _closed(judgement)]
         known = {c["fingerprint"] for c in clocks}
         clocks += [_clock(w, partition) for w in judgement.wake_ups if w.fingerprint not in known]
         if clocks or self.clocks.get(upn):
@@ -178,6 +180,11 @@ class AlertService:
         watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
         if watermark > (self.watermarks.get(partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
+
+    def _clocks_of(self, upn: str) -> list[dict[str, Any]]:
+        """The pupil's pending clocks; one set before fingerprints were keyed is re-keyed, so the
+        wake-up that made it and the resolutions that end it still match it."""
+        return [c | {"fingerprint": rekeyed(c["fingerprint"])} for c in self.clocks.get(upn) or []]
 
     def _put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         # Written from the agent and from the timer alike, so the changelog partition is given

@@ -9,6 +9,7 @@ from typing import Any
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.sealed_log import SealedWriter
+from services.alerts.fingerprints import rekeyed
 from services.alerts.lifecycle import Alert, Silence
 
 LIFECYCLE = "alert_lifecycle"
@@ -94,6 +95,8 @@ class AlertStore:
     @staticmethod
     def _alert(values: dict[str, Any]) -> Alert:
         values["evidence"] = tuple(values["evidence"])
+        # Alerts raised before fingerprints were keyed fold with new candidates all the same.
+        values["fingerprint"] = rekeyed(values["fingerprint"])
         for name in ("opened_at", "updated_at", "touched_at"):
             if values[name] is not None:
                 values[name] = _utc(values[name])

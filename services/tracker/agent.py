@@ -28,6 +28,7 @@ from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
 from services.tracker import placement
+from services.tracker.checkpoint_topic import encode, last_published_id
 from services.tracker.dead_letters import dlq_headers
 from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.lru import Lru
@@ -49,6 +50,10 @@ WRITE_FAILURES = Counter(
 # Records of one partition go out in batches of up to this many bytes (Kafka's default request
 # limit is 1 MiB).
 PUBLISH_BATCH_BYTES = 512 * 1024
+CHECKPOINT_PUBLISH_FAILURES = Counter(
+    "rollwatch_checkpoint_publish_failures_total",
+    "Times publishing checkpoints to ledger-checkpoints failed (retried at the next interval)",
+)
 BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate and write one batch")
 # Placements of this many recently seen pupils stay in memory; the others are read back from the
 # ledger's pupil_placements when their next event comes.
@@ -67,6 +72,8 @@ class Tracker:
         self.placements: Lru[str, dict[str, Any]] = Lru(PLACEMENTS_IN_MEMORY)
         self.last_write_ok = True
         self._producer: AIOKafkaProducer | None = None
+        self.secrets = settings.secrets
+        self._published_upto: int | None = None  # ledger-checkpoints' newest checkpoint, once read
 
     async def process(self, records: Sequence[Record]) -> None:
         """Validate, write, place and publish one batch. When this returns the batch is in the
@@ -90,7 +97,7 @@ class Tracker:
     async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint)
+            checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint, self.secrets)
         except Exception as exc:
             log.error("checkpoint failed; will try at the next interval", extra={"error": repr(exc)[:300]})
             return
@@ -98,6 +105,31 @@ class Tracker:
             log.info(
                 "ledger checkpoint",
                 extra={"checkpoint_id": checkpoint.checkpoint_id, "rows": checkpoint.rows},
+            )
+        await self._publish_checkpoints()
+
+    async def _publish_checkpoints(self) -> None:
+        """Every signed checkpoint the topic lacks, in order (see checkpoint_topic.py)."""
+        loop = asyncio.get_running_loop()
+        topic = self.settings.topics.ledger_checkpoints
+        try:
+            if self._published_upto is None:
+                self._published_upto = await loop.run_in_executor(
+                    None, last_published_id, self.settings.kafka, topic
+                )
+            pending = await loop.run_in_executor(
+                self._executor, self.writer.signed_checkpoints, self.secrets, self._published_upto
+            )
+            if pending:
+                await self._publish(
+                    topic, {0: [encode(checkpoint, signature) for checkpoint, signature in pending]}
+                )
+                self._published_upto = pending[-1][0].checkpoint_id
+        except Exception as exc:
+            CHECKPOINT_PUBLISH_FAILURES.inc()
+            log.error(
+                "publishing checkpoints failed; will try at the next interval",
+                extra={"error_type": type(exc).__name__},
             )
 
     async def forget(self) -> None:

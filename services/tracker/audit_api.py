@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from kafka.errors import KafkaError
 from pydantic import AfterValidator
 
 from rollwatch.core.access.dependencies import ReaderCaller, require_role
@@ -32,11 +33,13 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
+from rollwatch.core.settings import Settings
 from schemas.authority import visible_to_la
 from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
 from services.tracker.access_log import read_access_log, record_access
+from services.tracker.checkpoint_topic import read_published
 from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
 from services.tracker.ledger_reads import LedgerRow, PlacementRow
@@ -349,13 +352,33 @@ async def la_summary_report(
     summary="Recompute the hash chains, typed columns, derived tables and sealed audit logs",
 )
 async def ledger_verify(
+    request: Request,
     caller: AuditorCaller,
     clients: Ledger,
     placements: Annotated[
         bool, Query(description="replay every pupil's events to check the placements (the slowest check)")
     ] = True,
+    topic: Annotated[
+        bool, Query(description="compare the checkpoints with their copy on the ledger-checkpoints topic")
+    ] = True,
 ) -> dict[str, Any]:
-    report = await run_in_threadpool(lambda: verify(clients.get(), derived=placements))
+    settings: Settings = request.app.state.settings
+    published = None
+    if topic:
+        try:
+            published = await run_in_threadpool(
+                read_published, settings.kafka, settings.topics.ledger_checkpoints
+            )
+        except KafkaError as exc:
+            raise ApiError(
+                503,
+                "broker_unavailable",
+                "cannot read the ledger-checkpoints topic; ?topic=false checks the database alone",
+                {"Retry-After": "10"},
+            ) from exc
+    report = await run_in_threadpool(
+        lambda: verify(clients.get(), settings.secrets, derived=placements, published=published)
+    )
     return report.as_dict()
 
 

@@ -19,9 +19,10 @@ from uuid import UUID
 import orjson
 
 from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.signing import SecretKeys
 from schemas import Event
 from schemas.authority import Records
-from services.tracker.checkpoints import Checkpoint, write_checkpoint
+from services.tracker.checkpoints import Checkpoint, countersign, signed_after, write_checkpoint
 from services.tracker.hash_chain import (
     CHAIN_VERSION,
     GENESIS,
@@ -89,9 +90,16 @@ class LedgerWriter:
         self._clients = clients
         self._heads = heads or HeadCache()
 
-    def checkpoint(self) -> Checkpoint | None:
-        """Blocking: record a checkpoint in the writer's own thread, between batches."""
-        return write_checkpoint(self._clients.get())
+    def checkpoint(self, secrets: SecretKeys) -> Checkpoint | None:
+        """Blocking: record a signed checkpoint in the writer's own thread, between batches, after
+        signing with the current secret what only a previous one signed (a rotation)."""
+        client = self._clients.get()
+        countersign(client, secrets)
+        return write_checkpoint(client, secrets)
+
+    def signed_checkpoints(self, secrets: SecretKeys, after_id: int) -> list[tuple[Checkpoint, str]]:
+        """Blocking: the signed checkpoints after `after_id`, each with its signature."""
+        return signed_after(self._clients.get(), secrets, after_id)
 
     def record_placements(self, changed: dict[str, tuple[int, dict[str, Any]]]) -> None:
         """Blocking: append the new placement of each pupil whose placement changed."""

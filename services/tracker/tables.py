@@ -9,3 +9,4 @@ SEALED_HEADS = "sealed_log_heads"
 # Kept by materialised views from the ledger (migration 0010): read by the statistics, never written.
 SCHOOL_EVENTS = "ledger_school_events"
 REFERENCES = "ledger_references"
+CHECKPOINT_SIGNATURES = "ledger_checkpoint_signatures"

@@ -1,5 +1,7 @@
 """Recomputes the ledger's hash chains and checks them against the latest checkpoint; checks every
-typed column a read uses against the hashed event; recomputes the tables derived from the ledger
+checkpoint's signature, and the checkpoints against their copy on the `ledger-checkpoints` topic
+when given it (services/tracker/checkpoint_checks.py); checks every typed column a read uses
+against the hashed event; recomputes the tables derived from the ledger
 (services/tracker/derived_checks.py); and verifies the sealed audit tables, the access log and the
 alert lifecycle (rollwatch/core/sealed_log.py). The first break names the table, the row and what
 differs.
@@ -15,11 +17,13 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from rollwatch.core import sealed_log
-from services.tracker.checkpoints import latest, recorded_heads, recorded_sealed_heads
+from rollwatch.core.signing import SecretKeys
+from services.tracker.checkpoint_checks import check_sealed_root, check_signatures, compare_with_topic
+from services.tracker.checkpoints import recorded_heads, recorded_sealed_heads
 from services.tracker.derived_checks import check_identity_links, check_placements
 from services.tracker.hash_chain import GENESIS
 from services.tracker.merkle import leaf, merkle_root
-from services.tracker.tables import LEDGER
+from services.tracker.tables import CHECKPOINTS, LEDGER
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Report:
     checkpoint_ok: bool | None
     derived: dict[str, Any] | None = None  # what the derived-table check compared
     sealed: dict[str, Any] | None = None  # per sealed table: rows, unsealed rows, chains
+    # count, signed, unsigned_before_signing; with the topic's copy, on_topic and unpublished
+    checkpoints: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,19 +99,41 @@ LIMIT 1
 """
 
 
-def verify(client: Client, *, derived: bool = True) -> Report:
+def verify(
+    client: Client,
+    secrets: SecretKeys,
+    *,
+    derived: bool = True,
+    published: list[dict[str, Any]] | None = None,
+) -> Report:
     """Every check; `derived=False` leaves out the replay of placements (a ledger filled without
-    the tracker, such as the benchmark's, has none)."""
+    the tracker, such as the benchmark's, has none); `published`, the records of the
+    `ledger-checkpoints` topic (`checkpoint_topic.read_published`), adds the comparison with them.
+    `secrets` are the ones the checkpoints were signed with (the current and previous secrets)."""
     rows, pupils = client.query(f"SELECT count(), uniqExact(upn) FROM {LEDGER}").result_rows[0]
     found = client.query(_CHAIN_BREAKS).result_rows
     first_break = Break(found[0][0], found[0][1], int(found[0][2]), found[0][3]) if found else None
-    checkpoint = latest(client)
-    checkpoint_ok: bool | None = None
+    signed = check_signatures(client, secrets)
+    checkpoint = signed.checkpoints[-1] if signed.checkpoints else None
+    head_break: Break | None = None
+    problems = [signed.problem]
     if checkpoint is not None:
         head_break = _check_heads(client, checkpoint.checkpoint_id, checkpoint.merkle_root)
-        checkpoint_ok = head_break is None
+        problems.append(check_sealed_root(client, checkpoint))
         if first_break is None:
             first_break = head_break
+    checkpoints_summary = dict(signed.summary)
+    if published is not None:
+        topic_problem, topic_summary = compare_with_topic(signed, published, secrets)
+        problems.append(topic_problem)
+        checkpoints_summary |= topic_summary
+    # Whether the checkpoints hold: the latest one's heads and roots, every signature, the topic.
+    checkpoint_ok = None if checkpoint is None else head_break is None and not any(problems)
+    for problem in problems:
+        if first_break is None and problem is not None:
+            first_break = Break(
+                "", None, 0, f"checkpoint {problem.checkpoint_id}: {problem.problem}", table=CHECKPOINTS
+            )
     derived_summary: dict[str, Any] = {}
     links = check_identity_links(client)
     if derived:
@@ -134,6 +162,7 @@ def verify(client: Client, *, derived: bool = True) -> Report:
         checkpoint_ok=checkpoint_ok,
         derived=derived_summary,
         sealed=sealed,
+        checkpoints=checkpoints_summary,
     )
 
 

@@ -22,7 +22,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
-from tests.support.console import _key as issue_key
+from tests.support.console import issue_key
 from tests.support.events import deletion, enrolment, retraction, suspension, upn_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]

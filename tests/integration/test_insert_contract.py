@@ -34,6 +34,7 @@ from services.tracker.access_log import record_access
 from services.tracker.ledger_writer import LedgerWriter, Received
 from tests.support.allinone import GIAS_FILE, GIAS_LINKS
 from tests.support.events import enrolment, retraction, temporary_upn_for, upn_for
+from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
 
@@ -132,8 +133,9 @@ def _drive_every_store(clients: ClientPerThread) -> None:
     writer.record_placements({event.upn: (0, after)})
     auditor = KeyRecord(key_id="0123456789ab", role="auditor", key_hash="0" * 64, created_at=NOW)
     record_access(clients, auditor, "pupil_history", event.upn, "contract test", 1)
-    # ledger_checkpoints, ledger_checkpoint_heads, and sealed_log_heads (the access log's chain)
-    assert writer.checkpoint() is not None
+    # ledger_checkpoints, ledger_checkpoint_heads, ledger_checkpoint_signatures, and
+    # sealed_log_heads (the access log's chain)
+    assert writer.checkpoint(SECRETS) is not None
 
     alert = _alert()
     store = AlertStore(clients)

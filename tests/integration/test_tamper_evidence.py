@@ -1,27 +1,36 @@
 """A clean ledger verifies; any row altered, removed, inserted or reordered with raw SQL, in the
-ledger, a table derived from it, or a sealed audit table, is named as the first break."""
+ledger, a table derived from it, a sealed audit table or a signed checkpoint (or its copy on the
+ledger-checkpoints topic), is named as the first break."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from typing import Any
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from kafka import KafkaProducer
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
+from rollwatch.core.signing import SecretKeys
+from rollwatch.core.topics import Topics, ensure_topics
 from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.tracker import placement
 from services.tracker.access_log import record_access
-from services.tracker.checkpoints import write_checkpoint
+from services.tracker.checkpoint_topic import encode, read_published
+from services.tracker.checkpoints import countersign, signed_after, write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.merkle import EMPTY_ROOT
 from services.tracker.verification import verify
+from tests.support.brokers import KafkaForTests
 from tests.support.events import deletion, enrolment, suspension, upn_for
+from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
 
@@ -95,15 +104,15 @@ def _insert_copy(client: Client, row_id: str, /, **replaced: str) -> None:
 
 
 def test_a_clean_ledger_verifies(client: Client) -> None:
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.ok and report.first_break is None
     assert (report.rows, report.pupils) == (15, 5)
     assert report.derived == {"placements_compared": 5}
     assert report.sealed is not None and report.sealed["access_log"]["rows"] == 5
-    checkpoint = write_checkpoint(client)
+    checkpoint = write_checkpoint(client, SECRETS)
     assert checkpoint is not None and checkpoint.rows == 15
-    assert write_checkpoint(client) is None  # nothing changed since
-    assert verify(client).checkpoint_ok is True
+    assert write_checkpoint(client, SECRETS) is None  # nothing changed since
+    assert verify(client, SECRETS).checkpoint_ok is True
 
 
 def test_an_altered_row_is_the_first_break(client: Client) -> None:
@@ -113,7 +122,7 @@ def test_an_altered_row_is_the_first_break(client: Client) -> None:
         'ALTER TABLE movement_ledger UPDATE event = replace(event, \'"sen_provision":"N"\', '
         f"'\"sen_provision\":\"E\"') WHERE event_id = '{target}'",
     )
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert not report.ok
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[2], target)
@@ -124,16 +133,16 @@ def test_a_row_removed_from_inside_a_chain_breaks_it(client: Client) -> None:
     removed = _event_id(client, PUPILS[1], 2)
     after = _event_id(client, PUPILS[1], 3)
     _mutate(client, f"ALTER TABLE movement_ledger DELETE WHERE event_id = '{removed}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[1], after)
 
 
 def test_removing_the_newest_rows_is_caught_by_the_checkpoint(client: Client) -> None:
-    write_checkpoint(client)
+    write_checkpoint(client, SECRETS)
     newest = _event_id(client, PUPILS[4], 3)
     _mutate(client, f"ALTER TABLE movement_ledger DELETE WHERE event_id = '{newest}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.checkpoint_ok is False
     assert report.first_break is not None and report.first_break.upn == PUPILS[4]
 
@@ -170,7 +179,7 @@ def test_a_typed_column_altered_without_its_event_is_named(
         )
         if column == "event_id":
             target = "00000000-0000-4000-8000-000000000001"
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[3], target)
     assert report.first_break.problem == f"typed column {column} differs from the hashed event"
@@ -185,7 +194,7 @@ def test_a_stamp_the_tracker_added_is_covered_by_the_hash(
 ) -> None:
     target = _event_id(client, PUPILS[0], 3)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE {column} = {new_value} WHERE event_id = '{target}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.event_id == target
     assert "altered" in report.first_break.problem
@@ -195,7 +204,7 @@ def test_a_reordered_chain_is_named(client: Client) -> None:
     second, third = _event_id(client, PUPILS[2], 2), _event_id(client, PUPILS[2], 3)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 3 WHERE event_id = '{second}'")
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_seq = 2 WHERE event_id = '{third}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.upn, report.first_break.event_id) == (PUPILS[2], third)
     assert "chain broken" in report.first_break.problem
@@ -204,7 +213,7 @@ def test_a_reordered_chain_is_named(client: Client) -> None:
 def test_a_row_inserted_inside_a_chain_is_named(client: Client) -> None:
     copied = _event_id(client, PUPILS[1], 2)
     _insert_copy(client, copied, event_id="generateUUIDv4()")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.upn == PUPILS[1]
 
@@ -212,7 +221,7 @@ def test_a_row_inserted_inside_a_chain_is_named(client: Client) -> None:
 def test_a_downgraded_chain_version_is_caught(client: Client) -> None:
     target = _event_id(client, PUPILS[4], 1)
     _mutate(client, f"ALTER TABLE movement_ledger UPDATE chain_version = 1 WHERE event_id = '{target}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None and report.first_break.event_id == target
 
 
@@ -222,7 +231,7 @@ def test_an_altered_placement_is_named(client: Client) -> None:
         "ALTER TABLE pupil_placements UPDATE placement = replace(placement, '\"schools_on_roll\":[', "
         f"'\"schools_on_roll\":[\"100099\",') WHERE upn = '{PUPILS[2]}'",
     )
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.table, report.first_break.upn) == ("pupil_placements", PUPILS[2])
     assert "altered" in report.first_break.problem
@@ -235,9 +244,9 @@ def test_a_removed_identity_link_is_named(client: Client) -> None:
         "INSERT INTO pupil_identity_links (upn, former_upn, event_id, linked_at) VALUES "
         f"('{permanent}', '{temporary}', '{event.event_id}', now64(3))"
     )
-    assert verify(client, derived=False).first_break is not None  # a link no ledger event makes
+    assert verify(client, SECRETS, derived=False).first_break is not None  # a link no ledger event makes
     _mutate(client, f"ALTER TABLE pupil_identity_links DELETE WHERE upn = '{permanent}'")
-    assert verify(client, derived=False).ok
+    assert verify(client, SECRETS, derived=False).ok
 
 
 @pytest.mark.parametrize(
@@ -250,16 +259,16 @@ def test_a_removed_identity_link_is_named(client: Client) -> None:
 )  # fmt: skip
 def test_an_altered_or_removed_access_log_row_is_named(client: Client, sql: str, problem: str) -> None:
     _mutate(client, "ALTER TABLE access_log " + sql.format(upn=PUPILS[1]))
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert report.first_break.table == "access_log"
     assert report.first_break.problem.startswith(problem)
 
 
 def test_removing_the_newest_access_log_rows_is_caught_by_the_checkpoint(client: Client) -> None:
-    write_checkpoint(client)
+    write_checkpoint(client, SECRETS)
     _mutate(client, f"ALTER TABLE access_log DELETE WHERE subject = '{PUPILS[4]}'")
-    report = verify(client)
+    report = verify(client, SECRETS)
     assert report.first_break is not None
     assert (report.first_break.table, report.first_break.problem) == (
         "access_log",
@@ -284,11 +293,111 @@ def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None
         [step(upn) for upn in pupils[first : first + 10_000]] for step in steps for first in (0, 10_000)
     ]
     _write_as_the_tracker(pool, batches)
-    write_checkpoint(pool.get())
+    write_checkpoint(pool.get(), SECRETS)
     started = time.perf_counter()
-    report = verify(pool.get())
+    report = verify(pool.get(), SECRETS)
     elapsed = time.perf_counter() - started
     assert report.ok, report.first_break
     assert (report.rows, report.pupils) == (100_000, 20_000)
     assert report.derived == {"placements_compared": 20_000}
     print(f"verified {report.rows:,} rows in {elapsed:.1f} s")
+
+
+# -- signed checkpoints -------------------------------------------------------------------------
+def _checkpoint_break(client: Client, secrets: SecretKeys = SECRETS) -> str:
+    report = verify(client, secrets)
+    assert report.first_break is not None and report.first_break.table == "ledger_checkpoints", report
+    assert report.checkpoint_ok is False
+    return report.first_break.problem
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("ALTER TABLE ledger_checkpoints UPDATE rows = rows + 1 WHERE 1", "its signature does not match"),
+        (
+            "ALTER TABLE ledger_checkpoint_signatures UPDATE signature = concat(signature, '0') WHERE 1",
+            "its signature does not match",
+        ),
+        (  # the sealed-log heads a checkpoint recorded are covered by its signature too
+            "ALTER TABLE sealed_log_heads UPDATE hash = repeat('0', 64) WHERE 1",
+            "the recorded sealed-log heads do not give its sealed_root",
+        ),
+    ],
+)  # fmt: skip
+def test_a_checkpoint_or_its_signature_altered_is_named(client: Client, sql: str, problem: str) -> None:
+    checkpoint = write_checkpoint(client, SECRETS)
+    assert checkpoint is not None and verify(client, SECRETS).ok
+    _mutate(client, sql)
+    assert _checkpoint_break(client).startswith(f"checkpoint {checkpoint.checkpoint_id}: {problem}")
+
+
+def test_checkpoints_from_before_signing_are_counted_and_an_unsigned_latest_one_is_a_break(
+    client: Client,
+) -> None:
+    client.command(
+        "INSERT INTO ledger_checkpoints (checkpoint_id, created_at, rows, pupils, merkle_root) "
+        f"VALUES (1, now64(3), 0, 0, '{EMPTY_ROOT}')"  # as the tracker wrote them: no heads yet
+    )
+    assert (
+        _checkpoint_break(client) == "checkpoint 1: unsigned, after checkpoints were signed (or the latest)"
+    )
+    checkpoint = write_checkpoint(client, SECRETS)  # the latest is unsigned: a new one, signed
+    assert checkpoint is not None and checkpoint.checkpoint_id == 2
+    report = verify(client, SECRETS)
+    assert report.ok, report.first_break
+    assert report.checkpoints == {"count": 2, "signed": 1, "unsigned_before_signing": 1}
+
+
+def test_after_a_rotation_old_checkpoints_verify_until_countersigned_then_the_old_secret_can_go(
+    client: Client,
+) -> None:
+    old, new = SecretKeys(b"old secret"), SecretKeys(b"new secret")
+    rotated = SecretKeys(b"new secret", (b"old secret",))
+    write_checkpoint(client, old)
+    assert verify(client, rotated).ok
+    # The old secret dropped too soon: its signatures are as good as forged.
+    assert "signed by a secret this process does not know" in _checkpoint_break(client, new)
+    assert countersign(client, rotated) == 1  # what the tracker does at its next checkpoint
+    assert countersign(client, rotated) == 0
+    report = verify(client, new)
+    assert report.ok, report.first_break
+    assert report.checkpoints is not None and report.checkpoints["signed"] == 1
+
+
+@pytest.mark.kafka
+def test_the_checkpoints_are_compared_with_their_copy_on_the_topic(
+    client: Client, kafka: KafkaForTests
+) -> None:
+    """The topic's copy catches what the database alone cannot: checkpoints removed, or rewritten
+    and signed again by someone who holds the secret."""
+    topics = Topics(f"tamper{uuid.uuid4().hex[:8]}.")
+    ensure_topics(kafka.connection, topics, 1)
+    topic = topics.ledger_checkpoints
+    checkpoint = write_checkpoint(client, SECRETS)
+    assert checkpoint is not None
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    for published, signature in signed_after(client, SECRETS, 0):
+        key, value = encode(published, signature)
+        producer.send(topic, key=key, value=value).get(timeout=30)
+    producer.close()
+    copy = read_published(kafka.connection, topic)
+    report = verify(client, SECRETS, published=copy)
+    assert report.ok, report.first_break
+    assert report.checkpoints is not None and report.checkpoints["on_topic"] == 1
+    # An insider with the secret removes the newest rows and checkpoints what is left, afresh.
+    _mutate(client, "ALTER TABLE movement_ledger DELETE WHERE chain_seq = 3")
+    for table in ("ledger_checkpoints", "ledger_checkpoint_heads", "ledger_checkpoint_signatures"):
+        _mutate(client, f"ALTER TABLE {table} DELETE WHERE 1")
+    removed = verify(client, SECRETS, derived=False, published=copy).first_break
+    assert removed is not None and removed.problem == (
+        f"checkpoint {checkpoint.checkpoint_id}: on the ledger-checkpoints topic but not in the database"
+    )
+    write_checkpoint(client, SECRETS)
+    assert verify(client, SECRETS, derived=False).ok  # the database alone cannot tell
+    with_copy = verify(client, SECRETS, derived=False, published=copy)
+    assert with_copy.first_break is not None and with_copy.first_break.table == "ledger_checkpoints"
+    assert with_copy.first_break.problem.startswith(
+        f"checkpoint {checkpoint.checkpoint_id}: differs from its copy on the topic ("
+    )
+    assert "merkle_root" in with_copy.first_break.problem

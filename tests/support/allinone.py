@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from rollwatch.core.topics import Topics
 from tools.harness import product as child
 from tools.harness.ports import free_port
 from tools.harness.product import ROOT
@@ -73,6 +74,11 @@ class RunningProduct:
         """`rollwatch keys create ARGS` against this product's broker; returns the key."""
         env = self.cli_env or self.env
         return child.rollwatch_output("keys", "create", *args, env=env, timeout=60).strip()
+
+    def issue_key(self, bootstrap: str, role: str, **scope: Any) -> str:
+        """A key issued as `rollwatch keys create` does, signed with this product's secret, but in
+        this process (a command start per key is slow)."""
+        return child.publish_key(bootstrap, Topics(self.namespace).access_keys, self.env, role, **scope)
 
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.auditor_key}"}

@@ -31,14 +31,16 @@ class AuditWorld:
         self.clients = ClientPerThread(settings)
         migrate(self.clients.get())
         self.register = SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS)
-        self.keyring = KeyRing(settings.kafka, settings.topics.access_keys)
+        self.keyring = KeyRing(settings.kafka, settings.topics.access_keys, settings.secrets)
         self.writer = LedgerWriter(self.clients)
+        self.secrets = settings.secrets
         self._offset = 0
         self._placements: dict[str, dict[str, Any]] = {}
         app = FastAPI()
         http_errors.install(app)
         app.include_router(audit_router)
         app.state.keyring = self.keyring
+        app.state.settings = settings
         app.state.ledger_clients = self.clients
         app.state.schools = self.register
         self.client = TestClient(app)
@@ -66,7 +68,7 @@ class AuditWorld:
         self.writer.record_placements(changed)
 
     def key(self, role: Role, *, urns: tuple[str, ...] = (), la_code: str | None = None) -> str:
-        token, record = new_key(role, urns=urns, la_code=la_code, label=f"test {role}")
+        token, record = new_key(role, secrets=self.secrets, urns=urns, la_code=la_code, label=f"test {role}")
         self.keyring.add(record)
         return token
 

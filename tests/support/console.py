@@ -13,10 +13,6 @@ from typing import Any
 
 import httpx
 
-from rollwatch.core.access.keyring import publish_record
-from rollwatch.core.access.keys import new_key
-from rollwatch.core.kafka_connection import KafkaConnection
-from rollwatch.core.topics import Topics
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import deletion, enrolment, upn_for
 
@@ -67,10 +63,8 @@ class ConsoleProduct:
 
 
 def issue_key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
-    """Issued as `rollwatch keys create` does, in this process (a CLI start per key is slow)."""
-    token, record = new_key(role, **scope)  # type: ignore[arg-type]
-    publish_record(KafkaConnection(bootstrap), Topics(product.namespace).access_keys, record)
-    return token
+    """Issued as `rollwatch keys create` does, signed with the product's secret, in this process."""
+    return product.issue_key(bootstrap, role, **scope)
 
 
 @contextmanager
@@ -78,9 +72,9 @@ def console_product(bootstrap: str, workdir: Path, **settings: str) -> Iterator[
     with rollwatch_process(bootstrap, workdir, alert_tick_seconds="0.5", **settings) as product:
         yield ConsoleProduct(
             product,
-            school_key=issue_key(product, bootstrap, "school", urns=(SCHOOL,)),
-            officer=issue_key(product, bootstrap, "la_officer", la_code="886", name="Sam Patel"),
-            colleague=issue_key(product, bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
-            other_la_officer=issue_key(product, bootstrap, "la_officer", la_code="330", name="Ola Other"),
-            other_school_key=issue_key(product, bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
+            school_key=product.issue_key(bootstrap, "school", urns=(SCHOOL,)),
+            officer=product.issue_key(bootstrap, "la_officer", la_code="886", name="Sam Patel"),
+            colleague=product.issue_key(bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
+            other_la_officer=product.issue_key(bootstrap, "la_officer", la_code="330", name="Ola Other"),
+            other_school_key=product.issue_key(bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
         )

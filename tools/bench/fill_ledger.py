@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     from services.tracker.checkpoints import write_checkpoint
 
     started = time.monotonic()
-    client = connect(get_settings())
+    settings = get_settings()
+    client = connect(settings)
     migrate(client)
     workload = Workload(bench_schools(args.schools, args.seed), args.seed)
     sample = 2000
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     filled = time.monotonic()
     # Let background merges settle, as they would have on a ledger the tracker grew over time.
     _wait_for_merges(client)
-    checkpoint = write_checkpoint(client)
+    checkpoint = write_checkpoint(client, settings.secrets)
     parts = client.query(
         "SELECT count() FROM system.parts "
         "WHERE database = currentDatabase() AND table = {t:String} AND active",

@@ -149,10 +149,6 @@ class Product:
 
 
 def publish_key(bootstrap: str, topics: Topics, role: str, **scope: object) -> str:
-    """A new API key, published to the namespace's key topic (as `rollwatch keys create` does)."""
-    from rollwatch.core.access.keyring import publish_record
-    from rollwatch.core.access.keys import new_key
-
-    token, record = new_key(role, **scope)  # type: ignore[arg-type]
-    publish_record(KafkaConnection(bootstrap), topics.access_keys, record)
-    return token
+    """A new API key, published to the namespace's key topic (as `rollwatch keys create` does),
+    signed with the secret the bench's products run with (`Product.env`: none of this process's)."""
+    return child.publish_key(bootstrap, topics.access_keys, child.rollwatch_env({}), role, **scope)

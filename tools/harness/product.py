@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from rollwatch.core.settings import PROJECT_ROOT
+from rollwatch.core.kafka_connection import KafkaConnection
+from rollwatch.core.settings import DEFAULT_SECRET, PROJECT_ROOT, Settings
+from rollwatch.core.signing import SecretKeys
 
 ROOT = PROJECT_ROOT
 # Settings that lift the per-key rate limits: tests and benchmarks poll faster than people do
@@ -32,6 +34,32 @@ def rollwatch_env(settings: Mapping[str, str], *, project_on_path: bool = False)
     if project_on_path:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
+
+
+def secrets_of(env: Mapping[str, str]) -> SecretKeys:
+    """The secrets a child started with `env` signs and verifies with."""
+    return Settings.model_validate(
+        {
+            "secret_key": env.get("ROLLWATCH_SECRET_KEY", DEFAULT_SECRET),
+            "previous_secret_keys": env.get("ROLLWATCH_PREVIOUS_SECRET_KEYS", ""),
+            "fingerprint_key": env.get("ROLLWATCH_FINGERPRINT_KEY"),
+        }
+    ).secrets
+
+
+def publish_key(
+    bootstrap: str | KafkaConnection, topic: str, env: Mapping[str, str], role: str, **scope: object
+) -> str:
+    """A new API key, signed as a child started with `env` expects and published to `topic`, as
+    `rollwatch keys create` does but in this process (a command start per key is slow)."""
+    from rollwatch.core.access.keyring import publish_record
+    from rollwatch.core.access.keys import new_key
+
+    secrets = secrets_of(env)
+    token, record = new_key(role, secrets=secrets, **scope)  # type: ignore[arg-type]
+    kafka = KafkaConnection(bootstrap) if isinstance(bootstrap, str) else bootstrap
+    publish_record(kafka, topic, record, secrets)
+    return token
 
 
 def run_module(

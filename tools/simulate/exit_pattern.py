@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from services.alerts.calendar import AcademicYear, academic_year_of, months_before
-from services.alerts.candidates import fingerprint
+from services.alerts.fingerprints import fingerprint
 from tools.simulate.ground_truth import GroundTruth
 from tools.simulate.population import School
 from tools.simulate.records import DELETED, ENROLLED, SimEvent

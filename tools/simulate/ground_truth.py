@@ -35,7 +35,7 @@ from services.alerts.calendar import (
     load_calendar,
     months_before,
 )
-from services.alerts.candidates import fingerprint
+from services.alerts.fingerprints import fingerprint
 from services.alerts.parameters import RuleParameters, default_parameters
 from tools.simulate.population import Pupil
 from tools.simulate.records import AP_ENDED, AP_REFERRED, DELETED, ENROLLED, EXCLUDED, SUSPENDED, SimEvent

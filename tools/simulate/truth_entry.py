@@ -1,8 +1,9 @@
 """One alert of the ground truth.
 
 Format (one JSON object per line, `GroundTruthEntry.as_json`): `rule`, `fingerprint` (as
-services.alerts.candidates.fingerprint makes it), `la_code`, `school_urn`, `upn` (null for a
-school), `key_event_id` (the event the alert is about; for suspension_limit the suspension that
+services.alerts.fingerprints.fingerprint makes it, keyed with this process's settings: compare
+with a product run with the same secret), `la_code`, `school_urn`, `upn` (null for a school),
+`key_event_id` (the event the alert is about; for suspension_limit the suspension that
 crossed 45 days, for high_mobility the enrolment that made the third change; null for a school),
 `evidence` (event ids, in the order they took effect), `as_of` (the day the condition was met),
 `fires_on` (waiting rules), `injected` (bool), `behaviour` (an injected behaviour's name, or

@@ -1,7 +1,8 @@
-"""API keys. A key is `rw_<key id>_<secret>`; only the SHA-256 of the whole key is ever stored
-(the secret has 256 bits of entropy, so a plain hash cannot be brute-forced). Key records are
-events on a compacted Kafka topic keyed by key id: the latest record of a key wins, so a
-revocation is one more record and nothing is edited in place."""
+"""API keys. A key is `rw_<key id>_<secret>`; only a keyed hash of it is ever stored: the HMAC,
+under a key derived from `ROLLWATCH_SECRET_KEY`, of the key's SHA-256 (so a record written before
+hashes were keyed can be adopted without the key: `rollwatch keys adopt`). Key records are events
+on a compacted Kafka topic keyed by key id, signed (`keyring.py`): the latest record of a key
+wins, so a revocation is one more record and nothing is edited in place."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-import secrets
+from secrets import token_hex, token_urlsafe
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rollwatch.core.signing import SecretKeys
 
 Role = Literal["school", "la_officer", "auditor"]
 ROLES: tuple[Role, ...] = ("school", "la_officer", "auditor")
@@ -62,16 +65,32 @@ class KeyRecord(BaseModel):
         return self.model_dump(mode="json", exclude={"key_hash"})
 
 
-def hash_key(token: str) -> str:
+def plain_hash(token: str) -> str:
+    """What records before keyed hashes stored, and what the keyed hash is taken over."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def keyed_hash(plain: str, secrets: SecretKeys) -> str:
+    """The stored hash of a key whose SHA-256 is `plain`, under the current secret."""
+    return secrets.signer("api-key-hash").digest(plain.encode())
+
+
+def hash_key(token: str, secrets: SecretKeys) -> str:
+    return keyed_hash(plain_hash(token), secrets)
+
+
 def new_key(
-    role: Role, *, urns: tuple[str, ...] = (), la_code: str | None = None, label: str = "", name: str = ""
+    role: Role,
+    *,
+    secrets: SecretKeys,
+    urns: tuple[str, ...] = (),
+    la_code: str | None = None,
+    label: str = "",
+    name: str = "",
 ) -> tuple[str, KeyRecord]:
     """A fresh key and its record; the key itself is shown once and never stored."""
-    key_id = secrets.token_hex(6)
-    token = f"rw_{key_id}_{secrets.token_urlsafe(32)}"
+    key_id = token_hex(6)
+    token = f"rw_{key_id}_{token_urlsafe(32)}"
     record = KeyRecord(
         key_id=key_id,
         role=role,
@@ -79,7 +98,7 @@ def new_key(
         la_code=la_code,
         label=label,
         name=name.strip(),
-        key_hash=hash_key(token),
+        key_hash=hash_key(token, secrets),
         created_at=dt.datetime.now(dt.UTC),
     )
     return token, record
@@ -90,5 +109,8 @@ def key_id_of(token: str) -> str | None:
     return match.group(1) if match else None
 
 
-def matches(token: str, record: KeyRecord) -> bool:
-    return hmac.compare_digest(hash_key(token), record.key_hash)
+def matches(token: str, record: KeyRecord, secrets: SecretKeys) -> bool:
+    """The token is the record's key, hashed under the current secret or a previous one (a key
+    issued before a rotation keeps working while its secret is listed as previous)."""
+    candidates = secrets.signer("api-key-hash").digests(plain_hash(token).encode())
+    return any(hmac.compare_digest(digest, record.key_hash) for digest in candidates)

@@ -12,6 +12,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from services.alerts.candidates import AlertCandidate
+from services.alerts.fingerprints import fingerprint, rekeyed
 from services.alerts.lifecycle import AlertBook, Silence
 from services.alerts.store import AlertStore
 
@@ -40,8 +41,8 @@ def test_case_work_steps_and_ended_silences_survive_a_restart(ledger_settings: S
         book = AlertBook()
         candidate = AlertCandidate(
             rule="no_destination", severity="high", la_code="886", school_urn="100046",
-            upn="A88621001900", evidence=("e1",), fingerprint="e" * 32, reason="r", statutory_reference="s",
-            as_of=dt.date(2026, 3, 2),
+            upn="A88621001900", evidence=("e1",), reason="r", statutory_reference="s",
+            fingerprint=fingerprint("no_destination", "A88621001900", "e1"), as_of=dt.date(2026, 3, 2),
         )  # fmt: skip
         opened = book.raise_candidate(candidate, T0)
         assert opened is not None
@@ -74,6 +75,7 @@ def test_case_work_steps_and_ended_silences_survive_a_restart(ledger_settings: S
         assert (alert.assignee_name, alert.touched_at, alert.enquiry_kind) == ("Sam Patel", later, None)
         old = restored.alerts["old" + "0" * 29]
         assert (old.actor_name, old.assignee, old.touched_at, old.note) == ("", None, None, "a note")
+        assert old.fingerprint == rekeyed("f" * 32)  # stored before fingerprints were keyed
         assert restored.silences[silence.silence_id].ended_at == later
         assert restored.silences[silence.silence_id].author_name == "Sam Patel"
 

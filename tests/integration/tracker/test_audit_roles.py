@@ -14,6 +14,7 @@ import pytest
 from rollwatch.core.access.keys import new_key
 from tests.integration.tracker.conftest import Ledger
 from tests.support.events import deletion, enrolment, temporary_upn_for
+from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
 
@@ -196,7 +197,7 @@ def test_officers_and_auditors_must_state_a_purpose(ledger: Ledger) -> None:
 def test_no_key_an_unknown_key_or_a_revoked_key_reads_nothing(ledger: Ledger) -> None:
     assert _history(ledger, "mover", None, **PURPOSE).status_code == 401
     assert _history(ledger, "mover", "rw_000000000000_" + "x" * 43, **PURPOSE).status_code == 401
-    token, record = new_key("auditor")
+    token, record = new_key("auditor", secrets=SECRETS)
     ledger.world.keyring.add(record.model_copy(update={"revoked_at": dt.datetime.now(dt.UTC)}))
     assert _history(ledger, "mover", token, **PURPOSE).status_code == 401
 

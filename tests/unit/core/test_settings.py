@@ -59,4 +59,5 @@ def test_namespace_prefixes_every_topic() -> None:
         "staging.pupil-moves.dlq",
         "staging.alert-events",
         "staging.access-keys",
+        "staging.ledger-checkpoints",
     }

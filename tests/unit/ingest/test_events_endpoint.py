@@ -21,6 +21,7 @@ from services.ingest.api import router
 from services.ingest.publisher import BrokerUnavailable
 from services.schools.register import SchoolsRegister
 from tests.support.events import enrolment, upn_for
+from tests.support.secrets import SECRETS
 
 UPN = upn_for(801, 2000, 1, 1)
 GIAS = Path(__file__).resolve().parents[2] / "fixtures" / "gias"
@@ -44,7 +45,7 @@ def publisher() -> RecordingPublisher:
 
 @pytest.fixture
 def keyring() -> KeyRing:
-    return KeyRing(KafkaConnection("unused:9"), "unused")
+    return KeyRing(KafkaConnection("unused:9"), "unused", SECRETS)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def client(publisher: RecordingPublisher, keyring: KeyRing) -> Iterator[TestClie
     app.state.keyring = keyring
     app.state.schools = SchoolsRegister.from_gias_files(GIAS / "edubasealldata20250106.csv")
     app.state.settings = Settings(max_batch_events=5, max_body_bytes=20_000)
-    token, record = new_key("school", urns=("100000", "100001"))
+    token, record = new_key("school", secrets=SECRETS, urns=("100000", "100001"))
     keyring.add(record)
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as test_client:
         yield test_client
@@ -138,7 +139,7 @@ def test_no_key_is_401_and_a_revoked_key_is_refused(client: TestClient, keyring:
     response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": ""})
     assert response.status_code == 401
     assert response.json()["error"] == "unauthenticated"
-    token, record = new_key("school", urns=("100000",))
+    token, record = new_key("school", secrets=SECRETS, urns=("100000",))
     keyring.add(record.model_copy(update={"revoked_at": record.created_at}))
     response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -157,7 +158,7 @@ def test_a_school_key_cannot_write_for_another_school(
 
 @pytest.mark.parametrize("role", ["la_officer", "auditor"])
 def test_only_school_keys_write(client: TestClient, keyring: KeyRing, role: str) -> None:
-    token, record = new_key(role, la_code="801" if role == "la_officer" else None)  # type: ignore[arg-type]
+    token, record = new_key(role, secrets=SECRETS, la_code="801" if role == "la_officer" else None)  # type: ignore[arg-type]
     keyring.add(record)
     response = client.post("/v1/events", json=enrolment(UPN), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
@@ -197,7 +198,7 @@ def test_warnings_are_reported_for_accepted_events(client: TestClient) -> None:
 
 
 def test_an_unregistered_school_is_refused_by_name(client: TestClient, keyring: KeyRing) -> None:
-    token, record = new_key("school", urns=("123456",))
+    token, record = new_key("school", secrets=SECRETS, urns=("123456",))
     keyring.add(record)
     event = enrolment(UPN, school_urn="123456")
     response = client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {token}"})

@@ -79,6 +79,13 @@ app.kubernetes.io/component: {{ .component }}
 - name: ROLLWATCH_SECRET_KEY
   valueFrom:
     secretKeyRef: { name: {{ include "rollwatch.secretName" . }}, key: secret-key }
+# Rotation (docs/operations.md, "Rotating secrets"): both optional keys of the same Secret.
+- name: ROLLWATCH_PREVIOUS_SECRET_KEYS
+  valueFrom:
+    secretKeyRef: { name: {{ include "rollwatch.secretName" . }}, key: previous-secret-keys, optional: true }
+- name: ROLLWATCH_FINGERPRINT_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ include "rollwatch.secretName" . }}, key: fingerprint-key, optional: true }
 - name: CLICKHOUSE_PASSWORD
   valueFrom:
     secretKeyRef: { name: {{ include "rollwatch.secretName" . }}, key: clickhouse-password }

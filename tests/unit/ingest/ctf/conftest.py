@@ -19,6 +19,7 @@ from rollwatch.core.settings import Settings
 from services.ingest.ctf.api import router
 from services.schools.register import SchoolsRegister
 from tests.support.ctf import CASTLEGATE_URN, HARBOURSIDE_URN, Keys, RecordingPublisher
+from tests.support.secrets import SECRETS
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def publisher() -> RecordingPublisher:
 
 @pytest.fixture
 def keyring() -> KeyRing:
-    return KeyRing(KafkaConnection("unused:9"), "unused")
+    return KeyRing(KafkaConnection("unused:9"), "unused", SECRETS)
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def settings() -> Settings:
 
 @pytest.fixture
 def keys(keyring: KeyRing) -> Keys:
-    harbourside, record = new_key("school", urns=(HARBOURSIDE_URN,))
+    harbourside, record = new_key("school", secrets=SECRETS, urns=(HARBOURSIDE_URN,))
     keyring.add(record)
-    castlegate, record = new_key("school", urns=(CASTLEGATE_URN,))
+    castlegate, record = new_key("school", secrets=SECRETS, urns=(CASTLEGATE_URN,))
     keyring.add(record)
     return Keys(harbourside, castlegate)
 

@@ -24,6 +24,7 @@ from tests.support.ctf import (
     Keys,
     RecordingPublisher,
 )
+from tests.support.secrets import SECRETS
 
 XML = {"content-type": "application/xml"}
 
@@ -222,7 +223,7 @@ def test_the_file_must_be_the_schools_own(
 
 @pytest.mark.parametrize("role", ["la_officer", "auditor"])
 def test_only_school_keys_import(client: TestClient, keyring: KeyRing, role: str) -> None:
-    token, record = new_key(role, la_code="801" if role == "la_officer" else None)  # type: ignore[arg-type]
+    token, record = new_key(role, secrets=SECRETS, la_code="801" if role == "la_officer" else None)  # type: ignore[arg-type]
     keyring.add(record)
     response = post(client, token, SENT_TO_SCHOOL, direction="sent", school_urn=HARBOURSIDE_URN)
     assert response.status_code == 403
