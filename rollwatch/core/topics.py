@@ -169,9 +169,14 @@ def ensure_topics(
                 admin.alter_configs(
                     [ConfigResource(ConfigResourceType.TOPIC, name, configs=configs[name]) for name in kept]
                 )
-            except AuthorizationError:
-                # A service principal on a secured cluster: the admin's `rollwatch kafka grant` sets it.
-                log.warning("may not set the dead-letter topics' retention", extra={"topics": kept})
+            except (AuthorizationError, ValueError) as exc:
+                # A service principal on a secured cluster may not alter configs (the admin's
+                # `rollwatch kafka grant` sets them), and kafka-python refuses some config names on
+                # its own side: the retention of an existing topic is best effort, never a crash.
+                log.warning(
+                    "could not set the dead-letter topics' retention",
+                    extra={"topics": kept, "error_type": type(exc).__name__},
+                )
         return created
     finally:
         admin.close()
