@@ -53,7 +53,7 @@ def _post(product: RunningProduct, key: str, *events: dict[str, Any]) -> None:
 
 
 def _suspension_alerts(product: RunningProduct, officer: str) -> list[dict[str, Any]]:
-    answer = product.get("/v1/alerts", officer, rule="suspension_limit", per_page=50)
+    answer = product.get("/v1/alerts", officer, rule="suspension_limit", per_page=50, purpose="test")
     assert answer.status_code == 200, answer.text
     return [a for a in answer.json()["alerts"] if a["upn"] == PUPIL]
 
@@ -135,5 +135,6 @@ def test_forged_keys_signed_checkpoints_and_a_rotation(kafka: KafkaForTests, tmp
 
         # Old keys work until revoked.
         child.rollwatch_output("keys", "revoke", officer.split("_")[1], env=product.env, timeout=60)
-        _until(lambda: product.get("/v1/alerts", officer).status_code == 401, "the revocation", product)
-        assert product.get("/v1/alerts", new_officer).status_code == 200
+        revoked = lambda: product.get("/v1/alerts", officer, purpose="test").status_code == 401  # noqa: E731
+        _until(revoked, "the revocation", product)
+        assert product.get("/v1/alerts", new_officer, purpose="test").status_code == 200
