@@ -107,7 +107,7 @@ def test_two_workers_hand_partitions_over_and_every_event_lands_once(
     client = clients.get()
     assert rows() == sent == PUPILS * 3 * WAVES
     assert client.query("SELECT uniqExact(event_id) FROM movement_ledger").result_rows[0][0] == sent
-    report = verify(client)
+    report = verify(client, settings.secrets)
     assert report.ok, report
     clients.close()
 
