@@ -92,9 +92,6 @@ class Tracker:
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def checkpoint(self) -> None:
-        await self._checkpoint()
-
-    async def _checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
         try:
             checkpoint = await loop.run_in_executor(self._executor, self.writer.checkpoint, self.secrets)

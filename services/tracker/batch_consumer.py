@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
@@ -107,9 +108,9 @@ class LedgerConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    async def _guarded(self, loop: object) -> None:
+    async def _guarded(self, loop: Coroutine[Any, Any, None]) -> None:
         try:
-            await loop  # type: ignore[misc]
+            await loop
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

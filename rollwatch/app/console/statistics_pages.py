@@ -102,14 +102,22 @@ async def _dashboard(request: Request, officer: KeyRecord, la: str, purpose: str
     return found
 
 
-@router.get("/las/{la}")
-async def dashboard_page(request: Request, la: str) -> HTMLResponse:
+async def _la_reading(request: Request, la: str) -> tuple[Any, KeyRecord, dict[str, Any]] | HTMLResponse:
+    """The officer's session and their LA's figures, or the purpose form while none is stated."""
     session, officer = officer_of(request)
     _la_of_officer(officer, la)
     purpose = session.purposes.get(PURPOSE_KEY)
     if purpose is None:
         return _purpose_form(request, session, officer)
-    figures = await _dashboard(request, officer, la, purpose)
+    return session, officer, await _dashboard(request, officer, la, purpose)
+
+
+@router.get("/las/{la}")
+async def dashboard_page(request: Request, la: str) -> HTMLResponse:
+    reading = await _la_reading(request, la)
+    if isinstance(reading, HTMLResponse):
+        return reading
+    session, officer, figures = reading
     query = {
         k: v for k, v in (("from", figures["from"]), ("to", figures["to"]), ("phase", figures["phase"])) if v
     }
@@ -122,7 +130,7 @@ async def dashboard_page(request: Request, la: str) -> HTMLResponse:
             "tables": dashboard_tables(figures),
             "phases": phases(service_of(request).schools, la),
             "csv_link": lambda key: f"/las/{la}/{key}.csv?" + urlencode(query),
-            "purpose": purpose,
+            "purpose": session.purposes[PURPOSE_KEY],
         },
         session=session,
         officer=officer,
@@ -138,12 +146,10 @@ def _csv(table: Table | None, name: str) -> Response:
 
 @router.get("/las/{la}/{key}.csv")
 async def dashboard_csv(request: Request, la: str, key: str) -> Response:
-    session, officer = officer_of(request)
-    _la_of_officer(officer, la)
-    purpose = session.purposes.get(PURPOSE_KEY)
-    if purpose is None:
-        return _purpose_form(request, session, officer)
-    figures = await _dashboard(request, officer, la, purpose)
+    reading = await _la_reading(request, la)
+    if isinstance(reading, HTMLResponse):
+        return reading
+    _, _, figures = reading
     return _csv(
         table_named(dashboard_tables(figures), key), f"la-{la}-{key}-{figures['from']}-{figures['to']}"
     )
