@@ -111,7 +111,21 @@ class RunningProduct:
             if found:
                 return found
             time.sleep(0.2)
-        raise AssertionError(f"no such alert within {timeout_s}s; log:\n{self.log()[-3000:]}")
+        state, log = self.pipeline_state(), self.log()[-3000:]
+        raise AssertionError(f"no such alert within {timeout_s}s; pipeline:\n{state}\nlog:\n{log}")
+
+    def pipeline_state(self) -> str:
+        """How far each stage got (ingest, tracker, alert judge, dead letters), from `/metrics`:
+        which stage an event stopped at, when a wait fails."""
+        stages = ("rollwatch_ingest_events_total", "rollwatch_tracker_rows_written_total",
+                  "rollwatch_tracker_duplicates_total", "rollwatch_alert_judge_seconds_count",
+                  "rollwatch_alert_transitions_total", "dead_letters_total")  # fmt: skip
+        try:
+            text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        except httpx.HTTPError as exc:
+            return f"/metrics unreadable: {exc!r}"
+        lines = text.splitlines()
+        return "\n".join(x for x in lines if not x.startswith("#") and any(s in x for s in stages))
 
     def metric(self, name: str) -> float:
         return child.metric_value(httpx.get(f"{self.url}/metrics", timeout=10).text, name)
