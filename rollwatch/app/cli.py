@@ -252,9 +252,11 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from rollwatch.core.clickhouse import connect
-    from services.tracker.verification import verify
+    from services.tracker.verification_log import verify_and_record
 
-    report = verify(connect(settings), derived=not args.no_placements)
+    report, _ = verify_and_record(
+        connect(settings), by=None, via="command_line", placements=not args.no_placements
+    )
     print(json.dumps(report.as_dict(), indent=2))
     return 0 if report.ok else 1
 

@@ -61,11 +61,18 @@ def _changed_sealed_heads(client: Client, previous: Checkpoint | None) -> list[l
 
 
 def latest(client: Client) -> Checkpoint | None:
+    found = recent(client, 1)
+    return found[0] if found else None
+
+
+def recent(client: Client, limit: int) -> list[Checkpoint]:
+    """The latest `limit` checkpoints, newest first."""
     rows = client.query(
         f"SELECT checkpoint_id, created_at, rows, pupils, merkle_root FROM {CHECKPOINTS} "
-        "ORDER BY checkpoint_id DESC LIMIT 1"
+        "ORDER BY checkpoint_id DESC LIMIT {limit:UInt32}",
+        parameters={"limit": limit},
     ).result_rows
-    return Checkpoint(*rows[0]) if rows else None
+    return [Checkpoint(*row) for row in rows]
 
 
 def write_checkpoint(client: Client) -> Checkpoint | None:

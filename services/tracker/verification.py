@@ -9,6 +9,7 @@ The chain check runs inside ClickHouse (SHA256 and a window over each pupil's ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -93,12 +94,36 @@ LIMIT 1
 """
 
 
-def verify(client: Client, *, derived: bool = True) -> Report:
+CHAINS_STEP = "every pupil's hash chain and the typed columns"
+CHECKPOINT_STEP = "the latest checkpoint's Merkle root and heads"
+LINKS_STEP = "the identity links"
+PLACEMENTS_STEP = "the placements, replayed pupil by pupil"
+
+
+def sealed_step(table: str) -> str:
+    return f"the sealed log {table}"
+
+
+def steps(*, derived: bool = True) -> list[str]:
+    """What `verify` checks, in order: the labels it hands its `progress` callback."""
+    return [
+        CHAINS_STEP,
+        CHECKPOINT_STEP,
+        LINKS_STEP,
+        *([PLACEMENTS_STEP] if derived else []),
+        *(sealed_step(table) for table in sealed_log.SEALED_TABLES),
+    ]
+
+
+def verify(client: Client, *, derived: bool = True, progress: Callable[[str], None] | None = None) -> Report:
     """Every check; `derived=False` leaves out the replay of placements (a ledger filled without
-    the tracker, such as the benchmark's, has none)."""
+    the tracker, such as the benchmark's, has none). `progress` is told each step as it starts."""
+    step = progress or (lambda _label: None)
+    step(CHAINS_STEP)
     rows, pupils = client.query(f"SELECT count(), uniqExact(upn) FROM {LEDGER}").result_rows[0]
     found = client.query(_CHAIN_BREAKS).result_rows
     first_break = Break(found[0][0], found[0][1], int(found[0][2]), found[0][3]) if found else None
+    step(CHECKPOINT_STEP)
     checkpoint = latest(client)
     checkpoint_ok: bool | None = None
     if checkpoint is not None:
@@ -107,8 +132,10 @@ def verify(client: Client, *, derived: bool = True) -> Report:
         if first_break is None:
             first_break = head_break
     derived_summary: dict[str, Any] = {}
+    step(LINKS_STEP)
     links = check_identity_links(client)
     if derived:
+        step(PLACEMENTS_STEP)
         derived_summary["placements_compared"], placements = check_placements(client)
     else:
         placements = None
@@ -117,6 +144,7 @@ def verify(client: Client, *, derived: bool = True) -> Report:
             first_break = Break(found_break.upn, None, 0, found_break.problem, table=found_break.table)
     sealed: dict[str, Any] = {}
     for table in sealed_log.SEALED_TABLES:
+        step(sealed_step(table))
         heads = recorded_sealed_heads(client, table, checkpoint.checkpoint_id) if checkpoint else {}
         report = sealed_log.verify_table(client, table, heads)
         sealed[table] = {"rows": report.rows, "unsealed_rows": report.unsealed_rows, "chains": report.chains}

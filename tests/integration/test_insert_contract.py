@@ -31,6 +31,7 @@ from services.schools.importer import import_register
 from services.tracker import placement
 from services.tracker.access_log import record_access
 from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.verification_log import verify_and_record
 from tests.support.allinone import GIAS_FILE, GIAS_LINKS
 from tests.support.events import enrolment, temporary_upn_for, upn_for
 
@@ -114,6 +115,8 @@ def _drive_every_store(clients: ClientPerThread) -> None:
     record_access(clients, auditor, "pupil_history", event.upn, "contract test", 1)
     # ledger_checkpoints, ledger_checkpoint_heads, and sealed_log_heads (the access log's chain)
     assert writer.checkpoint() is not None
+    report, _ = verify_and_record(client, by=auditor, via="api")  # ledger_verifications
+    assert report.ok, report.first_break
 
     alert = _alert()
     store = AlertStore(clients)

@@ -20,7 +20,8 @@ from services.tracker import placement
 from services.tracker.access_log import record_access
 from services.tracker.checkpoints import write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
-from services.tracker.verification import verify
+from services.tracker.verification import steps, verify
+from services.tracker.verification_log import recent_verifications, verify_and_record
 from tests.support.events import deletion, enrolment, suspension, upn_for
 
 pytestmark = pytest.mark.clickhouse
@@ -292,3 +293,26 @@ def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None
     assert (report.rows, report.pupils) == (100_000, 20_000)
     assert report.derived == {"placements_compared": 20_000}
     print(f"verified {report.rows:,} rows in {elapsed:.1f} s")
+
+
+def test_verify_reports_each_step_and_every_verification_is_recorded_sealed(client: Client) -> None:
+    seen: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    auditor = KeyRecord(
+        key_id="b" * 12, role="auditor", key_hash="0" * 64, created_at=now, name="Ada Auditor"
+    )
+    report, recorded = verify_and_record(
+        client, by=auditor, via="console", placements=False, progress=seen.append
+    )
+    assert report.ok and seen == steps(derived=False)
+    [found] = recent_verifications(client)
+    assert found == recorded
+    assert (found.key_id, found.actor_name, found.via, found.ok, found.placements, found.rows) == (
+        "b" * 12, "Ada Auditor", "console", True, False, 15
+    )  # fmt: skip
+    assert verify(client).ok  # the record is itself a sealed log
+    # Rewriting who verified, or what they found, is named.
+    _mutate(client, "ALTER TABLE ledger_verifications UPDATE actor_name = 'someone else' WHERE 1")
+    broken = verify(client)
+    assert broken.first_break is not None and broken.first_break.table == "ledger_verifications"
+    assert broken.first_break.problem == "typed column actor_name differs from the sealed row"

@@ -1,4 +1,5 @@
-"""Signing in with an officer's key, and out: `GET`/`POST /sign-in`, `POST /sign-out`."""
+"""Signing in with a key, and out: `GET`/`POST /sign-in`, `POST /sign-out`. Any active key signs
+in; each page says which roles it serves (`web.reader_of`)."""
 
 from __future__ import annotations
 
@@ -45,8 +46,6 @@ async def sign_in(request: Request) -> Response:
         error = "empty"
     elif record is None:
         error = "unknown"
-    elif record.role != "la_officer":
-        error = "role"
     if error or record is None:
         log.info("console sign-in refused", extra={"reason": error})
         return render(
@@ -54,11 +53,12 @@ async def sign_in(request: Request) -> Response:
             "sign_in.html",
             {"next": next_url, "error": error},
             session=session,
-            status_code=403 if error == "role" else 401,
+            status_code=401,
         )
     console.sessions.end(session.session_id)
     signed_in = console.sessions.new(record.key_id)
-    log.info("console sign-in", extra={"key_id": record.key_id, "la_code": record.la_code})
+    extra = {"key_id": record.key_id, "role": record.role, "la_code": record.la_code}
+    log.info("console sign-in", extra=extra)
     redirect = RedirectResponse(next_url, status_code=303)
     console.set_cookie(redirect, signed_in)
     return redirect

@@ -1,6 +1,6 @@
 """What the console's pages share: the `Console` (sessions, templates, settings), the signed-in
-officer (or `SignInRequired`), CSRF-checked forms, rendering a page, school names, and the
-redirects."""
+reader and their role's menu (or `SignInRequired`), CSRF-checked forms, rendering a page, school
+names, and the redirects."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rollwatch.app.console.sessions import COOKIE, CSRF_FIELD, Session, SessionStore
+from rollwatch.app.console.verify_jobs import VerifyJobs
 from rollwatch.core.access.keyring import KeyRing
-from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.keys import KeyRecord, Role
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
 from services.alerts.delivery.notification_text import rule_title
@@ -32,6 +33,18 @@ STATUS_TAGS = {
     "auto_resolved": "govuk-tag--grey",
 }
 SEVERITY_TAGS = {"high": "govuk-tag--red", "medium": "govuk-tag--orange", "low": "govuk-tag--grey"}
+ROLE_WORDS: dict[Role, str] = {"la_officer": "LA officers", "auditor": "auditors", "school": "schools"}
+# Each role's menu, in order: officers work alerts; auditors read and check the records.
+NAV: dict[Role, list[tuple[str, str]]] = {
+    "la_officer": [
+        ("/", "Inbox"),
+        ("/?assignee=me", "My alerts"),
+        ("/silences", "Silences"),
+        ("/pupils", "Pupils"),
+    ],
+    "auditor": [("/pupils", "Pupils"), ("/ledger", "Ledger integrity"), ("/access-log", "Access log")],
+    "school": [("/pupils", "Pupils")],
+}
 
 
 class SignInRequired(Exception):
@@ -41,13 +54,14 @@ class SignInRequired(Exception):
 
 
 class Console:
-    """What the pages share: sessions, templates and settings."""
+    """What the pages share: sessions, templates, settings, and the ledger verification jobs."""
 
     def __init__(self, settings: Settings, templates: Any) -> None:
         self.settings = settings
         self.sessions = SessionStore(settings.console_idle_minutes * 60)
         self.templates = templates
         self.school_options: dict[str, tuple[int, list[tuple[str, str]]]] = {}
+        self.verify_jobs = VerifyJobs()
 
     def set_cookie(self, response: Response, session: Session) -> None:
         response.set_cookie(
@@ -79,16 +93,52 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def officer_of(request: Request) -> tuple[Session, KeyRecord]:
-    """The signed-in officer, or a trip to the sign-in page (the key revoked since: the same)."""
+def signed_in(request: Request) -> tuple[Session, KeyRecord] | None:
+    """The session and its active key, or None (no session, idle too long, or the key revoked)."""
     console = console_of(request)
     session = console.sessions.get(request.cookies.get(COOKIE))
     record = keyring_of(request).get(session.key_id) if session and session.key_id else None
-    if session is None or record is None or not record.active or record.role != "la_officer":
+    if session is None or record is None or not record.active:
         if session is not None and session.key_id:
             console.sessions.end(session.session_id)
-        raise SignInRequired(_here(request) if request.method == "GET" else "/")
+        return None
     return session, record
+
+
+def reader_of(request: Request, *roles: Role) -> tuple[Session, KeyRecord]:
+    """The signed-in reader, or a trip to the sign-in page; 403 for a key of another role."""
+    found = signed_in(request)
+    if found is None:
+        raise SignInRequired(_here(request) if request.method == "GET" else "/")
+    if found[1].role not in roles:
+        raise ApiError(
+            403, "forbidden_role", f"This page is for {' and '.join(ROLE_WORDS[r] for r in roles)}."
+        )
+    return found
+
+
+def officer_of(request: Request) -> tuple[Session, KeyRecord]:
+    return reader_of(request, "la_officer")
+
+
+def home_of(record: KeyRecord) -> str:
+    """Where a key's holder starts: officers at their inbox, everyone else at the pupil search."""
+    return "/" if record.role == "la_officer" else "/pupils"
+
+
+def navigation(request: Request, record: KeyRecord) -> list[tuple[str, str, bool]]:
+    """The role's menu: (link, label, whether it is the page shown)."""
+    path = request.url.path
+    mine = request.query_params.get("assignee") == "me"
+    menu = []
+    for href, label in NAV[record.role]:
+        target, _, query = href.partition("?")
+        if target == "/":
+            current = path == "/" and mine == ("assignee=me" in query)
+        else:
+            current = path == target or path.startswith(target + "/")
+        menu.append((href, label, current))
+    return menu
 
 
 async def checked_form(request: Request, session: Session) -> dict[str, str]:
@@ -116,6 +166,7 @@ def render(
     body = {
         "request": request,
         "officer": officer,
+        "nav": navigation(request, officer) if officer else [],
         "csrf_token": session.csrf if session else "",
         "csrf_field": CSRF_FIELD,
         "flash": flash,
