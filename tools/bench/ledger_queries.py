@@ -43,14 +43,17 @@ def timed(client: httpx.Client, requests: list[Request], budget_s: float | None 
     return samples
 
 
-def history_requests(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[Request]:
+def sample_upns(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[str]:
     """Pupils of the filled ledger at random, each under the UPN of their latest event."""
     rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        upn = session.workload.pupil_events(rng.randrange(ledger.pupils))[-1][0]
-        out.append((f"/v1/pupils/{upn}/history", {"purpose": PURPOSE}))
-    return out
+    return [session.workload.pupil_events(rng.randrange(ledger.pupils))[-1][0] for _ in range(count)]
+
+
+def history_requests(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[Request]:
+    return [
+        (f"/v1/pupils/{upn}/history", {"purpose": PURPOSE})
+        for upn in sample_upns(session, ledger, count, seed)
+    ]
 
 
 def movements_requests(session: Session, count: int, seed: int) -> list[Request]:

@@ -22,6 +22,7 @@ from typing import Any
 from tools.bench.alert_latency import AlertLatency
 from tools.bench.alert_quality import AlertQuality
 from tools.bench.console_inbox import ConsoleInbox
+from tools.bench.console_timeline import ConsoleTimeline
 from tools.bench.figure import Figure
 from tools.bench.harness import Progress, kafka_for_bench
 from tools.bench.ingest_throughput import IngestThroughput
@@ -42,6 +43,7 @@ FIGURES: list[Figure] = [
     AlertQuality(),
     VerifyTime(),
     ConsoleInbox(),
+    ConsoleTimeline(),
 ]
 
 
