@@ -14,7 +14,7 @@ import re
 import httpx
 
 from tools.bench.console_inbox import sign_in
-from tools.bench.ledger_queries import Request, floor_requests, sample_upns, timed
+from tools.bench.ledger_queries import Request, floor_requests, p99_result, sample_upns, timed
 from tools.bench.report import Result, Target
 from tools.bench.session import Session
 from tools.bench.stats import percentile
@@ -50,21 +50,11 @@ class ConsoleTimeline:
             timed(client, floor_requests(session.scale.warmup_requests))
             floor = timed(client, floor_requests(count))
             pages = timed(client, asked, session.scale.query_budget_s)
-        details = {
-            "ledger_rows": ledger.rows, "pupils": ledger.pupils, "requests": len(pages),
-            "p50_ms": round(percentile(pages, 50), 3), "p99_ms": round(percentile(pages, 99), 3),
-            "max_ms": round(max(pages), 3), "healthz_p50_ms": round(percentile(floor, 50), 3),
-        }  # fmt: skip
-        return [
-            Result(
-                name="console_timeline_p99",
-                title=f"Console pupil timeline p99, {ledger.rows / 1e6:.3g}M-row ledger",
-                unit="ms",
-                value=percentile(pages, 99),
-                baseline_name="GET /healthz p99",
-                baseline=percentile(floor, 99),
-                targets=self.target,
-                details=details,
-                note=f"p50 {percentile(pages, 50):.1f} ms",
-            )
-        ]
+        rows = f"{ledger.rows / 1e6:.3g}M-row ledger"
+        common = {
+            "ledger_rows": ledger.rows,
+            "pupils": ledger.pupils,
+            "healthz_p50_ms": round(percentile(floor, 50), 3),
+        }
+        title = f"Console pupil timeline p99, {rows}"
+        return [p99_result("console_timeline_p99", title, pages, self.target, percentile(floor, 99), common)]

@@ -102,15 +102,15 @@ class LedgerQueries:
         history_title = f"Pupil history p99, {rows}"
         movements_title = f"School movements (1 year) p99, {rows}"
         return [
-            _p99("pupil_history_p99", history_title, history, self.history_target, floor_p99, common),
-            _p99(
+            p99_result("pupil_history_p99", history_title, history, self.history_target, floor_p99, common),
+            p99_result(
                 "school_movements_p99", movements_title, movements, self.movements_target, floor_p99,
                 common, period=[d.isoformat() for d in REPORT_YEAR],
             ),
         ]  # fmt: skip
 
 
-def _p99(
+def p99_result(
     name: str,
     title: str,
     samples: list[float],

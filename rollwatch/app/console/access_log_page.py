@@ -67,6 +67,7 @@ async def access_log_page(request: Request, format: str = "html") -> Response:
             "filter": wanted,
             "values": request.query_params,
             "errors": errors,
+            "problems": [(f"filter-{field}", message) for field, message in errors.items()],
             "entries": entries[:PAGE_ROWS],
             "more": len(entries) > PAGE_ROWS,
             "page_rows": PAGE_ROWS,
