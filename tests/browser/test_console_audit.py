@@ -234,3 +234,8 @@ def test_verify_now_names_the_first_break_of_a_ledger_tampered_with(
     expect(results.nth(0)).to_contain_text("without the placements replay")
     expect(results.nth(1)).to_contain_text("No break")
     expect(results.nth(1)).to_contain_text("Amira Shah")
+
+
+def test_the_readmes_timeline_screenshot_exists() -> None:
+    # Committed for the README (refreshed by the first test with ROLLWATCH_UPDATE_SCREENSHOTS=1).
+    assert TIMELINE_PNG.stat().st_size > 10_000
