@@ -32,12 +32,18 @@ VIEWS: list[dict[str, str]] = [
 ]
 
 
-def sign_in(client: httpx.Client, key: str) -> None:
-    page = client.get("/sign-in")
+def form_token(client: httpx.Client, path: str) -> str:
+    """The CSRF token of the form on the console page at `path` (the session's)."""
+    page = client.get(path)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if token is None:
-        raise RuntimeError(f"no sign-in form: {page.status_code} {page.text[:300]}")
-    signed_in = client.post("/sign-in", data={"csrf_token": token.group(1), "api_key": key, "next": "/"})
+        raise RuntimeError(f"no form on {path}: {page.status_code} {page.text[:300]}")
+    return token.group(1)
+
+
+def sign_in(client: httpx.Client, key: str) -> None:
+    token = form_token(client, "/sign-in")
+    signed_in = client.post("/sign-in", data={"csrf_token": token, "api_key": key, "next": "/"})
     if signed_in.status_code != 303:
         raise RuntimeError(f"sign-in refused: {signed_in.status_code}")
 

@@ -9,11 +9,9 @@ same read as the API's pupil history, its access-log entry, the pupil's alerts, 
 
 from __future__ import annotations
 
-import re
-
 import httpx
 
-from tools.bench.console_inbox import sign_in
+from tools.bench.console_inbox import form_token, sign_in
 from tools.bench.ledger_queries import Request, floor_requests, p99_result, sample_upns, timed
 from tools.bench.report import Result, Target
 from tools.bench.session import Session
@@ -21,12 +19,9 @@ from tools.bench.stats import percentile
 
 
 def give_purposes(client: httpx.Client, upns: list[str]) -> None:
-    page = client.get("/pupils")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    if token is None:
-        raise RuntimeError(f"no form on the pupil search: {page.status_code} {page.text[:300]}")
+    token = form_token(client, "/pupils")  # the sign-out form's: one token per session
     for upn in dict.fromkeys(upns):
-        given = client.post(f"/pupils/{upn}/purpose", data={"csrf_token": token.group(1), "purpose": "audit"})
+        given = client.post(f"/pupils/{upn}/purpose", data={"csrf_token": token, "purpose": "audit"})
         if given.status_code != 303:
             raise RuntimeError(f"the purpose for {upn} was refused: {given.status_code} {given.text[:300]}")
 
