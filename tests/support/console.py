@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from rollwatch.core.access.keys import Role
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.events import deletion, enrolment, upn_for
 
 SCHOOL = "100046"  # an open LA 886 school in tests/fixtures/gias
 OTHER_LA_SCHOOL = "100012"  # an open LA 330 school
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +30,7 @@ class ConsoleProduct:
     colleague: str  # Zoe Adams, LA 886
     other_la_officer: str  # LA 330
     other_school_key: str
+    bootstrap: str = ""
 
     @property
     def url(self) -> str:
@@ -36,6 +39,14 @@ class ConsoleProduct:
     def call(self, method: str, path: str, key: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"}
         return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def issue_key(self, role: Role, **scope: Any) -> str:
+        """One more key, as `rollwatch keys create` would issue it."""
+        return self.product.issue_key(self.bootstrap, role, **scope)
+
+    def post_events(self, key: str, events: list[dict[str, Any]]) -> None:
+        posted = self.call("POST", "/v1/events", key, json={"events": events})
+        assert posted.status_code == 202 and posted.json()["rejected"] == [], posted.text
 
     def raise_alert(self, serial: int, *, school: str = SCHOOL, la: int = 886) -> dict[str, Any]:
         """A home-education exit of a pupil with an EHC plan: `ehe_vulnerable` fires at once."""
@@ -48,18 +59,27 @@ class ConsoleProduct:
             deletion(upn, school_urn=school, occurred_on=dt.date(2026, 3, 3), ground="home_education",
                      destination_kind="home_education", sen_provision="E", year_group=6),
         ]  # fmt: skip
-        posted = self.call("POST", "/v1/events", key, json={"events": events})
-        assert posted.status_code == 202 and posted.json()["rejected"] == [], posted.text
-        deadline = time.monotonic() + 60
+        self.post_events(key, events)
+        found = self.wait_for(
+            lambda: [
+                a for a in self.call(
+                    "GET", "/v1/alerts", officer, params={"per_page": 500, "purpose": "test"}
+                ).json()["alerts"]
+                if a["upn"] == upn
+            ],
+            f"an alert for {upn}",
+        )  # fmt: skip
+        return found[0]
+
+    def wait_for(self, read: Callable[[], T], what: str, timeout_s: float = 60) -> T:
+        """What `read` returns once it is truthy (the pipeline is asynchronous)."""
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            listed = self.call(
-                "GET", "/v1/alerts", officer, params={"per_page": 500, "purpose": "test"}
-            ).json()["alerts"]
-            found = [a for a in listed if a["upn"] == upn]
-            if found:
-                return found[0]
+            value = read()
+            if value:
+                return value
             time.sleep(0.2)
-        raise AssertionError(f"no alert for {upn} within 60 s:\n{self.product.log()[-3000:]}")
+        raise AssertionError(f"no {what} within {timeout_s:.0f} s:\n{self.product.log()[-3000:]}")
 
 
 def issue_key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
@@ -77,4 +97,5 @@ def console_product(bootstrap: str, workdir: Path, **settings: str) -> Iterator[
             colleague=product.issue_key(bootstrap, "la_officer", la_code="886", name="Zoe Adams"),
             other_la_officer=product.issue_key(bootstrap, "la_officer", la_code="330", name="Ola Other"),
             other_school_key=product.issue_key(bootstrap, "school", urns=(OTHER_LA_SCHOOL,)),
+            bootstrap=bootstrap,
         )
