@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.brokers import KafkaForTests
-from tests.support.browser import axe_violations, screenshot
+from tests.support.browser import assert_accessible, screenshot
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.cli import ROOT
 from tests.support.console import ConsoleProduct, console_product
 from tests.support.events import deletion, enrolment, retraction, suspension, temporary_upn_for, upn_for
@@ -93,14 +94,7 @@ def pupil(running: ConsoleProduct) -> Pupil:
 
 
 def sign_in(page: Page, running: ConsoleProduct, key: str) -> None:
-    page.goto(f"{running.url}/sign-in")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def assert_accessible(page: Page, name: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{name}: {violations}"
+    browser_sign_in(page, running.url, key)
 
 
 def test_an_auditor_finds_a_pupil_by_a_former_upn_and_reads_the_whole_timeline(

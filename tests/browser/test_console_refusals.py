@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.brokers import KafkaForTests
 from tests.support.browser import screenshot
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.console import ConsoleProduct, console_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
@@ -32,9 +33,7 @@ def running(
 
 
 def sign_in(page: Page, running: ConsoleProduct, key: str) -> None:
-    page.goto(f"{running.url}/sign-in")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, running.url, key)
 
 
 def test_only_a_live_key_signs_in_and_each_role_sees_only_its_pages(
