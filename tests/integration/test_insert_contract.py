@@ -137,7 +137,8 @@ def _drive_every_store(clients: ClientPerThread) -> None:
     # ledger_checkpoints, ledger_checkpoint_heads, ledger_checkpoint_signatures, and
     # sealed_log_heads (the access log's chain)
     assert writer.checkpoint(SECRETS) is not None
-    report, _ = verify_and_record(client, SECRETS, by=auditor, via="api")  # ledger_verifications
+    # ledger_verifications (the placement above is a stand-in: its replay is left out)
+    report, _ = verify_and_record(client, SECRETS, by=auditor, via="api", placements=False)
     assert report.ok, report.first_break
 
     alert = _alert()
