@@ -84,11 +84,7 @@ def pupil(running: ConsoleProduct) -> Pupil:
         retraction(suspended, reason="Sent for the wrong pupil."),
         left,
     ])  # fmt: skip
-    officer_alerts = running.wait_for(
-        lambda: [a for a in running.call("GET", "/v1/alerts", running.officer).json()["alerts"]
-                 if a["upn"] == upn],
-        "the pupil's alert",
-    )  # fmt: skip
+    officer_alerts = running.wait_for(lambda: running.alerts_about(running.officer, upn), "the pupil's alert")
     assert [a["rule"] for a in officer_alerts] == ["ehe_vulnerable"]
     return Pupil(former, upn, suspended, left)
 

@@ -60,16 +60,13 @@ class ConsoleProduct:
                      destination_kind="home_education", sen_provision="E", year_group=6),
         ]  # fmt: skip
         self.post_events(key, events)
-        found = self.wait_for(
-            lambda: [
-                a for a in self.call(
-                    "GET", "/v1/alerts", officer, params={"per_page": 500, "purpose": "test"}
-                ).json()["alerts"]
-                if a["upn"] == upn
-            ],
-            f"an alert for {upn}",
-        )  # fmt: skip
-        return found[0]
+        return self.wait_for(lambda: self.alerts_about(officer, upn), f"an alert for {upn}")[0]
+
+    def alerts_about(self, officer: str, upn: str) -> list[dict[str, Any]]:
+        """The pupil's alerts on the officer's list (which states a purpose, as it must)."""
+        params = {"per_page": 500, "purpose": "test"}
+        listed = self.call("GET", "/v1/alerts", officer, params=params).json()["alerts"]
+        return [alert for alert in listed if alert["upn"] == upn]
 
     def wait_for(self, read: Callable[[], T], what: str, timeout_s: float = 60) -> T:
         """What `read` returns once it is truthy (the pipeline is asynchronous)."""
