@@ -326,7 +326,7 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
     from rollwatch.core.clickhouse import connect
     from services.tracker.checkpoint_topic import read_published
-    from services.tracker.verification import verify
+    from services.tracker.verification_log import verify_and_record
 
     published = None
     if not args.no_topic:
@@ -339,7 +339,14 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    report = verify(connect(settings), settings.secrets, derived=not args.no_placements, published=published)
+    report, _ = verify_and_record(
+        connect(settings),
+        settings.secrets,
+        by=None,
+        via="command_line",
+        placements=not args.no_placements,
+        published=published,
+    )
     print(json.dumps(report.as_dict(), indent=2))
     return 0 if report.ok else 1
 

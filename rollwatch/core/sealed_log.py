@@ -1,5 +1,5 @@
-"""Audit tables made tamper-evident: the access log and the alert lifecycle are append-only, and
-each row is sealed into a hash chain as the ledger's rows are.
+"""Audit tables made tamper-evident: the access log, the alert lifecycle and the record of ledger
+verifications are append-only, and each row is sealed into a hash chain as the ledger's rows are.
 
 A table's writer in each process keeps a chain of its own (`chain_id`, drawn when the process
 starts), so processes never contend for one head. A row's `sealed` column holds the canonical JSON
@@ -27,7 +27,7 @@ SEAL_COLUMNS = ["chain_id", "chain_seq", "prev_hash", "hash", "sealed"]
 # The sealed tables (their DDL is in the migrations, which hold every table). The verifier checks
 # each column named in a row's seal, so a column added to a table later is covered by the rows
 # written after it.
-SEALED_TABLES = ("access_log", "alert_lifecycle")
+SEALED_TABLES = ("access_log", "alert_lifecycle", "ledger_verifications")
 
 
 def plain(value: Any) -> Any:

@@ -124,9 +124,15 @@ class AlertBook:
     silences: dict[str, Silence] = field(default_factory=dict)
     by_fingerprint: dict[str, str] = field(default_factory=dict)
     by_la: dict[str, dict[str, Alert]] = field(default_factory=dict)  # the inbox reads one LA's
+    by_upn: dict[str, dict[str, Alert]] = field(default_factory=dict)  # a pupil's, for their timeline
 
     def open_for(self, upn: str) -> list[Alert]:
-        return [a for a in self.alerts.values() if a.upn == upn and a.is_open]
+        return [a for a in self.by_upn.get(upn, {}).values() if a.is_open]
+
+    def of_pupil(self, upns: Iterable[str]) -> list[Alert]:
+        """Every alert about the pupil under any of their UPNs, oldest first."""
+        found = [alert for upn in set(upns) for alert in self.by_upn.get(upn, {}).values()]
+        return sorted(found, key=lambda a: (a.opened_at, a.alert_id))
 
     def silence_for(self, alert: Alert, at: dt.datetime) -> str | None:
         return next((s.silence_id for s in self.silences.values() if s.mutes(alert, at)), None)
@@ -309,6 +315,8 @@ class AlertBook:
     def _keep(self, alert: Alert) -> Alert:
         self.alerts[alert.alert_id] = alert
         self.by_la.setdefault(alert.la_code, {})[alert.alert_id] = alert
+        if alert.upn:
+            self.by_upn.setdefault(alert.upn, {})[alert.alert_id] = alert
         latest = self._by_fingerprint(alert.fingerprint)
         # A fingerprint leads to its latest alert, whatever order `restore` meets them in.
         if latest is None or (latest.opened_at, latest.alert_id) <= (alert.opened_at, alert.alert_id):

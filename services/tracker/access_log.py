@@ -4,6 +4,7 @@ LA), when, what (the action and its subject) and the purpose they stated."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
@@ -34,14 +35,38 @@ def record_access(
 
 
 def read_access_log(
-    clients: ClientPerThread, start: dt.datetime, end: dt.datetime, subject: str | None, limit: int
+    clients: ClientPerThread,
+    start: dt.datetime,
+    end: dt.datetime,
+    subject: str | None,
+    limit: int,
+    *,
+    subjects: Sequence[str] = (),
+    key_id: str | None = None,
+    purpose: str | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, object]]:
-    subject_filter = "AND subject = {subject:String} " if subject else ""
+    """Blocking. The first `limit` entries from `start` (inclusive) to `end`, oldest first (or
+    newest): of one `subject` or any of `subjects` (a pupil's UPNs), of one reader's key, with
+    `purpose` in their stated purpose (any case)."""
+    wanted = [*subjects, *([subject] if subject else [])]
+    filters = [
+        "read_at >= {start:DateTime64(3)}",
+        "read_at < {end:DateTime64(3)}",
+        *(["subject IN {subjects:Array(String)}"] if wanted else []),
+        *(["key_id = {key_id:String}"] if key_id else []),
+        *(["positionCaseInsensitiveUTF8(purpose, {purpose:String}) > 0"] if purpose else []),
+    ]
     result = clients.get().query(
-        f"SELECT {', '.join(_COLUMNS)} FROM {ACCESS_LOG} "
-        "WHERE read_at >= {start:DateTime64(3)} AND read_at < {end:DateTime64(3)} "
-        + subject_filter
-        + "ORDER BY read_at LIMIT {limit:UInt32}",
-        parameters={"start": start, "end": end, "subject": subject or "", "limit": limit},
+        f"SELECT {', '.join(_COLUMNS)} FROM {ACCESS_LOG} WHERE {' AND '.join(filters)} "
+        f"ORDER BY read_at {'DESC' if newest_first else 'ASC'} LIMIT {{limit:UInt32}}",
+        parameters={
+            "start": start,
+            "end": end,
+            "subjects": wanted,
+            "key_id": key_id or "",
+            "purpose": purpose or "",
+            "limit": limit,
+        },
     )
     return [dict(zip(_COLUMNS, row, strict=True)) for row in result.result_rows]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -34,7 +33,6 @@ from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
 from rollwatch.core.settings import Settings
-from schemas.authority import visible_to_la
 from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
@@ -42,8 +40,9 @@ from services.tracker.access_log import read_access_log, record_access
 from services.tracker.checkpoint_topic import read_published
 from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
-from services.tracker.ledger_reads import LedgerRow, PlacementRow
-from services.tracker.verification import verify
+from services.tracker.pupil_history import read_history, row_json, school_name, stated_purpose
+from services.tracker.verification import Report
+from services.tracker.verification_log import verify_and_record
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ledger"], responses=RATE_LIMITED)
@@ -89,108 +88,10 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.dat
 
 
 def _stated_purpose(caller: KeyRecord, purpose: str | None) -> str:
-    if caller.role != "school" and not purpose:
+    stated = stated_purpose(caller, purpose)
+    if stated is None:
         raise ApiError(400, "purpose_required", "state the purpose of this read: ?purpose=...")
-    return purpose or "school reading its own records"
-
-
-def _visible(request: Request, caller: KeyRecord, rows: list[LedgerRow]) -> list[LedgerRow]:
-    if caller.role == "auditor":
-        return rows
-    if caller.role == "school":
-        return [row for row in rows if row.school_urn in caller.urns]
-    # An LA officer sees the whole timeline of a pupil on roll (not retracted) at one of their
-    # schools (schemas/authority.py): a school's event retracted, or one that says nothing of its
-    # roll, opens nothing.
-    la_of = {urn: _la_of(request, urn) for urn in {row.school_urn for row in rows}}
-    return rows if caller.la_code in visible_to_la([row.sent() for row in rows], la_of) else []
-
-
-def _school_name(register: SchoolsRegister, urn: str) -> str | None:
-    school = register.get(urn)
-    return school.name if school else None
-
-
-def _other_school(register: SchoolsRegister, row: LedgerRow) -> dict[str, Any] | None:
-    """The school at the other end of a move, when the event names it by LAESTAB: where a deleted
-    pupil went (`to`), or where an enrolled pupil came from (`from`)."""
-    data = row.event.get("data")
-    if not isinstance(data, dict):
-        return None
-    if row.type == "pupil.deleted":
-        destination = data.get("destination") or {}
-        direction, laestab = "to", destination.get("laestab") or data.get("ctf_destination")
-    elif row.type == "pupil.enrolled":
-        direction, laestab = "from", data.get("previous_school")
-    else:
-        return None
-    if not isinstance(laestab, str) or not laestab.isdigit():
-        return None  # none given, or a CTF code (MMMMMMM, XXXXXXX)
-    school = register.by_laestab(laestab)
-    return {
-        "direction": direction,
-        "laestab": laestab,
-        "urn": school.urn if school else None,
-        "name": school.name if school else None,
-    }
-
-
-def _row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
-    body = asdict(row)
-    body.update(
-        school_name=_school_name(register, row.school_urn),
-        other_school=_other_school(register, row),
-        occurred_on=row.occurred_on.isoformat(),
-        recorded_at=row.recorded_at.isoformat(),
-        ingested_at=row.ingested_at.isoformat(),
-        retracted=retracted_by is not None,
-        retracted_by=retracted_by,
-    )
-    return body
-
-
-def _placement_json(
-    placement: PlacementRow | None, caller: KeyRecord, register: SchoolsRegister
-) -> dict[str, Any] | None:
-    """Where the pupil is now, as the tracker last recorded it. A school sees only its own part:
-    whether the pupil is on its roll, the AP placements it made, the exit it recorded last."""
-    if placement is None:
-        return None
-    view = placement.placement
-    on_roll: list[str] = list(view.get("schools_on_roll", []))
-    open_ap = [{"referral_event_id": key, **value} for key, value in view.get("open_ap", {}).items()]
-    last_exit: dict[str, Any] | None = view.get("last_exit")
-    school_view = caller.role == "school"
-    if school_view:
-        on_roll = [urn for urn in on_roll if urn in caller.urns]
-        open_ap = [ap for ap in open_ap if ap.get("school_urn") in caller.urns]
-        if last_exit is not None and last_exit.get("school_urn") not in caller.urns:
-            last_exit = None
-    if on_roll:
-        status = "on_roll"
-    elif school_view:
-        status = "not_on_roll_here"
-    else:
-        status = "off_roll" if last_exit is not None else "unknown"
-    body: dict[str, Any] = {
-        "status": status,
-        "on_roll": [{"urn": urn, "name": _school_name(register, urn)} for urn in on_roll],
-        "open_ap": [
-            {**ap, "school_name": _school_name(register, str(ap.get("school_urn", "")))} for ap in open_ap
-        ],
-        "last_exit": (
-            {**last_exit, "school_name": _school_name(register, str(last_exit.get("school_urn", "")))}
-            if last_exit is not None
-            else None
-        ),
-        "recorded_under_upn": placement.upn,
-        "as_of": placement.updated_at.isoformat(),
-    }
-    if not school_view:
-        body["dual_registered"] = bool(view.get("dual_registered", len(on_roll) > 1))
-    else:
-        body["scope"] = "this school's own records only"
-    return body
+    return stated
 
 
 @router.get("/v1/pupils/{upn}/history", summary="Every recorded move of one pupil, oldest first")
@@ -202,26 +103,14 @@ async def pupil_history(
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     stated = _stated_purpose(caller, purpose)
-
-    def read() -> tuple[list[str], list[LedgerRow], PlacementRow | None]:
-        upns = ledger_reads.linked_upns(clients, upn)
-        rows = _visible(request, caller, ledger_reads.pupil_rows(clients, upns))
-        record_access(clients, caller, "pupil_history", upn, stated, len(rows))
-        placement = ledger_reads.current_placement(clients, upns) if rows else None
-        return upns, rows, placement
-
-    upns, rows, placement = await run_in_threadpool(read)
-    log.info("pupil history read", extra={"key_id": caller.key_id, "rows": len(rows)})
-    if not rows:
+    history = await run_in_threadpool(read_history, clients, _register(request), caller, upn, stated)
+    log.info(
+        "pupil history read",
+        extra={"key_id": caller.key_id, "rows": len(history["events"]) if history else 0},
+    )
+    if history is None:
         raise ApiError(404, "not_found", "no events for this UPN that this key may read")
-    retractions = ledger_reads.retracted_ids(rows)
-    register = _register(request)
-    return {
-        "upn": upn,
-        "linked_upns": upns,
-        "placement": _placement_json(placement, caller, register),
-        "events": [_row_json(row, retractions.get(row.event_id), register) for row in rows],
-    }
+    return history
 
 
 @router.get(
@@ -259,7 +148,7 @@ async def school_movements(
         return Response(movements_csv(items), media_type="text/csv")
     return {
         "school_urn": urn,
-        "school_name": _school_name(register, urn),
+        "school_name": school_name(register, urn),
         "from": first.isoformat(),
         "to": last.isoformat(),
         "events": items,
@@ -281,7 +170,7 @@ def read_school_movements(
     rows = ledger_reads.school_rows(clients, urn, *period, types)
     record_access(clients, caller, "school_movements", urn, purpose, len(rows))
     retractions = ledger_reads.retracted_ids(rows)
-    return [_row_json(row, retractions.get(row.event_id), register) for row in rows]
+    return [row_json(row, retractions.get(row.event_id), register) for row in rows]
 
 
 _CSV_COLUMNS = [
@@ -350,6 +239,8 @@ async def la_summary_report(
 @router.get(
     "/v1/ledger/verify",
     summary="Recompute the hash chains, typed columns, derived tables and sealed audit logs",
+    description="Every verification is recorded (when, by which key, what it found) in the sealed "
+    "`ledger_verifications` log, which the console's ledger integrity page lists.",
 )
 async def ledger_verify(
     request: Request,
@@ -376,9 +267,19 @@ async def ledger_verify(
                 "cannot read the ledger-checkpoints topic; ?topic=false checks the database alone",
                 {"Retry-After": "10"},
             ) from exc
-    report = await run_in_threadpool(
-        lambda: verify(clients.get(), settings.secrets, derived=placements, published=published)
-    )
+
+    def run() -> Report:
+        report, _ = verify_and_record(
+            clients.get(),
+            settings.secrets,
+            by=caller,
+            via="api",
+            placements=placements,
+            published=published,
+        )
+        return report
+
+    report = await run_in_threadpool(run)
     return report.as_dict()
 
 

@@ -113,10 +113,17 @@ def _sealed_heads_now(
 
 
 def latest(client: Client) -> Checkpoint | None:
+    found = recent(client, 1)
+    return found[0] if found else None
+
+
+def recent(client: Client, limit: int) -> list[Checkpoint]:
+    """The latest `limit` checkpoints, newest first."""
     rows = client.query(
-        f"SELECT {', '.join(_COLUMNS)} FROM {CHECKPOINTS} ORDER BY checkpoint_id DESC LIMIT 1"
+        f"SELECT {', '.join(_COLUMNS)} FROM {CHECKPOINTS} ORDER BY checkpoint_id DESC LIMIT {{limit:UInt32}}",
+        parameters={"limit": limit},
     ).result_rows
-    return Checkpoint(*rows[0]) if rows else None
+    return [Checkpoint(*row) for row in rows]
 
 
 def every_checkpoint(

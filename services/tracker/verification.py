@@ -11,6 +11,7 @@ The chain check runs inside ClickHouse (SHA256 and a window over each pupil's ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -99,20 +100,49 @@ LIMIT 1
 """
 
 
+CHAINS_STEP = "every pupil's hash chain and the typed columns"
+CHECKPOINT_STEP = "the checkpoints' signatures, and the latest one's Merkle roots and heads"
+TOPIC_STEP = "the checkpoints' copy on the ledger-checkpoints topic"
+LINKS_STEP = "the identity links"
+PLACEMENTS_STEP = "the placements, replayed pupil by pupil"
+
+
+def sealed_step(table: str) -> str:
+    return f"the sealed log {table}"
+
+
+def steps(*, derived: bool = True, topic: bool = False) -> list[str]:
+    """What `verify` checks, in order: the labels it hands its `progress` callback (with `topic`,
+    reading the topic first, which the caller does: `checkpoint_topic.read_published`)."""
+    return [
+        *([TOPIC_STEP] if topic else []),
+        CHAINS_STEP,
+        CHECKPOINT_STEP,
+        LINKS_STEP,
+        *([PLACEMENTS_STEP] if derived else []),
+        *(sealed_step(table) for table in sealed_log.SEALED_TABLES),
+    ]
+
+
 def verify(
     client: Client,
     secrets: SecretKeys,
     *,
     derived: bool = True,
     published: list[dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Every check; `derived=False` leaves out the replay of placements (a ledger filled without
     the tracker, such as the benchmark's, has none); `published`, the records of the
     `ledger-checkpoints` topic (`checkpoint_topic.read_published`), adds the comparison with them.
-    `secrets` are the ones the checkpoints were signed with (the current and previous secrets)."""
+    `secrets` are the ones the checkpoints were signed with (the current and previous secrets).
+    `progress` is told each step (`steps`) as it starts."""
+    step = progress or (lambda _label: None)
+    step(CHAINS_STEP)
     rows, pupils = client.query(f"SELECT count(), uniqExact(upn) FROM {LEDGER}").result_rows[0]
     found = client.query(_CHAIN_BREAKS).result_rows
     first_break = Break(found[0][0], found[0][1], int(found[0][2]), found[0][3]) if found else None
+    step(CHECKPOINT_STEP)
     signed = check_signatures(client, secrets)
     checkpoint = signed.checkpoints[-1] if signed.checkpoints else None
     head_break: Break | None = None
@@ -135,8 +165,10 @@ def verify(
                 "", None, 0, f"checkpoint {problem.checkpoint_id}: {problem.problem}", table=CHECKPOINTS
             )
     derived_summary: dict[str, Any] = {}
+    step(LINKS_STEP)
     links = check_identity_links(client)
     if derived:
+        step(PLACEMENTS_STEP)
         derived_summary["placements_compared"], placements = check_placements(client)
     else:
         placements = None
@@ -145,6 +177,7 @@ def verify(
             first_break = Break(found_break.upn, None, 0, found_break.problem, table=found_break.table)
     sealed: dict[str, Any] = {}
     for table in sealed_log.SEALED_TABLES:
+        step(sealed_step(table))
         heads = recorded_sealed_heads(client, table, checkpoint.checkpoint_id) if checkpoint else {}
         report = sealed_log.verify_table(client, table, heads)
         sealed[table] = {"rows": report.rows, "unsealed_rows": report.unsealed_rows, "chains": report.chains}

@@ -1,6 +1,6 @@
-"""What the console refuses, in a real Chromium against the real product: a wrong key, a school's
-key and an auditor's key cannot sign in; an idle session expires; a form posted without its CSRF
-token changes nothing; another LA's alert is not found."""
+"""What the console refuses, in a real Chromium against the real product: a wrong key cannot sign
+in, and a school's or an auditor's key reaches no page of another role; an idle session expires;
+a form posted without its CSRF token changes nothing; another LA's alert is not found."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.brokers import KafkaForTests
 from tests.support.browser import screenshot
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.console import ConsoleProduct, console_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
@@ -32,25 +33,34 @@ def running(
 
 
 def sign_in(page: Page, running: ConsoleProduct, key: str) -> None:
-    page.goto(f"{running.url}/sign-in")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, running.url, key)
 
 
-def test_only_an_officers_key_signs_in(page: Page, running: ConsoleProduct) -> None:
-    auditor = running.product.auditor_key
-    for key, message in (
-        ("rw_000000000000_" + "x" * 43, "The key is not recognised, or it has been revoked"),
-        ("not a key", "The key is not recognised, or it has been revoked"),
-        (running.school_key, "This key cannot sign in here: sign in with an LA officer's key"),
-        (auditor, "This key cannot sign in here: sign in with an LA officer's key"),
-    ):
+def test_only_a_live_key_signs_in_and_each_role_sees_only_its_pages(
+    page: Page, running: ConsoleProduct
+) -> None:
+    for key in ("rw_000000000000_" + "x" * 43, "not a key"):
         sign_in(page, running, key)
-        expect(page.get_by_role("link", name=message)).to_be_visible()
+        expect(
+            page.get_by_role("link", name="The key is not recognised, or it has been revoked")
+        ).to_be_visible()
         expect(page).to_have_title(re.compile(r"^Sign in"))
         page.goto(f"{running.url}/")
         expect(page).to_have_url(f"{running.url}/sign-in?next=%2F")
     screenshot(page, "console-sign-in-refused")
+    # A school and an auditor sign in to read timelines (and, for an auditor, the ledger's pages),
+    # never to work alerts.
+    for key, who, refused in (
+        (running.school_key, "school URN 100046", "/ledger"),
+        (running.product.auditor_key, "auditor", "/silences"),
+    ):
+        sign_in(page, running, key)
+        expect(page).to_have_url(f"{running.url}/pupils")
+        expect(page.get_by_text(f", {who}")).to_be_visible()
+        response = page.goto(f"{running.url}{refused}")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("heading", name="You cannot do that")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
 
 
 def test_an_idle_session_expires(page: Page, running: ConsoleProduct) -> None:

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.brokers import KafkaForTests
 from tests.support.browser import axe_violations, screenshot
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.cli import ROOT
 from tests.support.console import ConsoleProduct, console_product, issue_key
 from tests.support.events import deletion, enrolment, upn_for
@@ -121,9 +122,7 @@ def _settled(running: ConsoleProduct, ready: Any, timeout_s: float = 90) -> dict
 
 
 def _sign_in(page: Page, running: ConsoleProduct, then: str) -> None:
-    page.goto(f"{running.url}/sign-in?next={then.replace('&', '%26').replace('?', '%3F')}")
-    page.get_by_label("API key").fill(running.officer)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, running.url, running.officer, then)
     expect(page.get_by_role("heading", name="Why are you reading these statistics?")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
 

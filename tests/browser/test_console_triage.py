@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.brokers import KafkaForTests
-from tests.support.browser import axe_violations, focused_text, screenshot, tab_to
+from tests.support.browser import assert_accessible, focused_text, screenshot, tab_to
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.cli import ROOT
 from tests.support.console import ConsoleProduct, console_product
 
@@ -35,18 +36,11 @@ def running(
 
 
 def sign_in(page: Page, running: ConsoleProduct, key: str) -> None:
-    page.goto(f"{running.url}/sign-in")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, running.url, key)
 
 
 def expect_banner(page: Page, text: str) -> None:
     expect(page.locator(".govuk-notification-banner").get_by_text(text)).to_be_visible()
-
-
-def assert_accessible(page: Page, name: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{name}: {violations}"
 
 
 def test_an_officer_triages_and_resolves_an_alert(page: Page, running: ConsoleProduct) -> None:

@@ -27,7 +27,8 @@ from services.tracker.checkpoint_topic import encode, read_published
 from services.tracker.checkpoints import countersign, signed_after, write_checkpoint
 from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.merkle import EMPTY_ROOT
-from services.tracker.verification import verify
+from services.tracker.verification import steps, verify
+from services.tracker.verification_log import recent_verifications, verify_and_record
 from tests.support.brokers import KafkaForTests
 from tests.support.events import deletion, enrolment, suspension, upn_for
 from tests.support.secrets import SECRETS
@@ -401,3 +402,27 @@ def test_the_checkpoints_are_compared_with_their_copy_on_the_topic(
         f"checkpoint {checkpoint.checkpoint_id}: differs from its copy on the topic ("
     )
     assert "merkle_root" in with_copy.first_break.problem
+
+
+# -- the record of verifications ------------------------------------------------------------
+def test_verify_reports_each_step_and_every_verification_is_recorded_sealed(client: Client) -> None:
+    seen: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    auditor = KeyRecord(
+        key_id="b" * 12, role="auditor", key_hash="0" * 64, created_at=now, name="Ada Auditor"
+    )
+    report, recorded = verify_and_record(
+        client, SECRETS, by=auditor, via="console", placements=False, progress=seen.append
+    )
+    assert report.ok and seen == steps(derived=False)
+    [found] = recent_verifications(client)
+    assert found == recorded
+    assert (found.key_id, found.actor_name, found.via, found.ok, found.placements, found.rows) == (
+        "b" * 12, "Ada Auditor", "console", True, False, 15
+    )  # fmt: skip
+    assert verify(client, SECRETS).ok  # the record is itself a sealed log
+    # Rewriting who verified, or what they found, is named.
+    _mutate(client, "ALTER TABLE ledger_verifications UPDATE actor_name = 'someone else' WHERE 1")
+    broken = verify(client, SECRETS)
+    assert broken.first_break is not None and broken.first_break.table == "ledger_verifications"
+    assert broken.first_break.problem == "typed column actor_name differs from the sealed row"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import Page
 
@@ -29,6 +30,19 @@ def screenshot(page: Page, name: str, also: Path | None = None) -> Path:
         also.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(also), full_page=True)
     return path
+
+
+def sign_in(page: Page, url: str, key: str, then: str | None = None) -> None:
+    """Sign in to the console at `url` with `key` (the first purpose, as preselected), to go to
+    `then` afterwards."""
+    page.goto(f"{url}/sign-in" + (f"?next={quote(then, safe='')}" if then else ""))
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"{name}: {violations}"
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

@@ -16,8 +16,8 @@ DESCRIPTION = (
     "movements p99 on a 10M-row ledger (1M with --quick; baseline: GET /healthz), peak RSS of "
     "`rollwatch run` (baseline: its RSS when ready), alert latency (ingest -> alert on the "
     "API), alert precision/recall per rule against the simulator's ground truth, and the time "
-    "`verify` takes (baseline: writing the same rows), and the console's inbox and LA dashboard pages "
-    "(baseline: GET /healthz). The bench "
+    "`verify` takes (baseline: writing the same rows), and the console's inbox, pupil timeline and "
+    "LA dashboard pages (baseline: GET /healthz). The bench "
     "starts its own Kafka "
     "broker on free ports (or uses ROLLWATCH_KAFKA_BOOTSTRAP when set) and runs the product in "
     "processes of its own, on ledgers in a temporary folder. Progress goes to stderr, the table to "
@@ -26,7 +26,7 @@ DESCRIPTION = (
 )
 FIGURE_NAMES = (
     "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
-    "alert_precision_recall, verify, console_inbox, console_dashboard"
+    "alert_precision_recall, verify, console_inbox, console_timeline, console_dashboard"
 )
 
 

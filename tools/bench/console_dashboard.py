@@ -11,15 +11,14 @@ report year, each phase, the year before."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 
 import httpx
 
 from rollwatch.core.topics import Topics
-from tools.bench.console_inbox import ALERTS, sign_in
+from tools.bench.console_inbox import ALERTS, form_token, sign_in
 from tools.bench.harness import publish_key
-from tools.bench.ledger_queries import Request, floor_requests, timed
+from tools.bench.ledger_queries import Request, floor_requests, p99_result, timed
 from tools.bench.report import Result, Target
 from tools.bench.session import Session
 from tools.bench.stats import percentile
@@ -37,12 +36,9 @@ def views() -> list[dict[str, str]]:
 
 
 def give_purpose(client: httpx.Client, path: str) -> None:
-    form = client.get(path)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    if token is None or "Why are you reading these statistics?" not in form.text:
-        raise RuntimeError(f"no purpose form: {form.status_code} {form.text[:300]}")
+    token = form_token(client, path)  # the page asks the purpose first
     given = client.post(
-        "/statistics/purpose", data={"csrf_token": token.group(1), "purpose": "oversight", "next": path}
+        "/statistics/purpose", data={"csrf_token": token, "purpose": "oversight", "next": path}
     )
     if given.status_code != 303:
         raise RuntimeError(f"purpose refused: {given.status_code}")
@@ -80,22 +76,9 @@ class ConsoleDashboard:
             timed(client, floor_requests(session.scale.warmup_requests))
             floor = timed(client, floor_requests(count))
             pages = timed(client, asked, session.scale.query_budget_s)
-        details = {
+        common = {
             "ledger_rows": ledger.rows, "alerts": ALERTS, "steps": fill["steps"], "la_code": la,
-            "la_schools": len(urns), "requests": len(pages), "views": shown,
-            "p50_ms": round(percentile(pages, 50), 3), "p99_ms": round(percentile(pages, 99), 3),
-            "max_ms": round(max(pages), 3), "healthz_p50_ms": round(percentile(floor, 50), 3),
+            "la_schools": len(urns), "views": shown, "healthz_p50_ms": round(percentile(floor, 50), 3),
         }  # fmt: skip
-        return [
-            Result(
-                name="console_dashboard_p99",
-                title=f"Console LA dashboard p99, {ledger.rows / 1e6:.3g}M-row ledger",
-                unit="ms",
-                value=percentile(pages, 99),
-                baseline_name="GET /healthz p99",
-                baseline=percentile(floor, 99),
-                targets=self.target,
-                details=details,
-                note=f"p50 {percentile(pages, 50):.1f} ms",
-            )
-        ]
+        title = f"Console LA dashboard p99, {ledger.rows / 1e6:.3g}M-row ledger"
+        return [p99_result("console_dashboard_p99", title, pages, self.target, percentile(floor, 99), common)]

@@ -32,13 +32,20 @@ VIEWS: list[dict[str, str]] = [
 ]
 
 
-def sign_in(client: httpx.Client, key: str) -> None:
-    page = client.get("/sign-in")
+def form_token(client: httpx.Client, path: str) -> str:
+    """The CSRF token of the form on the console page at `path` (the session's)."""
+    page = client.get(path)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if token is None:
-        raise RuntimeError(f"no sign-in form: {page.status_code} {page.text[:300]}")
+        raise RuntimeError(f"no form on {path}: {page.status_code} {page.text[:300]}")
+    return token.group(1)
+
+
+def sign_in(client: httpx.Client, key: str) -> None:
+    """Sign in with `key`, stating the session's purpose (what the alert lists are read for)."""
+    token = form_token(client, "/sign-in")
     signed_in = client.post(
-        "/sign-in", data={"csrf_token": token.group(1), "api_key": key, "purpose": "casework", "next": "/"}
+        "/sign-in", data={"csrf_token": token, "api_key": key, "purpose": "casework", "next": "/"}
     )
     if signed_in.status_code != 303:
         raise RuntimeError(f"sign-in refused: {signed_in.status_code}")

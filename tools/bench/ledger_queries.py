@@ -43,14 +43,17 @@ def timed(client: httpx.Client, requests: list[Request], budget_s: float | None 
     return samples
 
 
-def history_requests(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[Request]:
+def sample_upns(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[str]:
     """Pupils of the filled ledger at random, each under the UPN of their latest event."""
     rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        upn = session.workload.pupil_events(rng.randrange(ledger.pupils))[-1][0]
-        out.append((f"/v1/pupils/{upn}/history", {"purpose": PURPOSE}))
-    return out
+    return [session.workload.pupil_events(rng.randrange(ledger.pupils))[-1][0] for _ in range(count)]
+
+
+def history_requests(session: Session, ledger: LedgerUnderLoad, count: int, seed: int) -> list[Request]:
+    return [
+        (f"/v1/pupils/{upn}/history", {"purpose": PURPOSE})
+        for upn in sample_upns(session, ledger, count, seed)
+    ]
 
 
 def movements_requests(session: Session, count: int, seed: int) -> list[Request]:
@@ -99,15 +102,15 @@ class LedgerQueries:
         history_title = f"Pupil history p99, {rows}"
         movements_title = f"School movements (1 year) p99, {rows}"
         return [
-            _p99("pupil_history_p99", history_title, history, self.history_target, floor_p99, common),
-            _p99(
+            p99_result("pupil_history_p99", history_title, history, self.history_target, floor_p99, common),
+            p99_result(
                 "school_movements_p99", movements_title, movements, self.movements_target, floor_p99,
                 common, period=[d.isoformat() for d in REPORT_YEAR],
             ),
         ]  # fmt: skip
 
 
-def _p99(
+def p99_result(
     name: str,
     title: str,
     samples: list[float],

@@ -23,6 +23,7 @@ from tools.bench.alert_latency import AlertLatency
 from tools.bench.alert_quality import AlertQuality
 from tools.bench.console_dashboard import ConsoleDashboard
 from tools.bench.console_inbox import ConsoleInbox
+from tools.bench.console_timeline import ConsoleTimeline
 from tools.bench.figure import Figure
 from tools.bench.harness import Progress, kafka_for_bench
 from tools.bench.ingest_throughput import IngestThroughput
@@ -43,6 +44,7 @@ FIGURES: list[Figure] = [
     AlertQuality(),
     VerifyTime(),
     ConsoleInbox(),
+    ConsoleTimeline(),
     ConsoleDashboard(),  # last: it restarts the shared ledger's process with alerts added
 ]
 

@@ -1,5 +1,6 @@
-"""The console: LA officers triage and work their alerts in a web app, served at `/` by the
-process that hosts the alerts service (the API stays under `/v1`). See views.py."""
+"""The console: LA officers triage and work their alerts, and auditors, officers and schools read
+pupils' timelines, in a web app served at `/` by the process that hosts the alerts service (the
+API stays under `/v1`); auditors also check the ledger and read the access log. See views.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from rollwatch.app.console import assets
 from rollwatch.app.console.views import Console, SignInRequired, router, sign_in_redirect
+from rollwatch.app.console.web import home_of, render, signed_in
 from rollwatch.core import http_errors
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
@@ -79,21 +81,16 @@ async def _call(handler: Any, request: Request, exc: Exception) -> Response:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    console: Console = request.app.state.console
+    found = signed_in(request)
+    session, reader = found if found else (None, None)
     title = {404: "Page not found", 403: "You cannot do that", 401: "Sign in"}.get(
         status, "Sorry, there is a problem"
     )
-    response: Response = console.templates.TemplateResponse(
+    return render(
         request,
         "error.html",
-        {
-            "title": title,
-            "message": message,
-            "status": status,
-            "officer": None,
-            "flash": [],
-            "path": request.url.path,
-        },
+        {"title": title, "message": message, "status": status, "home": home_of(reader) if reader else "/"},
+        session=session,
+        officer=reader,
         status_code=status,
     )
-    return response

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from rollwatch.app.console import inbox
+from rollwatch.app.console import event_words, inbox, purpose
 from rollwatch.app.console.web import (
     back_to,
     checked_form,
-    chosen_purpose,
     keyring_of,
     officer_of,
     plain_form_text,
@@ -46,21 +45,24 @@ TRANSITION_WORDS = {
     "auto_resolved": "Closed by a later record",
     "inhibited": "Closed: another alert covers it",
 }
-EVENT_WORDS = {
-    "pupil.enrolled": "Joined the school's roll",
-    "pupil.deleted": "Taken off the school's roll",
-    "pupil.suspended": "Suspended",
-    "pupil.excluded": "Permanently excluded",
-    "pupil.ap_referred": "Referred to alternative provision",
-    "pupil.ap_ended": "Alternative provision ended",
-    "event.retracted": "Record withdrawn by the school",
-}
 PURPOSES = {
     "casework": "Working this alert (enquiries into the child's education)",
     "safeguarding": "Safeguarding: checking the child is safe and known to services",
     "supervision": "Supervision or quality assurance of a colleague's case",
 }
 ACTIONS = ("acknowledge", "assign", "notes", "enquiries", "resolve")
+
+
+def _purpose_form(alert: Alert) -> purpose.PurposeForm:
+    return purpose.PurposeForm(
+        action=f"/alerts/{alert.alert_id}/purpose",
+        caption=rule_title(alert.rule),
+        question="Why are you opening this alert?",
+        hint="The alert shows a child's records. Your reason is written to the access log with your "
+        "name, once for this alert while you stay signed in.",
+        submit="Open the alert",
+        purposes=PURPOSES,
+    )
 
 
 def _alert_of(request: Request, officer: KeyRecord, alert_id: str) -> Alert:
@@ -74,15 +76,9 @@ async def alert_page(request: Request, alert_id: str) -> HTMLResponse:
     session, officer = officer_of(request)
     alert = _alert_of(request, officer, alert_id)
     service = service_of(request)
-    purpose = session.purposes.get(alert_id)
-    if purpose is None:
-        return render(
-            request,
-            "purpose.html",
-            {"title": "Why are you opening this alert?", "alert": alert, "purposes": PURPOSES},
-            session=session,
-            officer=officer,
-        )
+    stated = session.purposes.get(alert_id)
+    if stated is None:
+        return purpose.ask(request, _purpose_form(alert), session, officer)
     clients: ClientPerThread = request.app.state.ledger_clients
 
     def read() -> dict[str, Any]:
@@ -93,7 +89,7 @@ async def alert_page(request: Request, alert_id: str) -> HTMLResponse:
             wanted = set(alert.evidence)
             evidence = [row for row in tracker_reads.pupil_rows(clients, upns) if row.event_id in wanted]
             placement = tracker_reads.placement_of(clients, upns)
-            tracker_reads.record_access(clients, officer, "alert_evidence", alert.upn, purpose, len(evidence))
+            tracker_reads.record_access(clients, officer, "alert_evidence", alert.upn, stated, len(evidence))
         return {"evidence": evidence, "placement": placement, "history": service.store.history(alert_id)}
 
     found = await run_in_threadpool(read)
@@ -127,8 +123,8 @@ async def alert_page(request: Request, alert_id: str) -> HTMLResponse:
             "open_school_days": max(0, rules.calendar.school_days_between(alert.opened_at.date(), today)),
             "year_group": year_group,
             "transition_words": TRANSITION_WORDS,
-            "event_words": EVENT_WORDS,
-            "purpose": purpose,
+            "event_words": event_words,
+            "purpose": stated,
             "today": today,
             "values": {},
         },
@@ -142,24 +138,10 @@ async def give_purpose(request: Request, alert_id: str) -> Response:
     session, officer = officer_of(request)
     form = await checked_form(request, session)
     alert = _alert_of(request, officer, alert_id)
-    other = form.get("purpose_other", "").strip()
-    purpose = chosen_purpose(form, PURPOSES)
-    if purpose is None:
-        return render(
-            request,
-            "purpose.html",
-            {
-                "title": "Why are you opening this alert?",
-                "alert": alert,
-                "purposes": PURPOSES,
-                "error": True,
-                "other": other,
-            },
-            session=session,
-            officer=officer,
-            status_code=422,
-        )
-    session.purposes[alert_id] = purpose
+    stated = purpose.chosen(form, PURPOSES)
+    if stated is None:
+        return purpose.ask(request, _purpose_form(alert), session, officer, answered=form)
+    session.purposes[alert_id] = stated
     return back_to(alert_id)
 
 

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 
 from rollwatch.app.console import inbox
-from rollwatch.app.console.web import keyring_of, la_schools, officer_of, render, service_of
+from rollwatch.app.console.web import home_of, keyring_of, la_schools, reader_of, render, service_of
+from rollwatch.core.access.keys import ROLES
 from rollwatch.core.clickhouse import ClientPerThread
 from services.alerts import casework
 from services.alerts.delivery.notification_text import RULE_TITLES
@@ -21,8 +22,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-async def inbox_page(request: Request) -> HTMLResponse:
-    session, officer = officer_of(request)
+async def inbox_page(request: Request) -> Response:
+    session, officer = reader_of(request, *ROLES)
+    if officer.role != "la_officer":
+        return RedirectResponse(home_of(officer), status_code=303)
     service = service_of(request)
     la = officer.la_code or ""
     rules = service.rules_for(la)

@@ -1,5 +1,6 @@
-"""Signing in with an officer's key and the purpose of the session, and out: `GET`/`POST /sign-in`,
-`POST /sign-out`."""
+"""Signing in with a key and the purpose of the session, and out: `GET`/`POST /sign-in`,
+`POST /sign-out`. Any active key signs in; each page says which roles it serves
+(`web.reader_of`)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,20 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from rollwatch.app.console import purpose as purpose_form
 from rollwatch.app.console.sessions import COOKIE
-from rollwatch.app.console.web import (
-    checked_form,
-    chosen_purpose,
-    console_of,
-    keyring_of,
-    render,
-    safe_next,
-)
+from rollwatch.app.console.web import checked_form, console_of, keyring_of, render, safe_next
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-# Why an officer signs in: the purpose of the alert lists they read (the inbox names pupils), kept
-# in the access log with each one. Opening an alert asks again, for that alert.
+# Why a reader signs in: the purpose of the lists they read that name pupils (an officer's alert
+# lists), kept in the access log with each one. Opening an alert or a pupil's timeline asks again,
+# for that child.
 PURPOSES = {
-    "casework": "Working my LA's alerts (enquiries into children's education)",
+    "casework": "Casework: enquiries into children's education (alerts, referrals, children missing "
+    "education)",
     "safeguarding": "Safeguarding: checking children are safe and known to services",
-    "supervision": "Supervision or quality assurance of the team's cases",
+    "supervision": "Supervision, audit or quality assurance of cases and records",
 }
 
 
@@ -50,7 +47,11 @@ async def sign_in(request: Request) -> Response:
     if session is None:
         session = console.sessions.new()
         response = render(
-            request, "sign_in.html", {"next": "/", "error": "expired"}, session=session, status_code=403
+            request,
+            "sign_in.html",
+            {"next": "/", "error": "expired", "purposes": PURPOSES},
+            session=session,
+            status_code=403,
         )
         console.set_cookie(response, session)
         return response
@@ -58,14 +59,12 @@ async def sign_in(request: Request) -> Response:
     next_url = safe_next(form.get("next"))
     token = form.get("api_key", "").strip()
     record = keyring_of(request).authenticate(token) if token else None
-    purpose = chosen_purpose(form, PURPOSES)
+    purpose = purpose_form.chosen(form, PURPOSES)
     error = None
     if not token:
         error = "empty"
     elif record is None:
         error = "unknown"
-    elif record.role != "la_officer":
-        error = "role"
     elif purpose is None:
         error = "purpose"
     if error or record is None or purpose is None:
@@ -75,12 +74,13 @@ async def sign_in(request: Request) -> Response:
             "sign_in.html",
             {"next": next_url, "error": error, "purposes": PURPOSES},
             session=session,
-            status_code={"role": 403, "purpose": 422}.get(error or "", 401),
+            status_code=422 if error == "purpose" else 401,
         )
     console.sessions.end(session.session_id)
     signed_in = console.sessions.new(record.key_id)
     signed_in.list_purpose = purpose
-    log.info("console sign-in", extra={"key_id": record.key_id, "la_code": record.la_code})
+    extra = {"key_id": record.key_id, "role": record.role, "la_code": record.la_code}
+    log.info("console sign-in", extra=extra)
     redirect = RedirectResponse(next_url, status_code=303)
     console.set_cookie(redirect, signed_in)
     return redirect

@@ -16,7 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rollwatch.app.console.alert_pages import EVENT_WORDS
+from rollwatch.app.console import purpose
+from rollwatch.app.console.event_words import EVENT_WORDS
+from rollwatch.app.console.sessions import Session
 from rollwatch.app.console.statistics_tables import Table, dashboard_tables, school_tables, table_named
 from rollwatch.app.console.web import checked_form, officer_of, render, safe_next, service_of
 from rollwatch.core.access.keys import KeyRecord
@@ -58,28 +60,35 @@ def _period(request: Request) -> tuple[dt.date | None, dt.date | None]:
     return (start, end) if not (start and end and start > end) else (None, None)
 
 
-def _purpose_form(request: Request, session: Any, officer: KeyRecord, **extra: Any) -> HTMLResponse:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return render(
-        request,
-        "statistics_purpose.html",
-        {"title": "Why are you reading these statistics?", "purposes": PURPOSES, "next": here, **extra},
-        session=session,
-        officer=officer,
-        status_code=422 if extra.get("error") else 200,
+def _purpose_form(next_url: str) -> purpose.PurposeForm:
+    return purpose.PurposeForm(
+        action="/statistics/purpose",
+        caption="The LA's schools",
+        question="Why are you reading these statistics?",
+        hint="The dashboard and the schools' pages count pupils' moves, and a school's page lists its "
+        "pupils' records. Your reason is written to the access log with your name, with every page "
+        "you read, while you stay signed in.",
+        submit="Continue",
+        purposes=PURPOSES,
+        next=next_url,
     )
+
+
+def _ask_purpose(request: Request, session: Session, officer: KeyRecord) -> HTMLResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return purpose.ask(request, _purpose_form(here), session, officer)
 
 
 @router.post("/statistics/purpose")
 async def give_purpose(request: Request) -> Response:
     session, officer = officer_of(request)
     form = await checked_form(request, session)
-    choice, other = form.get("purpose", ""), form.get("purpose_other", "").strip()
-    purpose = PURPOSES.get(choice) or (other if choice == "other" and 3 <= len(other) <= 200 else None)
-    if purpose is None:
-        return _purpose_form(request, session, officer, error=True, other=other)
-    session.purposes[PURPOSE_KEY] = purpose
-    return RedirectResponse(safe_next(form.get("next")), status_code=303)
+    next_url = safe_next(form.get("next"))
+    stated = purpose.chosen(form, PURPOSES)
+    if stated is None:
+        return purpose.ask(request, _purpose_form(next_url), session, officer, answered=form)
+    session.purposes[PURPOSE_KEY] = stated
+    return RedirectResponse(next_url, status_code=303)
 
 
 def _la_of_officer(officer: KeyRecord, la: str) -> None:
@@ -87,7 +96,7 @@ def _la_of_officer(officer: KeyRecord, la: str) -> None:
         raise ApiError(404, "not_found", _NOT_FOUND)
 
 
-async def _dashboard(request: Request, officer: KeyRecord, la: str, purpose: str) -> dict[str, Any]:
+async def _dashboard(request: Request, officer: KeyRecord, la: str, stated: str) -> dict[str, Any]:
     phase = request.query_params.get("phase") or None
     found: dict[str, Any] = await run_in_threadpool(
         statistics_api.la_dashboard,
@@ -97,7 +106,7 @@ async def _dashboard(request: Request, officer: KeyRecord, la: str, purpose: str
         la,
         _period(request),
         phase,
-        purpose,
+        stated,
     )
     return found
 
@@ -106,10 +115,10 @@ async def _la_reading(request: Request, la: str) -> tuple[Any, KeyRecord, dict[s
     """The officer's session and their LA's figures, or the purpose form while none is stated."""
     session, officer = officer_of(request)
     _la_of_officer(officer, la)
-    purpose = session.purposes.get(PURPOSE_KEY)
-    if purpose is None:
-        return _purpose_form(request, session, officer)
-    return session, officer, await _dashboard(request, officer, la, purpose)
+    stated = session.purposes.get(PURPOSE_KEY)
+    if stated is None:
+        return _ask_purpose(request, session, officer)
+    return session, officer, await _dashboard(request, officer, la, stated)
 
 
 @router.get("/las/{la}")
@@ -177,14 +186,14 @@ def _school_reading(request: Request, urn: str) -> tuple[Any, KeyRecord, School,
 @router.get("/schools/{urn}")
 async def school_page(request: Request, urn: str) -> HTMLResponse:
     session, officer, school, period = _school_reading(request, urn)
-    purpose = session.purposes.get(PURPOSE_KEY)
-    if purpose is None:
-        return _purpose_form(request, session, officer)
+    stated = session.purposes.get(PURPOSE_KEY)
+    if stated is None:
+        return _ask_purpose(request, session, officer)
     service, clients = service_of(request), _clients(request)
 
     def read() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        figures = statistics_api.school_statistics(service, clients, officer, school, period, purpose)
-        moves = read_school_movements(clients, service.schools, officer, urn, period, None, purpose)
+        figures = statistics_api.school_statistics(service, clients, officer, school, period, stated)
+        moves = read_school_movements(clients, service.schools, officer, urn, period, None, stated)
         return figures, moves
 
     figures, movements = await run_in_threadpool(read)
@@ -209,7 +218,7 @@ async def school_page(request: Request, urn: str) -> HTMLResponse:
             "event_words": EVENT_WORDS,
             "ground_words": GROUND_WORDS,
             "in_my_la": lambda other: service.schools.la_of(other) == officer.la_code,
-            "purpose": purpose,
+            "purpose": stated,
         },
         session=session,
         officer=officer,
@@ -219,18 +228,18 @@ async def school_page(request: Request, urn: str) -> HTMLResponse:
 @router.get("/schools/{urn}/{key}.csv")
 async def school_csv(request: Request, urn: str, key: str) -> Response:
     session, officer, school, period = _school_reading(request, urn)
-    purpose = session.purposes.get(PURPOSE_KEY)
-    if purpose is None:
-        return _purpose_form(request, session, officer)
+    stated = session.purposes.get(PURPOSE_KEY)
+    if stated is None:
+        return _ask_purpose(request, session, officer)
     service, clients = service_of(request), _clients(request)
     name = f"school-{urn}-{key}-{period[0]}-{period[1]}"
     if key != "movements":
         figures = await run_in_threadpool(
-            statistics_api.school_statistics, service, clients, officer, school, period, purpose
+            statistics_api.school_statistics, service, clients, officer, school, period, stated
         )
         return _csv(table_named(school_tables(figures), key), name)
     items = await run_in_threadpool(
-        read_school_movements, clients, service.schools, officer, urn, period, None, purpose
+        read_school_movements, clients, service.schools, officer, urn, period, None, stated
     )
     headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
     return Response(movements_csv(items), media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,6 +1,6 @@
 """What the console's pages share: the `Console` (sessions, templates, settings), the signed-in
-officer (or `SignInRequired`), CSRF-checked forms, rendering a page, school names, and the
-redirects."""
+reader and their role's menu (or `SignInRequired`), CSRF-checked forms, rendering a page, school
+names, and the redirects."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticCustomError
 
+from rollwatch.app.console import event_words
 from rollwatch.app.console.sessions import COOKIE, CSRF_FIELD, Session, SessionStore
+from rollwatch.app.console.verify_jobs import VerifyJobs
 from rollwatch.core.access.dependencies import count_request
 from rollwatch.core.access.keyring import KeyRing
-from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.keys import KeyRecord, Role
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.settings import Settings
-from schemas.text import plain_line, plain_text
+from schemas.text import plain_text
 from services.alerts.delivery.notification_text import rule_title
 from services.alerts.service import AlertService
 
@@ -35,6 +37,20 @@ STATUS_TAGS = {
     "auto_resolved": "govuk-tag--grey",
 }
 SEVERITY_TAGS = {"high": "govuk-tag--red", "medium": "govuk-tag--orange", "low": "govuk-tag--grey"}
+ROLE_WORDS: dict[Role, str] = {"la_officer": "LA officers", "auditor": "auditors", "school": "schools"}
+# Each role's menu, in order: officers work alerts and read their LA's figures; auditors read and
+# check the records. `{la}` is the officer's LA.
+NAV: dict[Role, list[tuple[str, str]]] = {
+    "la_officer": [
+        ("/", "Inbox"),
+        ("/?assignee=me", "My alerts"),
+        ("/silences", "Silences"),
+        ("/las/{la}", "Dashboard"),
+        ("/pupils", "Pupils"),
+    ],
+    "auditor": [("/pupils", "Pupils"), ("/ledger", "Ledger integrity"), ("/access-log", "Access log")],
+    "school": [("/pupils", "Pupils")],
+}
 
 
 class SignInRequired(Exception):
@@ -44,13 +60,14 @@ class SignInRequired(Exception):
 
 
 class Console:
-    """What the pages share: sessions, templates and settings."""
+    """What the pages share: sessions, templates, settings, and the ledger verification jobs."""
 
     def __init__(self, settings: Settings, templates: Any) -> None:
         self.settings = settings
         self.sessions = SessionStore(settings.console_idle_minutes * 60)
         self.templates = templates
         self.school_options: dict[str, tuple[int, list[tuple[str, str]]]] = {}
+        self.verify_jobs = VerifyJobs(settings)
 
     def set_cookie(self, response: Response, session: Session) -> None:
         response.set_cookie(
@@ -82,17 +99,57 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def officer_of(request: Request) -> tuple[Session, KeyRecord]:
-    """The signed-in officer, or a trip to the sign-in page (the key revoked since: the same)."""
+def signed_in(request: Request) -> tuple[Session, KeyRecord] | None:
+    """The session and its active key, or None (no session, idle too long, or the key revoked)."""
     console = console_of(request)
     session = console.sessions.get(request.cookies.get(COOKIE))
     record = keyring_of(request).get(session.key_id) if session and session.key_id else None
-    if session is None or record is None or not record.active or record.role != "la_officer":
+    if session is None or record is None or not record.active:
         if session is not None and session.key_id:
             console.sessions.end(session.session_id)
-        raise SignInRequired(_here(request) if request.method == "GET" else "/")
-    count_request(request, record)
+        return None
     return session, record
+
+
+def reader_of(request: Request, *roles: Role) -> tuple[Session, KeyRecord]:
+    """The signed-in reader, or a trip to the sign-in page; 403 for a key of another role. Each
+    page counts against the key's rate limit, as an API request does."""
+    found = signed_in(request)
+    if found is None:
+        raise SignInRequired(_here(request) if request.method == "GET" else "/")
+    count_request(request, found[1])
+    if found[1].role not in roles:
+        raise ApiError(
+            403, "forbidden_role", f"This page is for {' and '.join(ROLE_WORDS[r] for r in roles)}."
+        )
+    return found
+
+
+def officer_of(request: Request) -> tuple[Session, KeyRecord]:
+    return reader_of(request, "la_officer")
+
+
+def home_of(record: KeyRecord) -> str:
+    """Where a key's holder starts: officers at their inbox, everyone else at the pupil search."""
+    return "/" if record.role == "la_officer" else "/pupils"
+
+
+def navigation(request: Request, record: KeyRecord) -> list[tuple[str, str, bool]]:
+    """The role's menu: (link, label, whether it is the page shown)."""
+    path = request.url.path
+    mine = request.query_params.get("assignee") == "me"
+    menu = []
+    for template, label in NAV[record.role]:
+        href = template.format(la=record.la_code)
+        target, _, query = href.partition("?")
+        if target == "/":
+            current = path == "/" and mine == ("assignee=me" in query)
+        elif target.startswith("/las/"):  # the dashboard and the schools' pages it leads to
+            current = path.startswith(("/las/", "/schools/"))
+        else:
+            current = path == target or path.startswith(target + "/")
+        menu.append((href, label, current))
+    return menu
 
 
 async def checked_form(request: Request, session: Session) -> dict[str, str]:
@@ -103,21 +160,6 @@ async def checked_form(request: Request, session: Session) -> dict[str, str]:
             403, "csrf", "The form has expired or did not come from this site. Go back and try again."
         )
     return values
-
-
-def chosen_purpose(form: dict[str, str], choices: dict[str, str]) -> str | None:
-    """The purpose a purpose form gives: one of `choices`, or "other" with 3 to 200 characters
-    of its own on one line; None when it gives none."""
-    choice = form.get("purpose", "")
-    other = form.get("purpose_other", "").strip()
-    if choice in choices:
-        return choices[choice]
-    if choice != "other" or not 3 <= len(other) <= 200:
-        return None
-    try:
-        return plain_line(other)
-    except PydanticCustomError:
-        return None
 
 
 def plain_form_text(value: str, label: str) -> str:
@@ -144,6 +186,7 @@ def render(
     body = {
         "request": request,
         "officer": officer,
+        "nav": navigation(request, officer) if officer else [],
         "csrf_token": session.csrf if session else "",
         "csrf_field": CSRF_FIELD,
         "flash": flash,
@@ -152,7 +195,7 @@ def render(
         "status_tags": STATUS_TAGS,
         "severity_tags": SEVERITY_TAGS,
         "day": day,
-        "iso_day": iso_day,
+        "iso_day": event_words.day,  # an ISO date, as JSON answers give it
         "path": request.url.path,
         **context,
     }
@@ -168,11 +211,6 @@ def day(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         return f"{value.day} {value:%b %Y %H:%M}"
     return f"{value.day} {value:%b %Y}"
-
-
-def iso_day(text: str | None) -> str:
-    """`day` of an ISO date as JSON answers give it ('2026-03-02')."""
-    return day(dt.date.fromisoformat(text)) if text else ""
 
 
 def school_name(service: AlertService, urn: str) -> str:

@@ -143,3 +143,15 @@ def test_a_silence_ended_early_mutes_nothing_after_its_end() -> None:
     ended = replace(silence, ended_at=later, ended_by="key:a")
     assert ended.until == later and not ended.active(later) and ended.active(T0)
     assert not ended.mutes(alert, later + dt.timedelta(hours=1))
+
+
+def test_a_pupils_alerts_are_found_under_any_of_their_upns_oldest_first() -> None:
+    book = AlertBook()
+    first = book.raise_candidate(candidate("a"), T0)
+    closed(book, T0)
+    second = book.raise_candidate(candidate("b"), T0 + dt.timedelta(days=1))
+    assert first is not None and second is not None
+    assert [a.alert_id for a in book.of_pupil(["X000000000000", UPN])] == [first.alert_id, second.alert_id]
+    assert [a.status for a in book.of_pupil([UPN])] == ["auto_resolved", "open"]  # each alert as it is now
+    assert book.open_for(UPN) == [book.alerts[second.alert_id]]
+    assert book.of_pupil(["X000000000000"]) == []
