@@ -1,5 +1,6 @@
-"""`pupil.ap_referred` and `pupil.ap_ended`: a placement in alternative provision, from its start,
-review date, objective and planned end to its outcome."""
+"""`pupil.ap_referred`, `pupil.ap_review_requested` and `pupil.ap_ended`: a placement in
+alternative provision, from its start, review date, objective and planned end, through any review
+a parent or the LA asks for, to its outcome."""
 
 from __future__ import annotations
 
@@ -82,9 +83,32 @@ class ApEndedData(EventData):
             )
 
 
+class ApReviewRequestedData(EventData):
+    """A written request for a review meeting of an off-site direction (reg 4A of the Education
+    (Educational Provision for Improving Behaviour) Regulations 2010, inserted by SI 2012/2532):
+    by the parent (or the pupil, aged 18 or over) or, for a pupil with an EHC plan, the LA that
+    maintains it. `occurred_on` is the day the request was made."""
+
+    referral_event_id: UUID = Field(description="The event_id of the placement's pupil.ap_referred event")
+    requested_by: Literal["parent", "pupil", "local_authority"]
+
+    def event_violations(self, event: Envelope) -> Iterator[Violation]:
+        if self.referral_event_id == event.event_id:
+            yield Violation(
+                ("data", "referral_event_id"),
+                "referral_is_self",
+                "referral_event_id must name the pupil.ap_referred event, not this one",
+            )
+
+
 class PupilApReferred(Envelope):
     type: Literal["pupil.ap_referred"]
     data: ApReferredData
+
+
+class PupilApReviewRequested(Envelope):
+    type: Literal["pupil.ap_review_requested"]
+    data: ApReviewRequestedData
 
 
 class PupilApEnded(Envelope):
