@@ -46,16 +46,25 @@ __all__ = [
     "record_access",
     "recorded_contents",
     "school_deletions",
-    "school_roll",
+    "school_roll_on",
 ]
 
+# A pupil is on the roll on a day when their latest registration event at the school by then (by
+# occurred_on, then recorded_at) is an admission: guests are not registered, retracted events
+# (retracted by the school that sent them) do not count. SEN as recorded at that admission.
 _ROLL = f"""
 SELECT count(), countIf(sen IN ('E', 'K')) FROM (
-    SELECT upn, argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
+    SELECT upn, argMax(type, (occurred_on, recorded_at)) AS last,
+           argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
     FROM {LEDGER}
-    WHERE upn IN (SELECT upn FROM {PLACEMENTS} FINAL WHERE has(schools_on_roll, {{urn:String}}))
+    WHERE school_urn = {{urn:String}} AND occurred_on <= {{as_of:Date32}}
+      AND (type = 'pupil.deleted'
+           OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
+      AND toString(event_id) NOT IN (
+          SELECT JSONExtractString(event, 'data', 'retracts') FROM {LEDGER}
+          WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
     GROUP BY upn
-)
+) WHERE last = 'pupil.enrolled'
 """
 _DELETIONS = f"""
 SELECT event FROM {LEDGER}
@@ -64,10 +73,11 @@ WHERE school_urn = {{urn:String}} AND type = 'pupil.deleted' AND occurred_on >= 
 """
 
 
-def school_roll(clients: ClientPerThread, urn: str) -> tuple[int, int]:
-    """Blocking. The pupils Rollwatch has on roll at the school (their current placement includes
-    it), and how many of them have SEN support or an EHC plan by their latest event."""
-    roll, send = clients.get().query(_ROLL, parameters={"urn": urn}).result_rows[0]
+def school_roll_on(clients: ClientPerThread, urn: str, as_of: dt.date) -> tuple[int, int]:
+    """Blocking. The pupils on the school's roll on `as_of` as the ledger records it, and how
+    many of them had SEN support or an EHC plan when admitted: the same at whatever time it is
+    asked, however far the ledger has run ahead."""
+    roll, send = clients.get().query(_ROLL, parameters={"urn": urn, "as_of": as_of}).result_rows[0]
     return int(roll), int(send)
 
 
