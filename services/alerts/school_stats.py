@@ -21,13 +21,14 @@ def school_stats(
     schools: SchoolsRegister,
     urn: str,
     la_code: str,
-    as_of: dt.date,
+    days: list[dt.date],
     params: RuleParameters,
-) -> SchoolStats:
-    roll, send = school_roll_on(clients, urn, as_of)
-    since = as_of - dt.timedelta(days=400)
+) -> list[SchoolStats]:
+    """The school's statistics on each of `days` (two reads however many days)."""
+    days = sorted(set(days))
+    rolls = school_roll_on(clients, urn, days)
     exits = []
-    for event in school_deletions(clients, urn, since, as_of):
+    for event in school_deletions(clients, urn, days[0] - dt.timedelta(days=400), days[-1]):
         fact = to_fact(event, schools)
         if not isinstance(fact, Deletion):
             continue
@@ -37,4 +38,7 @@ def school_stats(
             continue
         special = destination is not None and is_special_school(destination)
         exits.append(school_exit(fact, params, to_special_school=special))
-    return SchoolStats(urn, la_code, as_of, roll, send, tuple(exits))
+    return [
+        SchoolStats(urn, la_code, day, *rolls[day], tuple(e for e in exits if e.occurred_on <= day))
+        for day in days
+    ]

@@ -245,28 +245,23 @@ class AlertService:
     async def _judge_schools(self) -> None:
         dirty, self._dirty_schools = self._dirty_schools, {}
         for urn, (la_code, days) in dirty.items():
-            for as_of in sorted(days):
-                try:
-                    await self._judge_school(urn, la_code, as_of)
-                except Exception as exc:
-                    body = orjson.dumps({"school_urn": urn, "la_code": la_code, "as_of": as_of.isoformat()})
-                    await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
+            try:
+                await self._judge_school(urn, la_code, sorted(days))
+            except Exception as exc:
+                body = orjson.dumps(
+                    {"school_urn": urn, "la_code": la_code, "days": [d.isoformat() for d in days]}
+                )
+                await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
 
-    async def _judge_school(self, urn: str, la_code: str, as_of: dt.date) -> None:
+    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> None:
+        """The school judged on each day an exit took effect, in order (one read for all)."""
         loop = asyncio.get_running_loop()
         rules = self.rules_for(la_code)
-        stats = await loop.run_in_executor(
-            self._executor,
-            school_stats,
-            self.clients,
-            self.schools,
-            urn,
-            la_code,
-            as_of,
-            rules.parameters,
+        every = await loop.run_in_executor(
+            self._executor, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
         )
         now = dt.datetime.now(dt.UTC)
-        candidates = judge_school(stats, rules.calendar, rules.parameters)
+        candidates = [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     # -- lifecycle ---------------------------------------------------------------------------

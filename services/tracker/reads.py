@@ -51,20 +51,21 @@ __all__ = [
 
 # A pupil is on the roll on a day when their latest registration event at the school by then (by
 # occurred_on, then recorded_at) is an admission: guests are not registered, retracted events
-# (retracted by the school that sent them) do not count. SEN as recorded at that admission.
+# (retracted by the school that sent them) do not count. SEN as recorded at that admission. One
+# query answers for several days.
 _ROLL = f"""
-SELECT count(), countIf(sen IN ('E', 'K')) FROM (
-    SELECT upn, argMax(type, (occurred_on, recorded_at)) AS last,
+SELECT day, count(), countIf(sen IN ('E', 'K')) FROM (
+    SELECT day, upn, argMax(type, (occurred_on, recorded_at)) AS last,
            argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
-    FROM {LEDGER}
-    WHERE school_urn = {{urn:String}} AND occurred_on <= {{as_of:Date32}}
+    FROM {LEDGER} ARRAY JOIN {{days:Array(Date32)}} AS day
+    WHERE school_urn = {{urn:String}} AND occurred_on <= day
       AND (type = 'pupil.deleted'
            OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
       AND toString(event_id) NOT IN (
           SELECT JSONExtractString(event, 'data', 'retracts') FROM {LEDGER}
           WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
-    GROUP BY upn
-) WHERE last = 'pupil.enrolled'
+    GROUP BY day, upn
+) WHERE last = 'pupil.enrolled' GROUP BY day
 """
 _DELETIONS = f"""
 SELECT event FROM {LEDGER}
@@ -73,12 +74,15 @@ WHERE school_urn = {{urn:String}} AND type = 'pupil.deleted' AND occurred_on >= 
 """
 
 
-def school_roll_on(clients: ClientPerThread, urn: str, as_of: dt.date) -> tuple[int, int]:
-    """Blocking. The pupils on the school's roll on `as_of` as the ledger records it, and how
+def school_roll_on(clients: ClientPerThread, urn: str, days: list[dt.date]) -> dict[dt.date, tuple[int, int]]:
+    """Blocking. For each day, the pupils on the school's roll as the ledger records it, and how
     many of them had SEN support or an EHC plan when admitted: the same at whatever time it is
     asked, however far the ledger has run ahead."""
-    roll, send = clients.get().query(_ROLL, parameters={"urn": urn, "as_of": as_of}).result_rows[0]
-    return int(roll), int(send)
+    rows = clients.get().query(_ROLL, parameters={"urn": urn, "days": days}).result_rows
+    found = {day: (0, 0) for day in days}
+    for day, roll, send in rows:
+        found[day] = (int(roll), int(send))
+    return found
 
 
 def school_deletions(
