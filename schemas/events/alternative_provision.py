@@ -67,12 +67,10 @@ class ApReferredData(EventData):
             )
 
 
-class ApEndedData(EventData):
-    FACT_DATES = ("ended_on",)
+class _AboutAPlacement(EventData):
+    """What an event about an existing placement carries: the referral that began it."""
 
     referral_event_id: UUID = Field(description="The event_id of the pupil.ap_referred event")
-    ended_on: IsoDate
-    outcome: Literal["returned", "new_school", "post16", "removed_from_roll", "other"]
 
     def event_violations(self, event: Envelope) -> Iterator[Violation]:
         if self.referral_event_id == event.event_id:
@@ -83,22 +81,20 @@ class ApEndedData(EventData):
             )
 
 
-class ApReviewRequestedData(EventData):
+class ApEndedData(_AboutAPlacement):
+    FACT_DATES = ("ended_on",)
+
+    ended_on: IsoDate
+    outcome: Literal["returned", "new_school", "post16", "removed_from_roll", "other"]
+
+
+class ApReviewRequestedData(_AboutAPlacement):
     """A written request for a review meeting of an off-site direction (reg 4A of the Education
     (Educational Provision for Improving Behaviour) Regulations 2010, inserted by SI 2012/2532):
     by the parent (or the pupil, aged 18 or over) or, for a pupil with an EHC plan, the LA that
     maintains it. `occurred_on` is the day the request was made."""
 
-    referral_event_id: UUID = Field(description="The event_id of the placement's pupil.ap_referred event")
     requested_by: Literal["parent", "pupil", "local_authority"]
-
-    def event_violations(self, event: Envelope) -> Iterator[Violation]:
-        if self.referral_event_id == event.event_id:
-            yield Violation(
-                ("data", "referral_event_id"),
-                "referral_is_self",
-                "referral_event_id must name the pupil.ap_referred event, not this one",
-            )
 
 
 class PupilApReferred(Envelope):

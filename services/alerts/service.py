@@ -163,6 +163,13 @@ class AlertService:
         history: list[dict[str, Any]] = list(self.pupils.get(upn) or [])
         if any(item["event_id"] == fact.event_id for item in history):
             return  # a replayed event: judged already
+        if not resolve_only:
+            # The pupil's clocks due by the day this event was recorded fire first, on the history
+            # before it: an answer recorded after its deadline does not undo the alert, however
+            # the ticks fall (as the ground truth and the rules' own tests judge).
+            waiting = self.clocks.get(upn) or []
+            if any(dt.date.fromisoformat(c["fires_on"]) <= fact.recorded_on for c in waiting):
+                await self._fire(upn, waiting, fact.recorded_on)
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
         rules = self.rules_for(fact.la_code)
         judgement = judge_fact(state, fact, rules.calendar, rules.parameters, self.book.open_for(upn))

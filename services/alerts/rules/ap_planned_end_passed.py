@@ -17,7 +17,7 @@ from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, WakeUp, candidate_for
 from services.alerts.facts import APReferral, PupilFact, PupilState
 from services.alerts.parameters import APPlannedEndPassedParams, RuleParameters
-from services.alerts.rules.ap_review_overdue import open_placements
+from services.alerts.rules.ap_review_overdue import led_by, open_placements
 
 RULE = "ap_planned_end_passed"
 STATUTE = "DfE 'Arranging alternative provision: a guide for local authorities and schools' (February 2025)"
@@ -37,17 +37,15 @@ def _clock(
 def wake_ups(
     state: PupilState, fact: PupilFact, calendar: SchoolCalendar, params: RuleParameters
 ) -> list[WakeUp]:
-    if not isinstance(fact, APReferral) or state.death is not None:
+    if not isinstance(fact, APReferral) or state.death is not None or led_by(state, fact) is None:
         return []
-    for placement in open_placements(state):
-        if placement.in_force.event_id == fact.event_id:
-            clock = _clock(fact, calendar, params.rules.ap_planned_end_passed)
-            if clock is None:
-                return []
-            due_on, fires_on = clock
-            estimated = calendar.estimated_between(fact.occurred_on, fires_on)
-            return [WakeUp.for_fact(RULE, fact, due_on, fires_on, estimated)]
-    return []
+    clock = _clock(fact, calendar, params.rules.ap_planned_end_passed)
+    if clock is None:
+        return []
+    due_on, fires_on = clock
+    return [
+        WakeUp.for_fact(RULE, fact, due_on, fires_on, calendar.estimated_between(fact.occurred_on, fires_on))
+    ]
 
 
 def evaluate_at(

@@ -79,12 +79,15 @@ def open_placements(state: PupilState) -> list[Placement]:
     return [Placement(tuple(chain)) for chain in chains.values()]
 
 
+def led_by(state: PupilState, referral: APReferral) -> Placement | None:
+    """The open placement whose referral in force is `referral`, if any."""
+    return next((p for p in open_placements(state) if p.in_force.event_id == referral.event_id), None)
+
+
 def superseded_by(state: PupilState, referral: APReferral) -> tuple[str, ...]:
     """The earlier referrals of the open placement that `referral` now leads (its reviews)."""
-    for placement in open_placements(state):
-        if placement.in_force.event_id == referral.event_id:
-            return tuple(earlier.event_id for earlier in placement.referrals[:-1])
-    return ()
+    placement = led_by(state, referral)
+    return tuple(earlier.event_id for earlier in placement.referrals[:-1]) if placement else ()
 
 
 @dataclass(frozen=True, slots=True)
