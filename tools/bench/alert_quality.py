@@ -142,5 +142,10 @@ def _result(
             "per_rule": per_rule,
             "injected_cases_by_rule": dict(injected),
         },
-        note=f"precision {matched}/{len(got)}, recall {matched}/{len(want)}",
+        note=f"precision {matched}/{len(got)}, recall {matched}/{len(want)}; per rule (precision/recall): "
+        + ", ".join(f"{rule} {_share(v['precision'])}/{_share(v['recall'])}" for rule, v in per_rule.items()),
     )
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
