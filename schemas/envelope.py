@@ -29,6 +29,7 @@ EventType = Literal[
     "pupil.suspended",
     "pupil.permanently_excluded",
     "pupil.ap_referred",
+    "pupil.ap_review_requested",
     "pupil.ap_ended",
     "event.retracted",
 ]

@@ -12,9 +12,11 @@ from schemas.envelope import EVENT_TYPES, Envelope
 from schemas.events.alternative_provision import (
     ApEndedData,
     ApReferredData,
+    ApReviewRequestedData,
     Provider,
     PupilApEnded,
     PupilApReferred,
+    PupilApReviewRequested,
 )
 from schemas.events.deletion import DeletedData, Destination, PupilDeleted
 from schemas.events.enrolment import EnrolledData, PupilEnrolled
@@ -32,6 +34,7 @@ Event = Annotated[
     | PupilSuspended
     | PupilPermanentlyExcluded
     | PupilApReferred
+    | PupilApReviewRequested
     | PupilApEnded
     | EventRetracted,
     Field(discriminator="type"),
@@ -44,6 +47,7 @@ EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
         "pupil.suspended": PupilSuspended,
         "pupil.permanently_excluded": PupilPermanentlyExcluded,
         "pupil.ap_referred": PupilApReferred,
+        "pupil.ap_review_requested": PupilApReviewRequested,
         "pupil.ap_ended": PupilApEnded,
         "event.retracted": EventRetracted,
     }
@@ -54,6 +58,7 @@ __all__ = [
     "EVENT_MODELS",
     "ApEndedData",
     "ApReferredData",
+    "ApReviewRequestedData",
     "DeletedData",
     "Destination",
     "EnrolledData",
@@ -63,6 +68,7 @@ __all__ = [
     "Provider",
     "PupilApEnded",
     "PupilApReferred",
+    "PupilApReviewRequested",
     "PupilDeleted",
     "PupilEnrolled",
     "PupilPermanentlyExcluded",

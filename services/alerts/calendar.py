@@ -185,6 +185,24 @@ class CalendarDocument(_Strict):
 class _KnownYear:
     days: tuple[dt.date, ...]  # the school days of the year, ascending
     source: str  # "England default 2025-11-25.1"
+    terms: tuple[TermSpan, ...] = ()  # ascending
+
+
+@dataclass(frozen=True, slots=True)
+class TermSpan:
+    """One term of a school year: its first and last day (breaks inside it included)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+# Where no term dates are loaded: the usual shape of an English school year (the summer term
+# ends around 22 July; docs/domain.md, "Calendar"), flagged as estimated like the weekdays.
+_ESTIMATED_TERMS = (("autumn", (9, 1), (12, 31)), ("spring", (1, 1), (3, 31)), ("summer", (4, 1), (7, 22)))
 
 
 def _school_days_of(year: YearTerms, holidays: frozenset[dt.date]) -> tuple[dt.date, ...]:
@@ -242,7 +260,10 @@ class SchoolCalendar:
             for year in document.years:
                 start = AcademicYear.parse(year.academic_year).start_year
                 source = f"{document.name} {document.version}"
-                years[start] = _KnownYear(_school_days_of(year, holidays), source)
+                spans = tuple(
+                    sorted((TermSpan(t.name, t.start, t.end) for t in year.terms), key=lambda t: t.start)
+                )
+                years[start] = _KnownYear(_school_days_of(year, holidays), source, spans)
         return cls(la_code, years)
 
     @property
@@ -319,6 +340,29 @@ class SchoolCalendar:
     def first_school_day(self, year: AcademicYear) -> dt.date:
         """The first school day on or after 1 September of `year`."""
         return self.add_school_days(year.first_day - _ONE_DAY, 1)
+
+    def terms(self, year: AcademicYear) -> tuple[TermSpan, ...]:
+        """The terms of `year`, from the term dates, or estimated (`is_estimated`) without them."""
+        known = self._years.get(year.start_year)
+        if known is not None and known.terms:
+            return known.terms
+        return tuple(
+            TermSpan(name, _in_year(year, *first), _in_year(year, *last))
+            for name, first, last in _ESTIMATED_TERMS
+        )
+
+    def last_term_end(self, year: AcademicYear) -> dt.date:
+        """The last day of the last term of `year` (reg 13(5) SI 2024/208: "the end of the last
+        term of the school year")."""
+        return self.terms(year)[-1].end
+
+    def term_of(self, day: dt.date) -> TermSpan | None:
+        """The term `day` falls in, or None in a holiday between terms."""
+        return next((term for term in self.terms(academic_year_of(day)) if term.contains(day)), None)
+
+
+def _in_year(year: AcademicYear, month: int, day: int) -> dt.date:
+    return dt.date(year.start_year + (month < 9), month, day)
 
 
 # --- loading -------------------------------------------------------------------------------------

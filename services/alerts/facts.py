@@ -36,6 +36,8 @@ class Fact:
     sen_provision: str  # "E" EHC plan, "K" SEN support, "N" none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    placed_by_la: bool | None = None  # registered here under arrangements made by an LA
+    s47_enquiries: bool | None = None  # an LA is making s47 Children Act 1989 enquiries
 
     @property
     def recorded_on(self) -> dt.date:
@@ -64,7 +66,9 @@ class Deletion(Fact):
     destination_laestab: str | None = None
     la_notified_on: dt.date | None = None
     ctf_destination: str | None = None  # LAESTAB, MMMMMMM, XXXXXXX or None
-    school_top_year_group: int | None = None  # the school's oldest year, when the register knows
+    la_consent_on: dt.date | None = None  # the LA's consent to withdrawal for home education (s434A)
+    school_top_year_group: int | None = None  # the school's most senior class, when the register knows
+    school_is_special: bool = False  # the deleting school is a special school (register)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +78,7 @@ class Suspension(Fact):
     start_on: dt.date
     sessions: int
     reasons: tuple[str, ...] = ()
+    misses_public_examination: bool = False
 
     @property
     def school_days(self) -> float:
@@ -102,6 +107,15 @@ class APReferral(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class APReviewRequested(Fact):
+    """`pupil.ap_review_requested`: a written request, made on `occurred_on`, for a review
+    meeting of the placement begun by `referral_event_id`."""
+
+    referral_event_id: str
+    requested_by: str  # parent / pupil / local_authority
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class APEnded(Fact):
     """`pupil.ap_ended`: the placement begun by `referral_event_id` ended."""
 
@@ -118,7 +132,16 @@ class Retraction(Fact):
     reason: str = ""
 
 
-PupilFact = Enrolment | Deletion | Suspension | PermanentExclusion | APReferral | APEnded | Retraction
+PupilFact = (
+    Enrolment
+    | Deletion
+    | Suspension
+    | PermanentExclusion
+    | APReferral
+    | APReviewRequested
+    | APEnded
+    | Retraction
+)
 F = TypeVar("F", bound=Fact)
 
 

@@ -46,6 +46,11 @@ DEAD_LETTERS = Counter(
 )
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
+# In event time, a partition's own clock is the newest event it has judged: a pupil's clocks fire
+# on it, so an answer (a review, an enrolment) still queued in that partition is judged before
+# the deadline it answers, however far other partitions have run ahead. A partition that has
+# judged nothing for this many ticks is idle (drained) and follows the newest event anywhere.
+IDLE_TICKS = 4
 
 
 class AlertService:
@@ -60,8 +65,10 @@ class AlertService:
         self.app = app
         self.clients = clients
         use_key(settings.fingerprint_secret)
-        # Schools with a new exit, judged at the next tick (one read however many exits came).
-        self._dirty_schools: dict[str, tuple[str, dt.date]] = {}
+        # Schools with a new exit, judged at the next tick on each day an exit took effect.
+        self._dirty_schools: dict[str, tuple[str, set[dt.date]]] = {}
+        self._ticks = 0
+        self._busy: dict[int, int] = {}  # partition -> the tick count when it last judged an event
         self.settings = settings
         self.store = store
         self.schools = schools
@@ -158,6 +165,13 @@ class AlertService:
         history: list[dict[str, Any]] = list(self.pupils.get(upn) or [])
         if any(item["event_id"] == fact.event_id for item in history):
             return  # a replayed event: judged already
+        if not resolve_only:
+            # The pupil's clocks due by the day this event was recorded fire first, on the history
+            # before it: an answer recorded after its deadline does not undo the alert, however
+            # the ticks fall (as the ground truth and the rules' own tests judge).
+            waiting = self.clocks.get(upn) or []
+            if any(dt.date.fromisoformat(c["fires_on"]) <= fact.recorded_on for c in waiting):
+                await self._fire(upn, waiting, fact.recorded_on)
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
         rules = self.rules_for(fact.la_code)
         judgement = judge_fact(state, fact, rules.calendar, rules.parameters, self.book.open_for(upn))
@@ -175,8 +189,8 @@ class AlertService:
         if clocks or self.clocks.get(upn):
             self._put(self.clocks, upn, clocks, partition)
         if isinstance(fact, Deletion):
-            _, as_of = self._dirty_schools.get(fact.school_urn, (fact.la_code, fact.occurred_on))
-            self._dirty_schools[fact.school_urn] = (fact.la_code, max(as_of, fact.occurred_on))
+            self._dirty_schools.setdefault(fact.school_urn, (fact.la_code, set()))[1].add(fact.occurred_on)
+        self._busy[partition] = self._ticks
         watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
         if watermark > (self.watermarks.get(partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
@@ -193,25 +207,27 @@ class AlertService:
         table.send_changelog(partition, key, value)
 
     # -- clocks ------------------------------------------------------------------------------
-    def today(self) -> dt.date | None:
+    def today(self, partition: int | None = None) -> dt.date | None:
+        """The day clocks fire at: the wall clock (or the newest event, when later); with
+        `alert_clock=event`, the newest event judged, in `partition` unless it is idle."""
         marks = [dt.date.fromisoformat(v) for v in self.watermarks.data.values() if v]
         event_day = max(marks) if marks else None
         if self.settings.alert_clock == "event":
-            return event_day
+            own = self.watermarks.data.get(partition) if partition is not None else None
+            busy = partition is not None and self._ticks - self._busy.get(partition, -IDLE_TICKS) < IDLE_TICKS
+            return dt.date.fromisoformat(own) if own and busy else event_day
         wall = dt.datetime.now(dt.UTC).date()
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
+        self._ticks += 1
         await self._judge_schools()
-        day = self.today()
-        if day is None:
-            return
-        due = [
-            (upn, clocks)
-            for upn, clocks in list(self.clocks.data.items())
-            if clocks and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)
-        ]
-        for upn, clocks in due:
+        due = []
+        for upn, clocks in list(self.clocks.data.items()):
+            day = self.today(int(clocks[0]["partition"])) if clocks else None
+            if day is not None and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks):
+                due.append((upn, clocks, day))
+        for upn, clocks, day in due:
             try:
                 await self._fire(upn, clocks, day)
             except Exception as exc:
@@ -242,28 +258,24 @@ class AlertService:
 
     async def _judge_schools(self) -> None:
         dirty, self._dirty_schools = self._dirty_schools, {}
-        for urn, (la_code, as_of) in dirty.items():
+        for urn, (la_code, days) in dirty.items():
             try:
-                await self._judge_school(urn, la_code, as_of)
+                await self._judge_school(urn, la_code, sorted(days))
             except Exception as exc:
-                body = orjson.dumps({"school_urn": urn, "la_code": la_code, "as_of": as_of.isoformat()})
+                body = orjson.dumps(
+                    {"school_urn": urn, "la_code": la_code, "days": [d.isoformat() for d in days]}
+                )
                 await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
 
-    async def _judge_school(self, urn: str, la_code: str, as_of: dt.date) -> None:
+    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> None:
+        """The school judged on each day an exit took effect, in order (one read for all)."""
         loop = asyncio.get_running_loop()
         rules = self.rules_for(la_code)
-        stats = await loop.run_in_executor(
-            self._executor,
-            school_stats,
-            self.clients,
-            self.schools,
-            urn,
-            la_code,
-            as_of,
-            rules.parameters,
+        every = await loop.run_in_executor(
+            self._executor, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
         )
         now = dt.datetime.now(dt.UTC)
-        candidates = judge_school(stats, rules.calendar, rules.parameters)
+        candidates = [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -200,6 +200,7 @@ class Simulation:
                 quiet_background=config.quiet_background,
             )
             sim.window_end = config.window_end
+            truth.add_schools(sim.schools)
             injector = Injector(sim, config.injection)
             if config.injection.enabled:
                 injector.choose_offrolling_schools(at_least_one=config.la_codes is not None)

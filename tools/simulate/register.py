@@ -106,7 +106,8 @@ class Register(SchoolYearClock):
         keep: bool = True,
     ) -> SimEvent:
         if notified == "on_time":
-            notified = self.record_day(on, 0, 0, 1, 2) if on >= self.first_day else on
+            # Within 2 school days, and by the end of the 5th day after entry (reg 13(1)).
+            notified = min(self.record_day(on, 0, 0, 1, 2), on + _FIVE_DAYS) if on >= self.first_day else on
         if recorded is None:
             recorded = on if on < self.first_day else self.record_day(on, 0, 0, 1)
         assert not isinstance(notified, str)
@@ -170,6 +171,9 @@ class Register(SchoolYearClock):
         elif pupil.school is school:
             school.remove(pupil)
         return self.emit(DELETED, pupil, school, on, recorded, data, after=after)
+
+
+_FIVE_DAYS = dt.timedelta(days=5)
 
 
 def _ctf_for(kind: str, laestab: str | None) -> str | None:
