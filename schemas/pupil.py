@@ -26,3 +26,7 @@ class PupilSnapshot(BaseModel):
     fsm_eligible: StrictBool | None = None
     looked_after: StrictBool | None = None
     child_in_need: StrictBool | None = None
+    child_protection_plan: StrictBool | None = Field(
+        default=None,
+        description="Subject of a child protection plan (Working Together to Safeguard Children 2023)",
+    )

@@ -48,6 +48,7 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
         "sen_provision": pupil["sen_provision"],
         "looked_after": pupil.get("looked_after"),
         "child_in_need": pupil.get("child_in_need"),
+        "child_protection_plan": pupil.get("child_protection_plan"),
     }
     kind = event["type"]
     if kind == "pupil.enrolled":

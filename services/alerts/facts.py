@@ -36,6 +36,7 @@ class Fact:
     sen_provision: str  # "E" EHC plan, "K" SEN support, "N" none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    child_protection_plan: bool | None = None
 
     @property
     def recorded_on(self) -> dt.date:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -107,6 +107,17 @@ class Rules(_Strict):
         return params.enabled
 
 
+class VulnerabilityParams(_Strict):
+    """Alerts about a pupil whose snapshot (at the event the alert is about) carries one of these
+    flags are raised `steps` severity levels (at most to high), and say why."""
+
+    raise_severity_for: tuple[Literal["child_protection_plan", "child_in_need", "looked_after"], ...] = (
+        "child_protection_plan",
+        "child_in_need",
+    )
+    steps: int = Field(default=1, ge=0, le=2)
+
+
 class CaseworkParams(_Strict):
     """How the LA works its alerts: an open alert no officer has acted on for this many school
     days is marked overdue in the console's inbox."""
@@ -124,6 +135,7 @@ class RuleParameters(_Strict):
     exits: ExitParams
     rules: Rules
     casework: CaseworkParams = CaseworkParams()
+    vulnerability: VulnerabilityParams = VulnerabilityParams()
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class Pupil:
     sen_provision: str = "N"  # E: EHC plan, K: SEN support, N: none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    child_protection_plan: bool | None = None
     former_upn: str | None = None  # an earlier (temporary) UPN of the same child, sent with every event
 
     def year_group(self, on: dt.date) -> int:
@@ -70,6 +71,8 @@ class Pupil:
             pupil["looked_after"] = self.looked_after
         if self.child_in_need is not None:
             pupil["child_in_need"] = self.child_in_need
+        if self.child_protection_plan is not None:
+            pupil["child_protection_plan"] = self.child_protection_plan
         event: Event = {
             "event_id": str(uuid.uuid4()),
             "type": kind,

@@ -54,6 +54,7 @@ def _envelope(kw: dict[str, Any]) -> dict[str, Any]:
         "sen_provision": kw.pop("sen_provision", "N"),
         "looked_after": kw.pop("looked_after", None),
         "child_in_need": kw.pop("child_in_need", None),
+        "child_protection_plan": kw.pop("child_protection_plan", None),
     }
 
 
