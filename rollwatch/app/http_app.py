@@ -39,6 +39,7 @@ from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import recorded_contents
+from services.tracker.roll_checks import RollCheckWriter
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,13 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 stream_app = build_stream_app(settings, "rollwatch-" + "-".join(sorted(streaming)))
                 if "tracker" in components:
-                    tracker = Tracker(stream_app, settings, LedgerWriter(clients), app.state.schools)
+                    tracker = Tracker(
+                        stream_app,
+                        settings,
+                        LedgerWriter(clients),
+                        app.state.schools,
+                        RollCheckWriter(clients),
+                    )
                     app.state.tracker = tracker
                     stack.callback(tracker.close)
                     stack.push_async_callback(tracker.stop)

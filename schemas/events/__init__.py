@@ -24,7 +24,9 @@ from schemas.events.exclusions import (
     PupilSuspended,
     SuspendedData,
 )
+from schemas.events.part_time import PartTimeTimetableData, PupilPartTimeTimetable
 from schemas.events.retraction import EventRetracted, RetractedData
+from schemas.events.school import RollCheckedData, SchoolRollChecked
 
 Event = Annotated[
     PupilEnrolled
@@ -33,11 +35,25 @@ Event = Annotated[
     | PupilPermanentlyExcluded
     | PupilApReferred
     | PupilApEnded
-    | EventRetracted,
+    | PupilPartTimeTimetable
+    | EventRetracted
+    | SchoolRollChecked,
     Field(discriminator="type"),
 ]
+# Every event about one pupil (all but the school-level `school.roll_checked`).
+PupilEvent = (
+    PupilEnrolled
+    | PupilDeleted
+    | PupilSuspended
+    | PupilPermanentlyExcluded
+    | PupilApReferred
+    | PupilApEnded
+    | PupilPartTimeTimetable
+    | EventRetracted
+)
+SchoolEvent = SchoolRollChecked
 
-EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
+EVENT_MODELS: Final[Mapping[str, type[Envelope] | type[SchoolRollChecked]]] = MappingProxyType(
     {
         "pupil.enrolled": PupilEnrolled,
         "pupil.deleted": PupilDeleted,
@@ -45,7 +61,9 @@ EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
         "pupil.permanently_excluded": PupilPermanentlyExcluded,
         "pupil.ap_referred": PupilApReferred,
         "pupil.ap_ended": PupilApEnded,
+        "pupil.part_time_timetable": PupilPartTimeTimetable,
         "event.retracted": EventRetracted,
+        "school.roll_checked": SchoolRollChecked,
     }
 )
 assert tuple(EVENT_MODELS) == EVENT_TYPES, "EVENT_TYPES and EVENT_MODELS must list the same types"
@@ -59,14 +77,20 @@ __all__ = [
     "EnrolledData",
     "Event",
     "EventRetracted",
+    "PartTimeTimetableData",
     "PermanentlyExcludedData",
     "Provider",
     "PupilApEnded",
     "PupilApReferred",
     "PupilDeleted",
     "PupilEnrolled",
+    "PupilEvent",
+    "PupilPartTimeTimetable",
     "PupilPermanentlyExcluded",
     "PupilSuspended",
     "RetractedData",
+    "RollCheckedData",
+    "SchoolEvent",
+    "SchoolRollChecked",
     "SuspendedData",
 ]

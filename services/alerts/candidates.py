@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from services.alerts.facts import Fact, SchoolStats
+from services.alerts.facts import Fact, SchoolFact
 from services.alerts.wording import with_note
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class AlertCandidate:
 def candidate_for(
     rule: str,
     params: RuleParameters,
-    about: Fact | SchoolStats,
+    about: Fact | SchoolFact,
     upn: str | None,
     reason: str,
     statutory_reference: str,
@@ -75,7 +75,7 @@ def candidate_for(
     About a pupil, the snapshot of `about` says whether the pupil is looked after (the alert also
     goes to the LA's Virtual School route) and whether a flag of `params.vulnerability` raises
     the severity; the reason then says so."""
-    if isinstance(about, SchoolStats):
+    if not isinstance(about, Fact):
         key_event_id = None
         default_evidence: tuple[str, ...] = ()
         default_as_of = about.as_of

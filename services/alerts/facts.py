@@ -209,3 +209,39 @@ class SchoolStats:
     roll_size: int
     send_on_roll: int
     exits: tuple[SchoolExit, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RollCheck:
+    """`school.roll_checked`: the school's own count of its admission register at the end of
+    `as_of`, and the pupils Rollwatch had on roll there then (`known`, from what was recorded by
+    the check's own `recorded_at`)."""
+
+    event_id: str
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    recorded_at: dt.datetime
+    on_roll: int
+    known: int
+
+    @property
+    def difference(self) -> int:
+        """Pupils on the school's register that Rollwatch does not have on roll (negative: the
+        other way round)."""
+        return self.on_roll - self.known
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHeard:
+    """A school watched for feed health (it has sent a roll check) as at `as_of` (the alert
+    clock's day): when it was last heard from (its latest event or roll check), and by which."""
+
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    last_heard_on: dt.date
+    last_event_id: str
+
+
+SchoolFact = SchoolStats | RollCheck | FeedHeard

@@ -89,6 +89,14 @@ class HighMobilityParams(RuleParams):
     counted_enrolment_statuses: tuple[str, ...]
 
 
+class RollMismatchParams(RuleParams):
+    tolerance: int = Field(ge=0)
+
+
+class FeedSilentParams(RuleParams):
+    school_days: int = Field(ge=1)
+
+
 class Rules(_Strict):
     no_destination: NoDestinationParams
     ehe_vulnerable: EheVulnerableParams
@@ -100,6 +108,8 @@ class Rules(_Strict):
     retrospective_deletion: RetrospectiveDeletionParams
     school_exit_pattern: SchoolExitPatternParams
     high_mobility: HighMobilityParams
+    roll_mismatch: RollMismatchParams
+    feed_silent: FeedSilentParams
 
     def is_enabled(self, rule: str) -> bool:
         params = getattr(self, rule)

@@ -27,10 +27,11 @@ from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
-from services.alerts.facts import Deletion, PupilState
+from services.alerts.facts import ENGLAND, Deletion, PupilState
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
 from services.schools.register import SchoolsRegister
@@ -80,12 +81,16 @@ class AlertService:
         self.pupils = app.Table("alert-pupils", default=None, partitions=partitions)
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
+        self.feeds = SchoolFeeds(clients, schools, self.rules_for)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
+        # Feeds are judged from the whole ledger: by one worker only.
+        app.timer(settings.alert_tick_seconds, on_leader=True)(self._tick_feeds)
 
     async def load(self) -> None:
         alerts, silences = await asyncio.get_running_loop().run_in_executor(self._executor, self.store.load)
         self.book.restore(alerts, silences)
+        self.feeds.restore(self.book)
         log.info("alerts loaded", extra={"alerts": len(alerts), "silences": len(silences)})
 
     def rules_for(self, la_code: str) -> LARules:
@@ -114,7 +119,16 @@ class AlertService:
 
     async def _judge_record(self, value: bytes, partition: int) -> None:
         record = orjson.loads(value)
-        await self._judge(record["event"], partition)
+        event = record["event"]
+        recorded_at = dt.datetime.fromisoformat(event["recorded_at"])
+        now = dt.datetime.now(dt.UTC)
+        ended = self.feeds.heard(event["school_urn"], recorded_at, event["event_id"], self.book)
+        await self._record([s for s in (self.book.apply_resolution(r, now) for r in ended) if s])
+        if event["type"] == "school.roll_checked":
+            self.feeds.receive(event)
+            self._advance_watermark(partition, recorded_at.astimezone(ENGLAND).date())
+            return
+        await self._judge(event, partition)
         former = record["event"].get("former_upn")
         if former and former != record["event"]["upn"]:
             # A temporary UPN replaced by a permanent one: one pupil. The event also answers
@@ -175,7 +189,10 @@ class AlertService:
         if isinstance(fact, Deletion):
             _, as_of = self._dirty_schools.get(fact.school_urn, (fact.la_code, fact.occurred_on))
             self._dirty_schools[fact.school_urn] = (fact.la_code, max(as_of, fact.occurred_on))
-        watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
+        self._advance_watermark(partition, max(fact.occurred_on, fact.recorded_on))
+
+    def _advance_watermark(self, partition: int, day: dt.date) -> None:
+        watermark = day.isoformat()
         if watermark > (self.watermarks.get(partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
 
@@ -196,6 +213,7 @@ class AlertService:
 
     async def _tick(self) -> None:
         await self._judge_schools()
+        await self._judge_roll_checks()
         day = self.today()
         if day is None:
             return
@@ -259,6 +277,47 @@ class AlertService:
         candidates = judge_school(stats, rules.calendar, rules.parameters)
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
+    async def _judge_roll_checks(self) -> None:
+        due = self.feeds.settled()
+        if not due:
+            return
+        try:
+            verdicts = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.feeds.judge_checks, due
+            )
+        except Exception as exc:
+            body = orjson.dumps([check.event_id for check in due])
+            await self._dead_letter("roll-checks", exc, None, body, "roll-checks", 0, -1)
+            return
+        now = dt.datetime.now(dt.UTC)
+        # One alert per school while the difference lasts: a check repeating an open one adds nothing.
+        fresh = [c for c in verdicts.candidates if not self._is_open(c.fingerprint)]
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in fresh) if s]
+        steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
+        await self._record(steps)
+
+    async def _tick_feeds(self) -> None:
+        day = self.today()
+        if day is None:
+            return
+        try:
+            verdicts, latest = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.feeds.judge_feeds, day
+            )
+        except Exception as exc:
+            body = orjson.dumps({"day": day.isoformat()})
+            await self._dead_letter("feeds", exc, None, body, "feeds", 0, -1)
+            return
+        now = dt.datetime.now(dt.UTC)
+        ended = [r for urn, at, event_id in latest for r in self.feeds.heard(urn, at, event_id, self.book)]
+        steps = [s for s in (self.book.apply_resolution(r, now) for r in ended) if s]
+        steps += [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
+        await self._record(steps)
+
+    def _is_open(self, fingerprint: str) -> bool:
+        alert_id = self.book.by_fingerprint.get(fingerprint)
+        return alert_id is not None and self.book.alerts[alert_id].is_open
+
     # -- lifecycle ---------------------------------------------------------------------------
     async def record_steps(self, steps: list[Alert]) -> None:
         """For officers' actions through the API: same path as the stream's own steps."""
@@ -267,6 +326,9 @@ class AlertService:
     async def _record(self, steps: list[Alert]) -> None:
         if not steps:
             return
+        for step in steps:
+            if step.rule == "feed_silent":
+                (self.feeds.silent.add if step.is_open else self.feeds.silent.discard)(step.school_urn)
         # In the ledger before the source offset can be committed (the agent acks after this).
         await asyncio.get_running_loop().run_in_executor(self._executor, self.store.append, steps)
         sent: list[Awaitable[RecordMetadata]] = []

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.access.keys import KeyRecord
-from schemas import Problem
+from schemas import Problem, message_key
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.dependencies import AppSettings, Publisher, Schools
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
@@ -78,7 +78,7 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
             out.conflicts.append(valid.index)
             continue
         if state == "new":
-            out.to_publish[event_id] = (event.upn.encode(), valid.canonical, content)
+            out.to_publish[event_id] = (message_key(event).encode(), valid.canonical, content)
             out.indexes[event_id] = valid.index
         out.accepted.append(event_id)
         if valid.warnings:

@@ -26,12 +26,14 @@ from prometheus_client import Counter, Histogram
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
+from schemas.events import SchoolRollChecked
 from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
 from services.tracker import placement
 from services.tracker.dead_letters import dlq_headers
-from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.ledger_writer import LedgerWriter, Received, WriteResult
+from services.tracker.roll_checks import RollCheckWriter
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
@@ -55,9 +57,15 @@ BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate a
 
 class Tracker:
     def __init__(
-        self, app: faust.App, settings: Settings, writer: LedgerWriter, schools: SchoolsRegister
+        self,
+        app: faust.App,
+        settings: Settings,
+        writer: LedgerWriter,
+        schools: SchoolsRegister,
+        roll_checks: RollCheckWriter | None = None,
     ) -> None:
         self.app = app
+        self.roll_checks = roll_checks
         self.schools = schools
         self.settings = settings
         self.writer = writer
@@ -106,15 +114,28 @@ class Tracker:
             started = time.perf_counter()
             by_offset = {(e.message.partition, e.message.offset): e for e in events}
             valid = await self._sort_out(events)
-            if valid:
-                result = await self._until_done(self.writer.write, valid)
+            # Roll checks (school events) go to a table of their own; pupil events to the ledger.
+            school = [item for item in valid if isinstance(item.event, SchoolRollChecked)]
+            pupils = [item for item in valid if not isinstance(item.event, SchoolRollChecked)]
+            tracked: list[Received] = []
+            for items, write in ((pupils, self.writer.write), (school, self._write_roll_checks)):
+                if not items:
+                    continue
+                result = await self._until_done(write, items)
                 ROWS.inc(result.written)
                 DUPLICATES.inc(result.duplicates)
                 await self._dead_letter_conflicts(result.conflicts, by_offset)
                 conflicting = {item.event.event_id for item in result.conflicts}
-                tracked = [item for item in valid if item.event.event_id not in conflicting]
+                tracked += [item for item in items if item.event.event_id not in conflicting]
+            if tracked:
+                tracked.sort(key=lambda item: (item.partition, item.offset))
                 await self._track(tracked, by_offset)
             BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _write_roll_checks(self, items: list[Received]) -> WriteResult:
+        if self.roll_checks is None:
+            raise RuntimeError("this tracker has no roll check writer")
+        return self.roll_checks.write(items)
 
     async def _track(self, items: list[Received], by_offset: dict[tuple[int, int], EventT]) -> None:
         """Update each pupil's placement and publish a `pupil-moves` record for every event, so that
@@ -123,6 +144,11 @@ class Tracker:
         moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         failed: list[Awaitable[RecordMetadata]] = []
         for item in items:
+            if isinstance(item.event, SchoolRollChecked):
+                # A school event: no placement; the alert service judges the school's roll and feed.
+                school = {"event": orjson.Fragment(item.canonical), "move": None, "placement": None}
+                moves[item.partition].append((item.event.school_urn.encode(), orjson.dumps(school)))
+                continue
             upn = item.event.upn
             before = changed[upn][2] if upn in changed else self.placements.get(upn)
             try:

@@ -1,5 +1,6 @@
 """What other services may read from the tracker: its ledger queries, the access log they must
-write, a school's roll, and the exit classification (its data and `classify_exit`, the one
+write, a school's roll (now, and as Rollwatch knew it on a day), when each school was last heard
+from, and the exit classification (its data and `classify_exit`, the one
 definition of an unexplained exit). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
@@ -25,6 +26,7 @@ from services.tracker.exit_classification import (
     is_special_school,
 )
 from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
+from services.tracker.roll_checks import LastHeard, last_heard, roll_on
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ExitClass",
     "ExitParams",
     "ExitRules",
+    "LastHeard",
     "LedgerRow",
     "SchoolYearParams",
     "classify_exit",
@@ -39,12 +42,14 @@ __all__ = [
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
+    "last_heard",
     "latest_year_groups",
     "linked_upns",
     "placement_of",
     "pupil_rows",
     "record_access",
     "recorded_contents",
+    "roll_on",
     "school_deletions",
     "school_roll",
 ]

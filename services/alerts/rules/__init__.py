@@ -4,14 +4,17 @@ Three shapes:
 - on a fact (`evaluate(state, fact, calendar, params)`): the state already holds the fact;
 - waiting (`wake_ups(state, fact, calendar, params)` says when to look again,
   `evaluate_at(state, at, calendar, params)` looks): driven by a durable clock on event time;
-- on a school (`evaluate(stats, calendar, params)`).
+- on a school (`evaluate(stats, calendar, params)`);
+- on a school's roll check (`ON_ROLL_CHECK`, `evaluate(check, calendar, params)`) and on a watched
+  school's feed (`ON_FEED`, `evaluate(heard, calendar, params)`), each with its own resolution.
 Rules ignore `enabled`; `services.alerts.judge` honours it.
 
 Default severities (`rule_defaults.json`, per LA):
 - high: `no_destination` (a child may be missing education: the s436A duty), `ehe_vulnerable`
   (the known off-rolling route for the pupils most at risk), `suspension_limit` (over a legal limit);
 - medium: `exam_cohort_exit`, `exclusion_then_exit`, `retrospective_deletion`, `ap_review_overdue`,
-  `school_exit_pattern` (patterns that need a look, often with an innocent answer);
+  `school_exit_pattern`, `roll_mismatch`, `feed_silent` (patterns that need a look, often with an
+  innocent answer);
 - low: `late_notification` (a paperwork breach), `high_mobility` (a welfare signal, not a breach).
 """
 
@@ -23,17 +26,19 @@ from dataclasses import dataclass
 
 from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, WakeUp
-from services.alerts.facts import PupilFact, PupilState, SchoolStats
+from services.alerts.facts import FeedHeard, PupilFact, PupilState, RollCheck, SchoolStats
 from services.alerts.parameters import RuleParameters
 from services.alerts.rules import (
     ap_review_overdue,
     ehe_vulnerable,
     exam_cohort_exit,
     exclusion_then_exit,
+    feed_silent,
     high_mobility,
     late_notification,
     no_destination,
     retrospective_deletion,
+    roll_mismatch,
     school_exit_pattern,
     suspension_limit,
 )
@@ -64,6 +69,22 @@ WAITING: Mapping[str, WaitingRule] = {
 ON_SCHOOL: Mapping[str, OnSchool] = {
     school_exit_pattern.RULE: school_exit_pattern.evaluate,
 }
-ALL_RULES = (*ON_FACT, *WAITING, *ON_SCHOOL)
+ON_ROLL_CHECK: Mapping[str, Callable[[RollCheck, SchoolCalendar, RuleParameters], list[AlertCandidate]]] = {
+    roll_mismatch.RULE: roll_mismatch.evaluate,
+}
+ON_FEED: Mapping[str, Callable[[FeedHeard, SchoolCalendar, RuleParameters], list[AlertCandidate]]] = {
+    feed_silent.RULE: feed_silent.evaluate,
+}
+ALL_RULES = (*ON_FACT, *WAITING, *ON_SCHOOL, *ON_ROLL_CHECK, *ON_FEED)
 
-__all__ = ["ALL_RULES", "ON_FACT", "ON_SCHOOL", "WAITING", "OnFact", "OnSchool", "WaitingRule"]
+__all__ = [
+    "ALL_RULES",
+    "ON_FACT",
+    "ON_FEED",
+    "ON_ROLL_CHECK",
+    "ON_SCHOOL",
+    "WAITING",
+    "OnFact",
+    "OnSchool",
+    "WaitingRule",
+]

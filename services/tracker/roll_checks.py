@@ -1,0 +1,120 @@
+"""Appends `school.roll_checked` events to `school_roll_checks` exactly once per event id, sealed
+into the tracker's own hash chain (rollwatch/core/sealed_log.py), and reads what the alert rules
+need of them: the school's roll as Rollwatch knows it on a given day, and when each school was
+last heard from (docs/domain.md, "Feed health and roll reconciliation"). Blocking: call from a
+thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.sealed_log import SealedWriter
+from schemas.events import SchoolRollChecked
+from services.tracker.ledger_writer import Received, WriteResult
+from services.tracker.tables import LEDGER, ROLL_CHECKS
+
+COLUMNS = [
+    "event_id", "school_urn", "checked_on", "recorded_at", "on_roll", "added", "removed", "ingested_at",
+    "kafka_partition", "kafka_offset", "event",
+]  # fmt: skip
+
+
+class RollCheckWriter:
+    def __init__(self, clients: ClientPerThread) -> None:
+        self._clients = clients
+        self._sealed = SealedWriter(ROLL_CHECKS, COLUMNS)
+
+    def write(self, batch: list[Received]) -> WriteResult:
+        unique: dict[UUID, Received] = {}
+        for item in sorted(batch, key=lambda i: (i.partition, i.offset)):
+            unique.setdefault(item.event.event_id, item)
+        client = self._clients.get()
+        known = {
+            UUID(str(event_id)): str(event).encode()
+            for event_id, event in client.query(
+                f"SELECT event_id, any(event) FROM {ROLL_CHECKS} WHERE event_id IN {{ids:Array(UUID)}} "
+                "GROUP BY event_id",
+                parameters={"ids": [str(i) for i in unique]},
+            ).result_rows
+        }
+        fresh = [item for event_id, item in unique.items() if event_id not in known]
+        conflicts = tuple(item for i, item in unique.items() if i in known and known[i] != item.canonical)
+        if fresh:
+            now = dt.datetime.now(dt.UTC)
+            rows = [_row(item, now) for item in fresh]
+            token = "|".join(f"{i.partition}:{i.offset}:{i.event.event_id}" for i in fresh)
+            self._sealed.append(client, rows, settings={"insert_deduplication_token": token})
+        return WriteResult(
+            written=len(fresh), duplicates=len(batch) - len(fresh) - len(conflicts), conflicts=conflicts
+        )
+
+
+def _row(item: Received, now: dt.datetime) -> list[Any]:
+    event = item.event
+    assert isinstance(event, SchoolRollChecked)
+    data = event.data
+    return [
+        event.event_id, event.school_urn, event.occurred_on, event.recorded_at, data.on_roll,
+        list(data.added or ()), list(data.removed or ()), now, item.partition, item.offset,
+        item.canonical.decode(),
+    ]  # fmt: skip
+
+
+# The school's roll as Rollwatch knows it at the end of `day`, counting only what had been
+# recorded by `until` (the roll check's own time): per pupil, the latest of the school's
+# enrolments (not as a guest) and deletions by (occurred_on, recorded_at), retracted ones left out.
+_ROLL_ON = f"""
+SELECT countIf(last = 'pupil.enrolled') FROM (
+    SELECT upn, argMax(type, (occurred_on, recorded_at)) AS last
+    FROM {LEDGER}
+    WHERE school_urn = {{urn:String}} AND occurred_on <= {{day:Date32}}
+      AND recorded_at <= {{until:DateTime64(3, 'UTC')}}
+      AND (type = 'pupil.deleted'
+           OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
+      AND event_id NOT IN (
+          SELECT toUUIDOrZero(JSONExtractString(event, 'data', 'retracts')) FROM {LEDGER}
+          WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
+    GROUP BY upn
+)
+"""
+
+
+def roll_on(clients: ClientPerThread, urn: str, day: dt.date, until: dt.datetime) -> int:
+    """The pupils Rollwatch has on roll at `urn` at the end of `day`, from what was recorded by `until`."""
+    parameters = {"urn": urn, "day": day, "until": until.astimezone(dt.UTC).replace(tzinfo=None)}
+    return int(clients.get().query(_ROLL_ON, parameters=parameters).result_rows[0][0])
+
+
+@dataclass(frozen=True, slots=True)
+class LastHeard:
+    """A school watched for feed health (it has sent at least one roll check): the latest of its
+    events and roll checks by `recorded_at`."""
+
+    school_urn: str
+    recorded_at: dt.datetime
+    event_id: str
+
+
+_LAST_HEARD = f"""
+SELECT school_urn, max(at), argMax(id, at) FROM (
+    SELECT school_urn, recorded_at AS at, toString(event_id) AS id FROM {ROLL_CHECKS}
+    UNION ALL
+    SELECT school_urn, recorded_at AS at, toString(event_id) AS id FROM {LEDGER}
+    WHERE school_urn IN (SELECT DISTINCT school_urn FROM {ROLL_CHECKS})
+)
+GROUP BY school_urn
+"""
+
+
+def last_heard(clients: ClientPerThread) -> list[LastHeard]:
+    """Every school that has sent a roll check, with when it was last heard from."""
+    rows = clients.get().query(_LAST_HEARD).result_rows
+    return [LastHeard(urn, _utc(at), str(event_id)) for urn, at, event_id in rows]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
