@@ -37,6 +37,7 @@ from services.schools.api import router as schools_router
 from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
+from services.tracker.cnis_api import router as cnis_router
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import recorded_contents
 from services.tracker.roll_checks import RollCheckWriter
@@ -122,6 +123,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(ctf_router)
     if "tracker" in components:
         app.include_router(audit_router)
+        app.include_router(cnis_router)
     if "alerts" in components:
         app.include_router(alerts_router)
         # The officers' console lives with the alert read side it works on.
