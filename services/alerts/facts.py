@@ -234,14 +234,17 @@ class RollCheck:
 
 @dataclass(frozen=True, slots=True)
 class FeedHeard:
-    """A school watched for feed health (it has sent a roll check) as at `as_of` (the alert
-    clock's day): when it was last heard from (its latest event or roll check), and by which."""
+    """A gap in what a watched school (one that has sent a roll check) sent: heard from on
+    `last_heard_on` (its last event or roll check that day: `last_event_id`), then next on
+    `next_heard_on` (by `next_event_id`), or not yet by `as_of`, the alert clock's day."""
 
     school_urn: str
     la_code: str
     as_of: dt.date
     last_heard_on: dt.date
     last_event_id: str
+    next_heard_on: dt.date | None = None
+    next_event_id: str | None = None
 
 
 SchoolFact = SchoolStats | RollCheck | FeedHeard

@@ -6,7 +6,11 @@ Rollwatch knew at the check's own `recorded_at`: events the school sent before t
 travel on other partitions, and the pause lets them reach the ledger first. Feeds are judged
 once per alert-clock day from the ledger and the roll checks table (`services.tracker.reads`),
 so every partition's events count, whichever worker judged them. The blocking reads run in the
-caller's thread pool."""
+caller's thread pool.
+
+Feeds are judged when the alert clock reaches a new day, and again when a school sends its first
+roll check (it becomes watched), each `SETTLE_SECONDS` later for the same reason: a school's last
+records of the day before may still be on their way to the ledger."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from services.alerts.la_rules import LARules
 from services.alerts.lifecycle import AlertBook
 from services.alerts.rules import feed_silent
 from services.schools.register import SchoolsRegister
-from services.tracker.reads import last_heard, roll_on
+from services.tracker.reads import heard_days, roll_on
 
 SETTLE_SECONDS = 2.0
 
@@ -53,7 +57,10 @@ class SchoolFeeds:
     rules_for: Callable[[str], LARules]
     pending: list[PendingCheck] = field(default_factory=list)
     silent: set[str] = field(default_factory=set)  # schools with an open feed_silent alert
+    watched: set[str] = field(default_factory=set)  # schools that have sent a roll check
     judged_day: dt.date | None = None
+    judged_through: dt.date | None = None  # the day of the last judgement: the next reads from it
+    due_since: float | None = None  # when the feeds became due for judging (time.monotonic())
 
     def restore(self, book: AlertBook) -> None:
         self.silent = {a.school_urn for a in book.alerts.values() if a.rule == feed_silent.RULE and a.is_open}
@@ -63,6 +70,9 @@ class SchoolFeeds:
         la_code = self.schools.la_of(event["school_urn"])
         if la_code is None:
             return
+        if event["school_urn"] not in self.watched:
+            self.watched.add(event["school_urn"])
+            self.judged_day = None  # a newly watched school: judge the feeds again
         self.pending.append(
             PendingCheck(
                 event_id=event["event_id"],
@@ -111,22 +121,42 @@ class SchoolFeeds:
         ]
         return [r for r in found if r is not None]
 
-    def judge_feeds(self, today: dt.date) -> tuple[Verdicts, list[tuple[str, dt.datetime, str]]]:
-        """Blocking. Every watched school at the alert clock's day (once per day), and when each
-        was last heard from (school, at, event id), for the silences it may have ended."""
-        verdicts = Verdicts()
+    def feeds_due(self, today: dt.date) -> bool:
+        """True once the feeds have waited `SETTLE_SECONDS` since they needed judging at `today`."""
         if self.judged_day == today:
-            return verdicts, []
-        self.judged_day = today
-        latest = last_heard(self.clients)
-        for heard in latest:
-            school = self.schools.get(heard.school_urn)
+            self.due_since = None
+            return False
+        now = time.monotonic()
+        if self.due_since is None:
+            self.due_since = now
+        if now - self.due_since < SETTLE_SECONDS:
+            return False
+        self.judged_day, self.due_since = today, None
+        return True
+
+    def judge_feeds(self, today: dt.date) -> Verdicts:
+        """Blocking. Every watched school's gaps since the feeds were last judged, at the alert
+        clock's day: a silence raises its alert, and one already over is resolved by the record
+        that ended it."""
+        verdicts = Verdicts()
+        since, self.judged_through = self.judged_through or _EARLIEST, today
+        for school_days in heard_days(self.clients, since):
+            self.watched.add(school_days.school_urn)
+            school = self.schools.get(school_days.school_urn)
             if school is None or not school.is_open:
                 continue
             rules = self.rules_for(school.la_code)
-            fact = FeedHeard(
-                heard.school_urn, school.la_code, today,
-                heard.recorded_at.astimezone(ENGLAND).date(), heard.event_id,
-            )  # fmt: skip
-            verdicts.candidates += judge_feed(fact, rules.calendar, rules.parameters)
-        return verdicts, [(h.school_urn, h.recorded_at, h.event_id) for h in latest]
+            days = school_days.days
+            for (last, last_id), (following, following_id) in zip(
+                days, [*days[1:], (None, None)], strict=True
+            ):
+                gap = FeedHeard(school.urn, school.la_code, today, last, last_id, following, following_id)
+                found = judge_feed(gap, rules.calendar, rules.parameters)
+                verdicts.candidates += found
+                if found and following is not None and following_id is not None:
+                    ended = feed_silent.resolution(found[0].fingerprint, school.urn, following, following_id)
+                    verdicts.resolutions += [ended] if ended else []
+        return verdicts
+
+
+_EARLIEST = dt.date(1900, 1, 1)

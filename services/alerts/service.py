@@ -298,10 +298,10 @@ class AlertService:
 
     async def _tick_feeds(self) -> None:
         day = self.today()
-        if day is None:
+        if day is None or not self.feeds.feeds_due(day):
             return
         try:
-            verdicts, latest = await asyncio.get_running_loop().run_in_executor(
+            verdicts = await asyncio.get_running_loop().run_in_executor(
                 self._executor, self.feeds.judge_feeds, day
             )
         except Exception as exc:
@@ -309,9 +309,8 @@ class AlertService:
             await self._dead_letter("feeds", exc, None, body, "feeds", 0, -1)
             return
         now = dt.datetime.now(dt.UTC)
-        ended = [r for urn, at, event_id in latest for r in self.feeds.heard(urn, at, event_id, self.book)]
-        steps = [s for s in (self.book.apply_resolution(r, now) for r in ended) if s]
-        steps += [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
+        steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
         await self._record(steps)
 
     def _is_open(self, fingerprint: str) -> bool:

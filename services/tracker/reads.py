@@ -26,7 +26,7 @@ from services.tracker.exit_classification import (
     is_special_school,
 )
 from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
-from services.tracker.roll_checks import LastHeard, last_heard, roll_on
+from services.tracker.roll_checks import HeardDays, heard_days, roll_on
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
@@ -34,15 +34,15 @@ __all__ = [
     "ExitClass",
     "ExitParams",
     "ExitRules",
-    "LastHeard",
+    "HeardDays",
     "LedgerRow",
     "SchoolYearParams",
     "classify_exit",
     "default_exit_document",
+    "heard_days",
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
-    "last_heard",
     "latest_year_groups",
     "linked_upns",
     "placement_of",

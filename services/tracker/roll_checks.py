@@ -90,31 +90,43 @@ def roll_on(clients: ClientPerThread, urn: str, day: dt.date, until: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
-class LastHeard:
-    """A school watched for feed health (it has sent at least one roll check): the latest of its
-    events and roll checks by `recorded_at`."""
+class HeardDays:
+    """A school watched for feed health (it has sent a roll check): the day of its first roll
+    check, and each day (in England) it sent anything from then on (an event or a roll check, by
+    `recorded_at`), with the last event id of that day; from `since` on, plus the last such day
+    before `since`."""
 
     school_urn: str
-    recorded_at: dt.datetime
-    event_id: str
+    first_check_on: dt.date
+    days: tuple[tuple[dt.date, str], ...]
 
 
-_LAST_HEARD = f"""
-SELECT school_urn, max(at), argMax(id, at) FROM (
+_FIRST_CHECKS = (
+    f"SELECT school_urn, toDate(min(recorded_at), 'Europe/London') FROM {ROLL_CHECKS} GROUP BY school_urn"
+)
+_HEARD_FROM = f"""
     SELECT school_urn, recorded_at AS at, toString(event_id) AS id FROM {ROLL_CHECKS}
     UNION ALL
     SELECT school_urn, recorded_at AS at, toString(event_id) AS id FROM {LEDGER}
     WHERE school_urn IN (SELECT DISTINCT school_urn FROM {ROLL_CHECKS})
-)
-GROUP BY school_urn
+"""
+_HEARD_SINCE = f"""
+SELECT school_urn, toDate(at, 'Europe/London') AS day, argMax(id, at) FROM ({_HEARD_FROM})
+WHERE toDate(at, 'Europe/London') >= {{since:Date32}} GROUP BY school_urn, day
+"""
+_HEARD_BEFORE = f"""
+SELECT school_urn, toDate(max(at), 'Europe/London'), argMax(id, at) FROM ({_HEARD_FROM})
+WHERE toDate(at, 'Europe/London') < {{since:Date32}} GROUP BY school_urn
 """
 
 
-def last_heard(clients: ClientPerThread) -> list[LastHeard]:
-    """Every school that has sent a roll check, with when it was last heard from."""
-    rows = clients.get().query(_LAST_HEARD).result_rows
-    return [LastHeard(urn, _utc(at), str(event_id)) for urn, at, event_id in rows]
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def heard_days(clients: ClientPerThread, since: dt.date) -> list[HeardDays]:
+    """Every watched school's days heard from, from `since` on, and its last one before."""
+    client = clients.get()
+    first = {urn: day for urn, day in client.query(_FIRST_CHECKS).result_rows}
+    days: dict[str, list[tuple[dt.date, str]]] = {}
+    for query in (_HEARD_BEFORE, _HEARD_SINCE):
+        for urn, day, event_id in client.query(query, parameters={"since": since}).result_rows:
+            if urn in first and day >= first[urn]:
+                days.setdefault(urn, []).append((day, str(event_id)))
+    return [HeardDays(urn, first[urn], tuple(sorted(days[urn]))) for urn in sorted(days)]

@@ -3,10 +3,12 @@ has sent no event and no roll check for N whole school days (the LA's calendar: 
 and half terms do not count). Silence from a school's MIS means alerts that never come
 (docs/domain.md, "Feed health and roll reconciliation").
 
-The days counted are the school days after the day the school was last heard from, up to
-yesterday (the alert clock's `as_of` minus one day: today is not over). One alert per silence
-(subject: the school and the day it was last heard from); any event or roll check from the
-school resolves it."""
+The days counted are the school days after the day the school was last heard from, up to the day
+before it was heard from again, or up to yesterday (the alert clock's `as_of` minus one day: today
+is not over). One alert per silence (subject: the school and the day it was last heard from); the
+next event or roll check from the school resolves it. A silence that had already ended when it
+was judged still raises its alert, resolved by what ended it: it happened, and whatever the
+school did during it reached the LA late."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ STATUTE = (
 
 
 def silent_days(heard: FeedHeard, calendar: SchoolCalendar) -> int:
-    return calendar.school_days_between(heard.last_heard_on, heard.as_of - dt.timedelta(days=1))
+    until = heard.next_heard_on or heard.as_of
+    return calendar.school_days_between(heard.last_heard_on, until - dt.timedelta(days=1))
 
 
 def fingerprint_of(school_urn: str, last_heard_on: dt.date) -> str:
@@ -38,7 +41,7 @@ def evaluate(heard: FeedHeard, calendar: SchoolCalendar, params: RuleParameters)
     days = silent_days(heard, calendar)
     if days < limit:
         return []
-    estimated = calendar.estimated_between(heard.last_heard_on, heard.as_of)
+    estimated = calendar.estimated_between(heard.last_heard_on, heard.next_heard_on or heard.as_of)
     reason = wording.reason(
         f"nothing from {wording.school(heard.school_urn)} since {wording.day(heard.last_heard_on)}: no event "
         f"and no roll check for {wording.school_days(days)} (threshold: {wording.school_days(limit)}); "
@@ -55,6 +58,7 @@ def evaluate(heard: FeedHeard, calendar: SchoolCalendar, params: RuleParameters)
             STATUTE,
             subject=(heard.school_urn, heard.last_heard_on.isoformat()),
             evidence=(heard.last_event_id,),
+            as_of=heard.next_heard_on or heard.as_of,
             calendar_estimated=estimated,
         )
     ]

@@ -58,3 +58,14 @@ def test_the_next_word_from_the_school_ends_the_silence() -> None:
     assert feed_silent.resolution(opened, f.SCHOOL, d("2026-03-02"), "ev") is None  # the same day
     ended = feed_silent.resolution(opened, f.SCHOOL, d("2026-03-09"), "ev-next")
     assert ended is not None and ended.fingerprint == opened and ended.by_event_id == "ev-next"
+
+
+@pytest.mark.parametrize(("next_heard", "raised"), [("2026-03-05", False), ("2026-03-06", True)])
+def test_a_silence_already_over_is_judged_up_to_the_day_before_it_ended(
+    cal: SchoolCalendar, params: RuleParameters, next_heard: str, raised: bool
+) -> None:
+    gap = FeedHeard(f.SCHOOL, f.LA, d("2026-07-22"), d("2026-03-02"), "ev-last", d(next_heard), "ev-next")
+    found = judge_feed(gap, cal, params)
+    assert bool(found) == raised
+    if found:
+        assert found[0].as_of == d(next_heard)
