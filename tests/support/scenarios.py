@@ -209,3 +209,17 @@ class Pupil:
         return self._event(
             "event.retracted", event["school_urn"], on, {"retracts": event["event_id"], "reason": reason}
         )
+
+
+def roll_check(school_urn: str, on: dt.date, on_roll: int, *, at: dt.time = dt.time(16, 0)) -> Event:
+    """`school.roll_checked`: the school's count of its admission register at the end of `on`
+    (recorded that afternoon, UTC)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "school.roll_checked",
+        "schema_version": 1,
+        "school_urn": school_urn,
+        "occurred_on": on.isoformat(),
+        "recorded_at": dt.datetime.combine(on, at, dt.UTC).isoformat(),
+        "data": {"on_roll": on_roll},
+    }
