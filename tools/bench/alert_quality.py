@@ -36,7 +36,9 @@ class AlertQuality:
             session.bootstrap,
             namespace,
             ("run", "--no-local-kafka"),
-            {"alert_tick_seconds": "0.5", "tracker_batch_seconds": "0.2"},
+            # Event time: the ground truth is as of the end of the simulated window, and on the wall
+            # clock every clock (a silent feed's, a waiting rule's) would keep counting past it.
+            {"alert_tick_seconds": "0.5", "tracker_batch_seconds": "0.2", "alert_clock": "event"},
         )
         folder.mkdir(parents=True, exist_ok=True)
         session.progress(f"alerts: simulating LA 886 with {schools} schools for a year ...")
