@@ -21,10 +21,7 @@ from services.alerts.facts import FeedHeard
 from services.alerts.parameters import RuleParameters
 
 RULE = "feed_silent"
-STATUTE = (
-    "reg 13 SI 2024/208 (returns to the LA on every admission and deletion); s436A Education Act 1996; "
-    "DfE 'Working together to improve school attendance' (2024), daily sharing of attendance data"
-)
+STATUTE = "reg 13 SI 2024/208 (returns to the LA on every admission and deletion); s436A Education Act 1996"
 
 
 def silent_days(heard: FeedHeard, calendar: SchoolCalendar) -> int:
