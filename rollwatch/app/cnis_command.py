@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rollwatch.core.settings import Settings
-
-KEY_ENV = "ROLLWATCH_API_KEY"
+from services.ingest.ctf.command import KEY_ENV
 
 
 def add_parser(sub: Any) -> None:

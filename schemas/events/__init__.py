@@ -28,18 +28,6 @@ from schemas.events.part_time import PartTimeTimetableData, PupilPartTimeTimetab
 from schemas.events.retraction import EventRetracted, RetractedData
 from schemas.events.school import RollCheckedData, SchoolRollChecked
 
-Event = Annotated[
-    PupilEnrolled
-    | PupilDeleted
-    | PupilSuspended
-    | PupilPermanentlyExcluded
-    | PupilApReferred
-    | PupilApEnded
-    | PupilPartTimeTimetable
-    | EventRetracted
-    | SchoolRollChecked,
-    Field(discriminator="type"),
-]
 # Every event about one pupil (all but the school-level `school.roll_checked`).
 PupilEvent = (
     PupilEnrolled
@@ -52,6 +40,7 @@ PupilEvent = (
     | EventRetracted
 )
 SchoolEvent = SchoolRollChecked
+Event = Annotated[PupilEvent | SchoolEvent, Field(discriminator="type")]
 
 EVENT_MODELS: Final[Mapping[str, type[Envelope] | type[SchoolRollChecked]]] = MappingProxyType(
     {
