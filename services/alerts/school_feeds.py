@@ -28,7 +28,7 @@ from services.alerts.la_rules import LARules
 from services.alerts.lifecycle import AlertBook
 from services.alerts.rules import feed_silent
 from services.schools.register import SchoolsRegister
-from services.tracker.reads import heard_days, roll_on
+from services.tracker.reads import heard_days, rolls_on
 
 SETTLE_SECONDS = 2.0
 
@@ -48,6 +48,9 @@ class PendingCheck:
 class Verdicts:
     candidates: list[AlertCandidate] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
+    # Both, in the order of the checks that gave them (a check that matches again after one that
+    # did not resolves the alert the earlier one raised, and the other way round).
+    in_order: list[AlertCandidate | Resolution] = field(default_factory=list)
 
 
 @dataclass
@@ -95,8 +98,16 @@ class SchoolFeeds:
     def judge_checks(self, due: list[PendingCheck]) -> Verdicts:
         """Blocking. Each settled check beside the roll Rollwatch knew then."""
         verdicts = Verdicts()
+        by_school: dict[str, list[PendingCheck]] = {}
         for pending in due:
-            known = roll_on(self.clients, pending.school_urn, pending.checked_on, pending.recorded_at)
+            by_school.setdefault(pending.school_urn, []).append(pending)
+        for urn, checks in by_school.items():
+            counts = rolls_on(self.clients, urn, [(c.checked_on, c.recorded_at) for c in checks])
+            verdicts = self._judged(checks, counts, verdicts)
+        return verdicts
+
+    def _judged(self, checks: list[PendingCheck], counts: list[int], verdicts: Verdicts) -> Verdicts:
+        for pending, known in zip(checks, counts, strict=True):
             check = RollCheck(
                 pending.event_id, pending.school_urn, pending.la_code, pending.checked_on,
                 pending.recorded_at, pending.on_roll, known,
@@ -105,6 +116,7 @@ class SchoolFeeds:
             judgement = judge_roll_check(check, rules.calendar, rules.parameters)
             verdicts.candidates += judgement.candidates
             verdicts.resolutions += judgement.resolutions
+            verdicts.in_order += [*judgement.candidates, *judgement.resolutions]
         return verdicts
 
     def heard(

@@ -26,7 +26,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
-from services.alerts.candidates import AlertCandidate, WakeUp
+from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
 from services.alerts.facts import ENGLAND, Deletion, PupilState
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
@@ -67,6 +67,8 @@ class AlertService:
         self.book = AlertBook()
         self.listeners: list[Any] = []  # async callables given each new alert step (notifications)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-store")
+        # Feed reads scan a school's moves or the whole ledger: never queued ahead of the store.
+        self._feeds_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-feeds")
         self.moves_topic = app.topic(
             settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
         )
@@ -283,17 +285,24 @@ class AlertService:
             return
         try:
             verdicts = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self.feeds.judge_checks, due
+                self._feeds_executor, self.feeds.judge_checks, due
             )
         except Exception as exc:
             body = orjson.dumps([check.event_id for check in due])
             await self._dead_letter("roll-checks", exc, None, body, "roll-checks", 0, -1)
             return
         now = dt.datetime.now(dt.UTC)
-        # One alert per school while the difference lasts: a check repeating an open one adds nothing.
-        fresh = [c for c in verdicts.candidates if not self._is_open(c.fingerprint)]
-        steps = [s for s in (self.book.raise_candidate(c, now) for c in fresh) if s]
-        steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
+        steps = []
+        for verdict in verdicts.in_order:
+            if isinstance(verdict, Resolution):
+                step = self.book.apply_resolution(verdict, now)
+            elif self._is_open(verdict.fingerprint):
+                # One alert per school while the difference lasts: a check repeating it adds nothing.
+                continue
+            else:
+                step = self.book.raise_candidate(verdict, now)
+            if step is not None:
+                steps.append(step)
         await self._record(steps)
 
     async def _tick_feeds(self) -> None:
@@ -302,7 +311,7 @@ class AlertService:
             return
         try:
             verdicts = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self.feeds.judge_feeds, day
+                self._feeds_executor, self.feeds.judge_feeds, day
             )
         except Exception as exc:
             body = orjson.dumps({"day": day.isoformat()})
@@ -342,6 +351,7 @@ class AlertService:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._feeds_executor.shutdown(wait=True)
 
 
 def partition_of(upn: str, partitions: int) -> int:

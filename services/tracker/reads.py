@@ -26,7 +26,7 @@ from services.tracker.exit_classification import (
     is_special_school,
 )
 from services.tracker.ledger_reads import LedgerRow, linked_upns, pupil_rows, recorded_contents
-from services.tracker.roll_checks import HeardDays, heard_days, roll_on
+from services.tracker.roll_checks import HeardDays, heard_days, rolls_on
 from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
     "pupil_rows",
     "record_access",
     "recorded_contents",
-    "roll_on",
+    "rolls_on",
     "school_deletions",
     "school_roll",
 ]

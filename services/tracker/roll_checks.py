@@ -64,29 +64,42 @@ def _row(item: Received, now: dt.datetime) -> list[Any]:
     ]  # fmt: skip
 
 
-# The school's roll as Rollwatch knows it at the end of `day`, counting only what had been
-# recorded by `until` (the roll check's own time): per pupil, the latest of the school's
-# enrolments (not as a guest) and deletions by (occurred_on, recorded_at), retracted ones left out.
-_ROLL_ON = f"""
-SELECT countIf(last = 'pupil.enrolled') FROM (
-    SELECT upn, argMax(type, (occurred_on, recorded_at)) AS last
-    FROM {LEDGER}
-    WHERE school_urn = {{urn:String}} AND occurred_on <= {{day:Date32}}
-      AND recorded_at <= {{until:DateTime64(3, 'UTC')}}
-      AND (type = 'pupil.deleted'
-           OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
-      AND event_id NOT IN (
-          SELECT toUUIDOrZero(JSONExtractString(event, 'data', 'retracts')) FROM {LEDGER}
-          WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
-    GROUP BY upn
-)
+# A school's enrolments (not as a guest) and deletions recorded by `until`, retracted ones left
+# out: what its roll on any day up to then is computed from (`rolls_on`).
+_MOVES = f"""
+SELECT upn, type, occurred_on, recorded_at FROM {LEDGER}
+WHERE school_urn = {{urn:String}} AND recorded_at <= {{until:DateTime64(3, 'UTC')}}
+  AND (type = 'pupil.deleted'
+       OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
+  AND event_id NOT IN (
+      SELECT toUUIDOrZero(JSONExtractString(event, 'data', 'retracts')) FROM {LEDGER}
+      WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
 """
 
 
-def roll_on(clients: ClientPerThread, urn: str, day: dt.date, until: dt.datetime) -> int:
-    """The pupils Rollwatch has on roll at `urn` at the end of `day`, from what was recorded by `until`."""
-    parameters = {"urn": urn, "day": day, "until": until.astimezone(dt.UTC).replace(tzinfo=None)}
-    return int(clients.get().query(_ROLL_ON, parameters=parameters).result_rows[0][0])
+def rolls_on(clients: ClientPerThread, urn: str, checks: list[tuple[dt.date, dt.datetime]]) -> list[int]:
+    """The pupils Rollwatch had on roll at `urn` at the end of each (day, until) of `checks`: per
+    pupil, the latest by (occurred_on, recorded_at) of the school's enrolments and deletions that
+    took effect by the day and were recorded by `until`. One read of the school's moves for all."""
+    if not checks:
+        return []
+    latest_until = max(until for _, until in checks).astimezone(dt.UTC).replace(tzinfo=None)
+    rows = clients.get().query(_MOVES, parameters={"urn": urn, "until": latest_until}).result_rows
+    moves = [(upn, kind, occurred, _utc(recorded)) for upn, kind, occurred, recorded in rows]
+    counts = []
+    for day, until in checks:
+        latest: dict[str, tuple[tuple[dt.date, dt.datetime], str]] = {}
+        for upn, kind, occurred, recorded in moves:
+            if occurred <= day and recorded <= until:
+                key = (occurred, recorded)
+                if upn not in latest or key > latest[upn][0]:
+                    latest[upn] = (key, kind)
+        counts.append(sum(kind == "pupil.enrolled" for _, kind in latest.values()))
+    return counts
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
