@@ -93,7 +93,7 @@ def plan_cases(
     cases = FeedCases({}, {})
     if not enabled or len(schools) < 2 or len(days) < 40:
         return cases
-    count = max(1, round(len(schools) / 20))
+    count = max(1, round(len(schools) / 10))
     chosen = rng.sample(schools, min(len(schools), 2 * count))
     for number, school in enumerate(chosen[:count]):
         start = days[rng.randrange(10, len(days) - 20)]
