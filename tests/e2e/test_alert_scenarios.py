@@ -30,7 +30,9 @@ pupils are checked by their own test and left out of the complete set.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -754,6 +756,22 @@ PUPIL_SCENARIOS = [
     s for s in SCENARIOS if s not in SCHOOL_SCENARIOS and s not in GAPS and s not in FEED_SCENARIOS
 ]
 
+# Children not in school: a part-time timetable in force at the end, and one that ended (the
+# export's own test, test_children_not_in_school_export).
+PART_TIME, BACK_FULL_TIME = pupil(4), pupil(4)
+scenario(
+    "children-not-in-school-part-time", "export", "negative (no rule): 6 sessions a week at school",
+    PART_TIME, main=[PART_TIME.enrolled(PRIMARY_B, day("2025-09-03")),
+                     PART_TIME.part_time(PRIMARY_B, day("2026-06-01"), sessions=6, planned_end_on=TODAY,
+                                         provider={"name": "=Riverside Tuition"})],
+)  # fmt: skip
+scenario(
+    "children-not-in-school-back-full-time", "export", "negative (no rule): the timetable ended",
+    BACK_FULL_TIME, main=[BACK_FULL_TIME.enrolled(PRIMARY_B, day("2025-09-03")),
+                          BACK_FULL_TIME.part_time(PRIMARY_B, day("2026-06-01"), sessions=4,
+                                                   planned_end_on=TODAY, ended_on="2026-06-15")],
+)  # fmt: skip
+
 # -- the run --------------------------------------------------------------------------------------
 
 Key = tuple[str, str]  # (rule, subject: UPN or school URN)
@@ -765,6 +783,8 @@ class Outcome:
 
     opened: list[dict[str, Any]]
     final: list[dict[str, Any]]
+    export: str = ""  # the children-not-in-school CSV of LA 886, read by the auditor
+    export_by_another_la: int = 0  # the status an officer of LA 201 gets for LA 886's export
 
 
 def _subject(alert: dict[str, Any]) -> str:
@@ -879,7 +899,11 @@ def outcome(_kafka_broker: KafkaForTests, tmp_path_factory: pytest.TempPathFacto
             },
             "transition",
         )
-        yield Outcome(opened, final)
+        export = product.get("/v1/las/886/children-not-in-school", purpose="register check")
+        export.raise_for_status()
+        officer = product.create_key("--role", "la_officer", "--la", "201")
+        refused = product.get("/v1/las/886/children-not-in-school", key=officer, purpose="register check")
+        yield Outcome(opened, final, export.text, refused.status_code)
 
 
 _STATUS = {OPENED: "open", EVIDENCE_ADDED: "open", AUTO_RESOLVED: "auto_resolved", INHIBITED: "auto_resolved"}
@@ -959,3 +983,15 @@ def test_vulnerable_pupils_alerts(outcome: Outcome) -> None:
     assert in_need["looked_after"] is False
     (looked_after,) = _by_subject(outcome.final, LOOKED_AFTER.upn)["no_destination"]
     assert looked_after["looked_after"] is True and looked_after["severity"] == "high"
+
+
+def test_children_not_in_school_export(outcome: Outcome) -> None:
+    rows = list(csv.DictReader(io.StringIO(outcome.export)))
+    mine = [r for r in rows if r["upn"] in (PART_TIME.upn, BACK_FULL_TIME.upn)]
+    assert [(r["upn"], r["arrangement"], r["sessions_per_week_at_school"]) for r in mine] == [
+        (PART_TIME.upn, "part_time_timetable", "6")
+    ]
+    assert mine[0]["school_urn"] == PRIMARY_B and mine[0]["condition"] == "s436B(5)(b)"
+    assert mine[0]["provider_name"] == "'=Riverside Tuition"  # neutralised: no formula runs
+    assert {r["arrangement"] for r in rows} <= {"part_time_timetable", "alternative_provision"}
+    assert outcome.export_by_another_la == 403

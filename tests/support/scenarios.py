@@ -196,6 +196,14 @@ class Pupil:
             },
         )
 
+    def part_time(
+        self, school_urn: str, start_on: dt.date, *, sessions: int, planned_end_on: dt.date, **more: Any
+    ) -> Event:
+        """`pupil.part_time_timetable`: `sessions` a week at the school from `start_on`."""
+        data = {"start_on": start_on.isoformat(), "sessions_per_week": sessions,
+                "planned_end_on": planned_end_on.isoformat()} | more  # fmt: skip
+        return self._event("pupil.part_time_timetable", school_urn, start_on, data)
+
     def ap_ended(self, referral: Event, ended_on: dt.date, *, outcome: str = "returned") -> Event:
         return self._event(
             "pupil.ap_ended",
