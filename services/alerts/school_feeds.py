@@ -31,6 +31,7 @@ from services.schools.register import SchoolsRegister
 from services.tracker.reads import heard_days, rolls_on
 
 SETTLE_SECONDS = 2.0
+LOOKBACK = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,8 @@ class SchoolFeeds:
             return
         if event["school_urn"] not in self.watched:
             self.watched.add(event["school_urn"])
-            self.judged_day = None  # a newly watched school: judge the feeds again
+            # A newly watched school: judge the feeds again, over its whole history.
+            self.judged_day = self.judged_through = None
         self.pending.append(
             PendingCheck(
                 event_id=event["event_id"],
@@ -151,7 +153,9 @@ class SchoolFeeds:
         clock's day: a silence raises its alert, and one already over is resolved by the record
         that ended it."""
         verdicts = Verdicts()
-        since, self.judged_through = self.judged_through or _EARLIEST, today
+        # From a while before the last judgement: records reach the ledger after their day.
+        since = self.judged_through - LOOKBACK if self.judged_through else _EARLIEST
+        self.judged_through = today
         for school_days in heard_days(self.clients, since):
             self.watched.add(school_days.school_urn)
             school = self.schools.get(school_days.school_urn)
