@@ -1,9 +1,11 @@
 """What the alert service keeps about schools' feeds (docs/domain.md, "Feed health and roll
 reconciliation"): roll checks waiting to be judged, and which schools have an open silence alert.
 
-A roll check is judged `SETTLE_SECONDS` after it reached this service, against the roll
-Rollwatch knew at the check's own `recorded_at`: events the school sent before the check may
-travel on other partitions, and the pause lets them reach the ledger first. Feeds are judged
+A roll check is judged against the roll Rollwatch knew at the check's own `recorded_at`, once
+every partition this service reads has brought a record recorded after the check (the low
+watermark: `pupil-moves` records come after their ledger write, in recording order per
+partition, so every event the school sent before the check is in the ledger by then), or
+`FALLBACK_SECONDS` after it arrived when the stream goes quiet. Feeds are judged
 once per alert-clock day from the ledger and the roll checks table (`services.tracker.reads`),
 so every partition's events count, whichever worker judged them. The blocking reads run in the
 caller's thread pool.
@@ -31,6 +33,7 @@ from services.schools.register import SchoolsRegister
 from services.tracker.reads import heard_days, rolls_on
 
 SETTLE_SECONDS = 2.0
+FALLBACK_SECONDS = 10.0
 LOOKBACK = dt.timedelta(days=30)
 
 
@@ -65,6 +68,30 @@ class SchoolFeeds:
     judged_day: dt.date | None = None
     judged_through: dt.date | None = None  # the day of the last judgement: the next reads from it
     due_since: float | None = None  # when the feeds became due for judging (time.monotonic())
+    recorded: dict[int, dt.datetime] = field(default_factory=dict)  # per partition: latest recorded_at
+    last_record: float = field(default_factory=time.monotonic)
+
+    def note_record(self, partition: int, recorded_at: dt.datetime) -> None:
+        """Every record judged: its partition's recording time moves on."""
+        self.last_record = time.monotonic()
+        known = self.recorded.get(partition)
+        if known is None or recorded_at > known:
+            self.recorded[partition] = recorded_at
+
+    def low_watermark(self) -> dt.datetime | None:
+        """The latest recording time every partition seen has passed: each partition's records
+        come in recording order, so everything recorded before it is in the ledger."""
+        return min(self.recorded.values()) if self.recorded else None
+
+    def feed_day(self, clock: str, today: dt.date | None) -> dt.date | None:
+        """The feeds' "today": on the event clock, the low watermark's day (a partition running
+        ahead must not make the others' schools look silent) until the stream has been quiet for
+        `FALLBACK_SECONDS`; on the wall clock (or once quiet), the alert clock's day."""
+        quiet = time.monotonic() - self.last_record > FALLBACK_SECONDS
+        low = self.low_watermark()
+        if clock == "event" and not quiet and low is not None:
+            return low.astimezone(ENGLAND).date()
+        return today
 
     def restore(self, book: AlertBook) -> None:
         self.silent = {a.school_urn for a in book.alerts.values() if a.rule == feed_silent.RULE and a.is_open}
@@ -90,12 +117,17 @@ class SchoolFeeds:
             )
         )
 
-    def settled(self) -> list[PendingCheck]:
-        """The checks due for judging, taken off the pending list."""
-        cutoff = time.monotonic() - SETTLE_SECONDS
-        due = [check for check in self.pending if check.arrived <= cutoff]
-        self.pending = [check for check in self.pending if check.arrived > cutoff]
-        return due
+    def settled(self, low_watermark: dt.datetime | None) -> list[PendingCheck]:
+        """The checks due for judging (see the module's docstring), taken off the pending list."""
+        cutoff = time.monotonic() - FALLBACK_SECONDS
+
+        def due(check: PendingCheck) -> bool:
+            passed = low_watermark is not None and check.recorded_at < low_watermark
+            return passed or check.arrived <= cutoff
+
+        ready = [check for check in self.pending if due(check)]
+        self.pending = [check for check in self.pending if not due(check)]
+        return ready
 
     def judge_checks(self, due: list[PendingCheck]) -> Verdicts:
         """Blocking. Each settled check beside the roll Rollwatch knew then."""

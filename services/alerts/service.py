@@ -123,6 +123,7 @@ class AlertService:
         record = orjson.loads(value)
         event = record["event"]
         recorded_at = dt.datetime.fromisoformat(event["recorded_at"])
+        self.feeds.note_record(partition, recorded_at)
         now = dt.datetime.now(dt.UTC)
         ended = self.feeds.heard(event["school_urn"], recorded_at, event["event_id"], self.book)
         await self._record([s for s in (self.book.apply_resolution(r, now) for r in ended) if s])
@@ -280,7 +281,7 @@ class AlertService:
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     async def _judge_roll_checks(self) -> None:
-        due = self.feeds.settled()
+        due = self.feeds.settled(self.feeds.low_watermark())
         if not due:
             return
         try:
@@ -306,7 +307,7 @@ class AlertService:
         await self._record(steps)
 
     async def _tick_feeds(self) -> None:
-        day = self.today()
+        day = self.feeds.feed_day(self.settings.alert_clock, self.today())
         if day is None or not self.feeds.feeds_due(day):
             return
         try:
