@@ -5,8 +5,7 @@ A roll check is judged against the roll Rollwatch knew at the check's own `recor
 every partition this service reads has brought a record recorded after the check (the low
 watermark: `pupil-moves` records come after their ledger write, in recording order per
 partition, so every event the school sent before the check is in the ledger by then), or
-`FALLBACK_SECONDS` after it arrived should the watermark not tell (a partition whose end the
-consumer does not know). Feeds are judged
+`FALLBACK_SECONDS` after it arrived at the latest. Feeds are judged
 once per alert-clock day from the ledger and the roll checks table (`services.tracker.reads`),
 so every partition's events count, whichever worker judged them. The blocking reads run in the
 caller's thread pool.
@@ -35,6 +34,7 @@ from services.tracker.reads import heard_days, rolls_on
 
 SETTLE_SECONDS = 2.0
 FALLBACK_SECONDS = 60.0
+IDLE_SECONDS = 10.0
 LOOKBACK = dt.timedelta(days=30)
 
 
@@ -70,25 +70,24 @@ class SchoolFeeds:
     judged_through: dt.date | None = None  # the day of the last judgement: the next reads from it
     due_since: float | None = None  # when the feeds became due for judging (time.monotonic())
     recorded: dict[int, dt.datetime] = field(default_factory=dict)  # per partition: latest recorded_at
-    offsets: dict[int, int] = field(default_factory=dict)  # per partition: the last offset judged
+    heard_at: dict[int, float] = field(default_factory=dict)  # per partition: its last record (monotonic)
 
-    def note_record(self, partition: int, recorded_at: dt.datetime, offset: int = -1) -> None:
+    def note_record(self, partition: int, recorded_at: dt.datetime) -> None:
         """Every record judged: its partition's recording time moves on."""
         known = self.recorded.get(partition)
         if known is None or recorded_at > known:
             self.recorded[partition] = recorded_at
-        self.offsets[partition] = max(offset, self.offsets.get(partition, -1))
+        self.heard_at[partition] = time.monotonic()
 
-    def low_watermark(
-        self, caught_up: Callable[[int, int], bool] = lambda partition, offset: False
-    ) -> dt.datetime | None:
-        """The latest recording time every partition with records still to come has passed: each
+    def low_watermark(self) -> dt.datetime | None:
+        """The latest recording time every partition still bringing records has passed: each
         partition's records come in recording order, so everything recorded before it is in the
-        ledger. `caught_up(partition, last offset)` says a partition has nothing more yet; when
-        every one has caught up, everything sent is in: the latest time of all."""
-        behind = [at for p, at in self.recorded.items() if not caught_up(p, self.offsets.get(p, -1))]
-        if behind:
-            return min(behind)
+        ledger. A partition that has brought nothing for `IDLE_SECONDS` has nothing more for now
+        and holds nothing back; when all are idle, everything sent is in: the latest time of all."""
+        cutoff = time.monotonic() - IDLE_SECONDS
+        busy = [at for p, at in self.recorded.items() if self.heard_at.get(p, 0.0) > cutoff]
+        if busy:
+            return min(busy)
         return max(self.recorded.values()) if self.recorded else None
 
     def feed_day(self, clock: str, today: dt.date | None, low: dt.datetime | None) -> dt.date | None:

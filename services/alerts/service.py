@@ -18,9 +18,9 @@ from typing import Any
 import faust
 import orjson
 from faust.types.tables import TableT
-from faust.types.tuples import TP, RecordMetadata
+from faust.types.tuples import RecordMetadata
 from kafka.partitioner.default import murmur2
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
@@ -44,6 +44,7 @@ DEAD_LETTERS = Counter(
     "Records the alert service could not judge, sent to pupil-moves.dlq, by source",
     ["source"],
 )
+ROLL_CHECKS_PENDING = Gauge("rollwatch_alert_roll_checks_pending", "Roll checks waiting to be judged")
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
 
@@ -104,7 +105,7 @@ class AlertService:
         async for event in stream.events():
             started = asyncio.get_running_loop().time()
             try:
-                await self._judge_record(event.value, event.message.partition, event.message.offset)
+                await self._judge_record(event.value, event.message.partition)
             except Exception as exc:
                 # One record must never stop the judging of the next: it goes to the DLQ, counted.
                 message = event.message
@@ -119,11 +120,11 @@ class AlertService:
                 )
             JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
 
-    async def _judge_record(self, value: bytes, partition: int, offset: int = -1) -> None:
+    async def _judge_record(self, value: bytes, partition: int) -> None:
         record = orjson.loads(value)
         event = record["event"]
         recorded_at = dt.datetime.fromisoformat(event["recorded_at"])
-        self.feeds.note_record(partition, recorded_at, offset)
+        self.feeds.note_record(partition, recorded_at)
         now = dt.datetime.now(dt.UTC)
         ended = self.feeds.heard(event["school_urn"], recorded_at, event["event_id"], self.book)
         await self._record([s for s in (self.book.apply_resolution(r, now) for r in ended) if s])
@@ -281,7 +282,8 @@ class AlertService:
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     async def _judge_roll_checks(self) -> None:
-        due = self.feeds.settled(self._low_watermark())
+        due = self.feeds.settled(self.feeds.low_watermark())
+        ROLL_CHECKS_PENDING.set(len(self.feeds.pending))
         if not due:
             return
         try:
@@ -306,20 +308,8 @@ class AlertService:
                 steps.append(step)
         await self._record(steps)
 
-    def _low_watermark(self) -> dt.datetime | None:
-        topic = self.moves_topic.get_topic_name()
-
-        def caught_up(partition: int, offset: int) -> bool:
-            try:  # the end of the partition as the consumer last fetched it; unknown: not caught up
-                end = self.app.consumer.highwater(TP(topic, partition))
-            except Exception:
-                return False
-            return end is not None and offset + 1 >= end
-
-        return self.feeds.low_watermark(caught_up)
-
     async def _tick_feeds(self) -> None:
-        day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self._low_watermark())
+        day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self.feeds.low_watermark())
         if day is None or not self.feeds.feeds_due(day):
             return
         try:

@@ -7,6 +7,7 @@ thread."""
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -85,17 +86,48 @@ def rolls_on(clients: ClientPerThread, urn: str, checks: list[tuple[dt.date, dt.
         return []
     latest_until = max(until for _, until in checks).astimezone(dt.UTC).replace(tzinfo=None)
     rows = clients.get().query(_MOVES, parameters={"urn": urn, "until": latest_until}).result_rows
-    moves = [(upn, kind, occurred, _utc(recorded)) for upn, kind, occurred, recorded in rows]
-    counts = []
-    for day, until in checks:
-        latest: dict[str, tuple[tuple[dt.date, dt.datetime], str]] = {}
-        for upn, kind, occurred, recorded in moves:
-            if occurred <= day and recorded <= until:
-                key = (occurred, recorded)
-                if upn not in latest or key > latest[upn][0]:
-                    latest[upn] = (key, kind)
-        counts.append(sum(kind == "pupil.enrolled" for _, kind in latest.values()))
+    return roll_counts(
+        [(upn, kind, occurred, _utc(recorded)) for upn, kind, occurred, recorded in rows], checks
+    )
+
+
+Move = tuple[str, str, dt.date, dt.datetime]  # upn, type, occurred_on, recorded_at
+
+
+def roll_counts(moves: list[Move], checks: list[tuple[dt.date, dt.datetime]]) -> list[int]:
+    """Pure: the roll at each (day, until) of `checks` from a school's moves (see `rolls_on`)."""
+    order = sorted(range(len(checks)), key=lambda i: checks[i])
+    days = [checks[i][0] for i in order]
+    untils = [checks[i][1] for i in order]
+    if untils != sorted(untils):  # checks not in step (a later day counted earlier): one at a time
+        return [_count(moves, day, until) for day, until in checks]
+    # Once a move counts for a check it counts for every later one: sweep the checks in order.
+    arriving: dict[int, list[Move]] = {}
+    for move in moves:
+        arriving.setdefault(max(bisect_left(days, move[2]), bisect_left(untils, move[3])), []).append(move)
+    latest: dict[str, tuple[tuple[dt.date, dt.datetime], str]] = {}
+    on_roll = 0
+    counts = [0] * len(checks)
+    for position, index in enumerate(order):
+        for upn, kind, occurred, recorded in arriving.get(position, ()):
+            known = latest.get(upn)
+            if known is None or (occurred, recorded) > known[0]:
+                on_roll += (kind == "pupil.enrolled") - (known is not None and known[1] == "pupil.enrolled")
+                latest[upn] = ((occurred, recorded), kind)
+        counts[index] = on_roll
     return counts
+
+
+def _count(moves: list[Move], day: dt.date, until: dt.datetime) -> int:
+    latest: dict[str, tuple[tuple[dt.date, dt.datetime], str]] = {}
+    for upn, kind, occurred, recorded in moves:
+        if (
+            occurred <= day
+            and recorded <= until
+            and (upn not in latest or (occurred, recorded) > latest[upn][0])
+        ):
+            latest[upn] = ((occurred, recorded), kind)
+    return sum(kind == "pupil.enrolled" for _, kind in latest.values())
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -88,6 +88,10 @@ def _wait_until_judged(client: httpx.Client, product: Product, count: int) -> No
             raise RuntimeError(f"the alert service did not judge every event:\n{product.log_tail()}")
         time.sleep(1)
     time.sleep(5)  # clocks and school judgements run on the next ticks
+    # Roll checks are judged once every partition has passed them (at most a minute later).
+    while product.metric(client, "rollwatch_alert_roll_checks_pending") > 0 and time.monotonic() < deadline:
+        time.sleep(1)
+    time.sleep(2)
 
 
 def _all_alerts(client: httpx.Client, auditor: str) -> list[dict[str, Any]]:
