@@ -80,15 +80,16 @@ class SchoolFeeds:
         self.heard_at[partition] = time.monotonic()
 
     def low_watermark(self) -> dt.datetime | None:
-        """The latest recording time every partition still bringing records has passed: each
-        partition's records come in recording order, so everything recorded before it is in the
-        ledger. A partition that has brought nothing for `IDLE_SECONDS` has nothing more for now
-        and holds nothing back; when all are idle, everything sent is in: the latest time of all."""
-        cutoff = time.monotonic() - IDLE_SECONDS
-        busy = [at for p, at in self.recorded.items() if self.heard_at.get(p, 0.0) > cutoff]
-        if busy:
-            return min(busy)
-        return max(self.recorded.values()) if self.recorded else None
+        """The latest recording time every partition has passed: each partition's records come in
+        recording order, so everything recorded before it is in the ledger. Once no partition
+        has brought anything for `IDLE_SECONDS`, everything sent is in: the latest time of all.
+        (One quiet partition among busy ones still holds the others back: it may only be read
+        more slowly.)"""
+        if not self.recorded:
+            return None
+        if any(at > time.monotonic() - IDLE_SECONDS for at in self.heard_at.values()):
+            return min(self.recorded.values())
+        return max(self.recorded.values())
 
     def feed_day(self, clock: str, today: dt.date | None, low: dt.datetime | None) -> dt.date | None:
         """The feeds' "today": on the event clock, the low watermark's day (a partition running
@@ -126,7 +127,7 @@ class SchoolFeeds:
         cutoff = time.monotonic() - FALLBACK_SECONDS
 
         def due(check: PendingCheck) -> bool:
-            passed = low_watermark is not None and check.recorded_at < low_watermark
+            passed = low_watermark is not None and check.recorded_at <= low_watermark
             return passed or check.arrived <= cutoff
 
         ready = [check for check in self.pending if due(check)]
