@@ -34,7 +34,6 @@ from services.tracker.reads import heard_days, rolls_on
 
 SETTLE_SECONDS = 2.0
 FALLBACK_SECONDS = 60.0
-IDLE_SECONDS = 10.0
 LOOKBACK = dt.timedelta(days=30)
 
 
@@ -70,26 +69,19 @@ class SchoolFeeds:
     judged_through: dt.date | None = None  # the day of the last judgement: the next reads from it
     due_since: float | None = None  # when the feeds became due for judging (time.monotonic())
     recorded: dict[int, dt.datetime] = field(default_factory=dict)  # per partition: latest recorded_at
-    heard_at: dict[int, float] = field(default_factory=dict)  # per partition: its last record (monotonic)
 
     def note_record(self, partition: int, recorded_at: dt.datetime) -> None:
         """Every record judged: its partition's recording time moves on."""
         known = self.recorded.get(partition)
         if known is None or recorded_at > known:
             self.recorded[partition] = recorded_at
-        self.heard_at[partition] = time.monotonic()
 
     def low_watermark(self) -> dt.datetime | None:
         """The latest recording time every partition has passed: each partition's records come in
-        recording order, so everything recorded before it is in the ledger. Once no partition
-        has brought anything for `IDLE_SECONDS`, everything sent is in: the latest time of all.
-        (One quiet partition among busy ones still holds the others back: it may only be read
-        more slowly.)"""
-        if not self.recorded:
-            return None
-        if any(at > time.monotonic() - IDLE_SECONDS for at in self.heard_at.values()):
-            return min(self.recorded.values())
-        return max(self.recorded.values())
+        recording order, so everything recorded before it is in the ledger. A quiet stream is no
+        sign that everything is in (the tracker may be busy writing a large batch), so a quiet
+        partition holds the others back until it brings something newer."""
+        return min(self.recorded.values()) if self.recorded else None
 
     def feed_day(self, clock: str, today: dt.date | None, low: dt.datetime | None) -> dt.date | None:
         """The feeds' "today": on the event clock, the low watermark's day (a partition running

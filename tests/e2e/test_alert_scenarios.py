@@ -42,6 +42,7 @@ import httpx
 import pytest
 
 from services.alerts.calendar import AcademicYear, census_days, load_calendar
+from services.alerts.service import partition_of
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
 from tests.support.events import upn_for
@@ -636,6 +637,18 @@ scenario(
     "clock-today", "clock", "negative: an admission notified on the day; its date sets the event clock",
     p, main=[p.enrolled(PRIMARY_A, TODAY)],
 )  # fmt: skip
+# Schools' feeds are judged on the low watermark: the latest recording time every partition has
+# passed. An admission recorded late TODAY on each partition brings it to TODAY's end.
+PARTITIONS = 4  # ROLLWATCH_EVENTS_PARTITIONS' default
+late: dict[int, Pupil] = {}
+while len(late) < PARTITIONS:
+    p = pupil(4)
+    late.setdefault(partition_of(p.upn, PARTITIONS), p)
+for partition, p in sorted(late.items()):
+    evening = p.enrolled(PRIMARY_A, TODAY) | {"recorded_at": f"{TODAY.isoformat()}T21:00:00+00:00"}
+    scenario(
+        f"clock-partition-{partition}", "clock", "negative: admitted and notified today", p, main=[evening]
+    )
 
 
 # school_exit_pattern: unexplained exits in 12 months at least 5 pupils and 5% of the roll, or a
