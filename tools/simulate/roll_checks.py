@@ -30,7 +30,7 @@ from services.alerts.candidates import fingerprint
 from services.alerts.parameters import RuleParameters
 from tools.simulate.behaviours import InjectedCase
 from tools.simulate.population import School
-from tools.simulate.records import DELETED, ENGLAND, ENROLLED, SimEvent, event_id
+from tools.simulate.records import DELETED, ENGLAND, ENROLLED, Recorded, SimEvent, event_id
 from tools.simulate.truth_entry import GroundTruthEntry
 
 ROLL_CHECKED = "school.roll_checked"
@@ -40,7 +40,7 @@ CHECK_TIME = dt.time(18, 0)
 
 
 @dataclass(slots=True, eq=False)
-class SimRollCheck:
+class SimRollCheck(Recorded):
     event_id: str
     school_urn: str
     la_code: str
@@ -51,14 +51,6 @@ class SimRollCheck:
     behaviour: str = ""
     case_id: str = ""
     type: str = ROLL_CHECKED
-
-    @property
-    def recorded_on(self) -> dt.date:
-        return self.recorded_at.date()
-
-    @property
-    def sort_key(self) -> tuple[float, int]:
-        return (self.recorded_at.timestamp(), self.seq)
 
     def as_bytes(self) -> bytes:
         return orjson.dumps(
