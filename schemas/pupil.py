@@ -36,3 +36,7 @@ class PupilSnapshot(BaseModel):
         description="A local authority is conducting enquiries, or taking action, under s47 Children "
         "Act 1989 about the child (s434A(4) Education Act 1996: a relevant child)",
     )
+    child_protection_plan: StrictBool | None = Field(
+        default=None,
+        description="Subject of a child protection plan (Working Together to Safeguard Children 2023)",
+    )

@@ -26,9 +26,12 @@ from schemas.events.exclusions import (
     PupilSuspended,
     SuspendedData,
 )
+from schemas.events.part_time import PartTimeTimetableData, PupilPartTimeTimetable
 from schemas.events.retraction import EventRetracted, RetractedData
+from schemas.events.school import RollCheckedData, SchoolRollChecked
 
-Event = Annotated[
+# Every event about one pupil (all but the school-level `school.roll_checked`).
+PupilEvent = (
     PupilEnrolled
     | PupilDeleted
     | PupilSuspended
@@ -36,11 +39,13 @@ Event = Annotated[
     | PupilApReferred
     | PupilApReviewRequested
     | PupilApEnded
-    | EventRetracted,
-    Field(discriminator="type"),
-]
+    | PupilPartTimeTimetable
+    | EventRetracted
+)
+SchoolEvent = SchoolRollChecked
+Event = Annotated[PupilEvent | SchoolEvent, Field(discriminator="type")]
 
-EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
+EVENT_MODELS: Final[Mapping[str, type[Envelope] | type[SchoolRollChecked]]] = MappingProxyType(
     {
         "pupil.enrolled": PupilEnrolled,
         "pupil.deleted": PupilDeleted,
@@ -49,7 +54,9 @@ EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
         "pupil.ap_referred": PupilApReferred,
         "pupil.ap_review_requested": PupilApReviewRequested,
         "pupil.ap_ended": PupilApEnded,
+        "pupil.part_time_timetable": PupilPartTimeTimetable,
         "event.retracted": EventRetracted,
+        "school.roll_checked": SchoolRollChecked,
     }
 )
 assert tuple(EVENT_MODELS) == EVENT_TYPES, "EVENT_TYPES and EVENT_MODELS must list the same types"
@@ -64,6 +71,7 @@ __all__ = [
     "EnrolledData",
     "Event",
     "EventRetracted",
+    "PartTimeTimetableData",
     "PermanentlyExcludedData",
     "Provider",
     "PupilApEnded",
@@ -71,8 +79,13 @@ __all__ = [
     "PupilApReviewRequested",
     "PupilDeleted",
     "PupilEnrolled",
+    "PupilEvent",
+    "PupilPartTimeTimetable",
     "PupilPermanentlyExcluded",
     "PupilSuspended",
     "RetractedData",
+    "RollCheckedData",
+    "SchoolEvent",
+    "SchoolRollChecked",
     "SuspendedData",
 ]

@@ -52,6 +52,7 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
         "child_in_need": pupil.get("child_in_need"),
         "placed_by_la": pupil.get("placed_by_la"),
         "s47_enquiries": pupil.get("s47_enquiries"),
+        "child_protection_plan": pupil.get("child_protection_plan"),
     }
     kind = event["type"]
     if kind == "pupil.enrolled":

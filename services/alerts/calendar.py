@@ -3,9 +3,13 @@
 A school day is a weekday inside a term, outside that term's breaks (half terms), and not a bank
 holiday or a closure. Term dates come from versioned JSON files in `services/alerts/calendars/`:
 `england-default.json` ships typical English dates, and `<la_code>.json` (same format) replaces
-the years it lists for that LA; the other years still come from the default. A date in an
-academic year that no file covers is estimated: Monday to Friday count as school days, and
-`is_estimated` / `estimated_between` say so. Nothing here raises for a date outside the data.
+the years it lists for that LA; the other years still come from the default. Bank holidays come
+from `bank-holidays-england.json` (generated from the pinned `holidays` package; see
+services/alerts/bank_holidays.py), plus any a file lists itself. A date in an academic year that
+no file covers is estimated: Monday to Friday count as school days, and `is_estimated` /
+`estimated_between` say so. Term dates for a year the bank holidays data does not cover are
+refused at load (`BeyondCalendarData`, naming the year and the data's range); counting itself
+never raises.
 
 Counting convention, used by every clock in the rules:
 - `school_days_between(a, b)` counts the school days d with a < d <= b (start exclusive, end
@@ -31,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.alerts.bank_holidays import BankHolidays, england_bank_holidays
 
 DEFAULT_CALENDAR = "england-default"
 _LA_CODE = re.compile(r"^[0-9]{3}$")
@@ -251,14 +257,24 @@ class SchoolCalendar:
         self._years = dict(years)
 
     @classmethod
-    def from_documents(cls, *documents: CalendarDocument, la_code: str | None = None) -> SchoolCalendar:
-        """Layer calendar files: a later document's years replace an earlier one's; bank holidays
-        of all documents apply to every year."""
-        holidays = frozenset(day for document in documents for day in document.bank_holidays)
+    def from_documents(
+        cls,
+        *documents: CalendarDocument,
+        la_code: str | None = None,
+        bank_holidays: BankHolidays | None = None,
+    ) -> SchoolCalendar:
+        """Layer calendar files: a later document's years replace an earlier one's; England's bank
+        holidays and those of all documents apply to every year. A year with term dates outside
+        the bank holidays data raises `BeyondCalendarData`."""
+        national = bank_holidays or england_bank_holidays()
+        holidays = national.dates | frozenset(day for document in documents for day in document.bank_holidays)
         years: dict[int, _KnownYear] = {}
         for document in documents:
             for year in document.years:
-                start = AcademicYear.parse(year.academic_year).start_year
+                academic = AcademicYear.parse(year.academic_year)
+                for edge in (academic.first_day, academic.last_day):
+                    national.require(edge, f"calendar {document.name!r}, academic year {academic.label}")
+                start = academic.start_year
                 source = f"{document.name} {document.version}"
                 spans = tuple(
                     sorted((TermSpan(t.name, t.start, t.end) for t in year.terms), key=lambda t: t.start)

@@ -38,6 +38,7 @@ class Fact:
     child_in_need: bool | None = None
     placed_by_la: bool | None = None  # registered here under arrangements made by an LA
     s47_enquiries: bool | None = None  # an LA is making s47 Children Act 1989 enquiries
+    child_protection_plan: bool | None = None
 
     @property
     def recorded_on(self) -> dt.date:
@@ -231,3 +232,42 @@ class SchoolStats:
     roll_size: int
     send_on_roll: int
     exits: tuple[SchoolExit, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RollCheck:
+    """`school.roll_checked`: the school's own count of its admission register at the end of
+    `as_of`, and the pupils Rollwatch had on roll there then (`known`, from what was recorded by
+    the check's own `recorded_at`)."""
+
+    event_id: str
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    recorded_at: dt.datetime
+    on_roll: int
+    known: int
+
+    @property
+    def difference(self) -> int:
+        """Pupils on the school's register that Rollwatch does not have on roll (negative: the
+        other way round)."""
+        return self.on_roll - self.known
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHeard:
+    """A gap in what a watched school (one that has sent a roll check) sent: heard from on
+    `last_heard_on` (its last event or roll check that day: `last_event_id`), then next on
+    `next_heard_on` (by `next_event_id`), or not yet by `as_of`, the alert clock's day."""
+
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    last_heard_on: dt.date
+    last_event_id: str
+    next_heard_on: dt.date | None = None
+    next_event_id: str | None = None
+
+
+SchoolFact = SchoolStats | RollCheck | FeedHeard

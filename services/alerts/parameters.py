@@ -118,6 +118,14 @@ class HighMobilityParams(RuleParams):
     counted_enrolment_statuses: tuple[str, ...]
 
 
+class RollMismatchParams(RuleParams):
+    tolerance: int = Field(ge=0)
+
+
+class FeedSilentParams(RuleParams):
+    school_days: int = Field(ge=1)
+
+
 class Rules(_Strict):
     no_destination: NoDestinationParams
     ehe_vulnerable: EheVulnerableParams
@@ -133,11 +141,24 @@ class Rules(_Strict):
     retrospective_deletion: RetrospectiveDeletionParams
     school_exit_pattern: SchoolExitPatternParams
     high_mobility: HighMobilityParams
+    roll_mismatch: RollMismatchParams
+    feed_silent: FeedSilentParams
 
     def is_enabled(self, rule: str) -> bool:
         params = getattr(self, rule)
         assert isinstance(params, RuleParams)
         return params.enabled
+
+
+class VulnerabilityParams(_Strict):
+    """Alerts about a pupil whose snapshot (at the event the alert is about) carries one of these
+    flags are raised `steps` severity levels (at most to high), and say why."""
+
+    raise_severity_for: tuple[Literal["child_protection_plan", "child_in_need", "looked_after"], ...] = (
+        "child_protection_plan",
+        "child_in_need",
+    )
+    steps: int = Field(default=1, ge=0, le=2)
 
 
 class CaseworkParams(_Strict):
@@ -157,6 +178,7 @@ class RuleParameters(_Strict):
     exits: ExitParams
     rules: Rules
     casework: CaseworkParams = CaseworkParams()
+    vulnerability: VulnerabilityParams = VulnerabilityParams()
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """What other services may read from the tracker: its ledger queries (among them the pupils'
 records the authority rules judge against, `pupil_records`), the access log they must write, a
-school's roll, the exit classification (its data and `classify_exit`, the one definition of an
-unexplained exit) and the exit statistics counted with it (`exit_counts`, the LA summary's counts;
-`school_rolls`, `ap_placements`). Everything else in `services.tracker`
+school's roll (now, on a day, and as Rollwatch knew it at a time: `rolls_on`), when each school
+was last heard from, the exit classification (its data and `classify_exit`, the one definition of
+an unexplained exit) and the exit statistics counted with it (`exit_counts`, the LA summary's
+counts; `school_rolls`, `ap_placements`). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.tracker.ledger_reads import (
     pupil_rows,
     recorded_contents,
 )
+from services.tracker.roll_checks import HeardDays, heard_days, rolls_on
 from services.tracker.school_figures import SEN_PROVISIONS, APPlacements, Roll, ap_placements, school_rolls
 from services.tracker.tables import LEDGER, PLACEMENTS
 
@@ -46,6 +48,7 @@ __all__ = [
     "ExitClass",
     "ExitParams",
     "ExitRules",
+    "HeardDays",
     "LedgerRow",
     "RegisterFacts",
     "Roll",
@@ -54,6 +57,7 @@ __all__ = [
     "classify_exit",
     "default_exit_document",
     "exit_counts",
+    "heard_days",
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
@@ -65,6 +69,7 @@ __all__ = [
     "pupil_rows",
     "record_access",
     "recorded_contents",
+    "rolls_on",
     "school_deletions",
     "school_roll",
     "school_roll_on",

@@ -30,7 +30,9 @@ pupils are checked by their own test and left out of the complete set.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -41,10 +43,11 @@ import httpx
 import pytest
 
 from services.alerts.calendar import AcademicYear, census_days, load_calendar
+from services.alerts.service import partition_of
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
 from tests.support.events import upn_for
-from tests.support.scenarios import Event, Pupil, born_for_year_group, temporary_upn_for
+from tests.support.scenarios import Event, Pupil, born_for_year_group, roll_check, temporary_upn_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
@@ -804,11 +807,42 @@ GAPS.append(
     )
 )  # fmt: skip
 GAP_UPNS = {arrived.upn, settled.upn}
+# Vulnerability: a child in need flag raises exclusion_then_exit from medium to high; a looked-after
+# pupil's alert is marked for the Virtual School route (test_vulnerable_pupils_alerts).
+IN_NEED = pupil(9, child_in_need=True)
+suspended = IN_NEED.suspended(SECONDARY, day("2025-11-03"), sessions=2)
+scenario(
+    "vulnerability-child-in-need", "exclusion_then_exit",
+    "positive: suspended, then deleted to an independent school 30 school days later; in need: high",
+    IN_NEED, main=[suspended, IN_NEED.deleted(SECONDARY, day("2025-12-15"), ground="other_school",
+                                              destination="independent", laestab=INDEPENDENT_LAESTAB)],
+    expected={"exclusion_then_exit": OPENED},
+)  # fmt: skip
+LOOKED_AFTER = pupil(9, looked_after=True)
+scenario(
+    "vulnerability-looked-after", "no_destination",
+    "positive: a looked-after pupil moved away, never seen again: the alert goes to the Virtual School",
+    LOOKED_AFTER, main=[LOOKED_AFTER.deleted(SECONDARY, day("2026-03-02"), ground="moved_away",
+                                             destination="moved_away")],
+    expected={"no_destination": OPENED},
+)  # fmt: skip
 p = pupil(4)
 scenario(
     "clock-today", "clock", "negative: an admission notified on the day; its date sets the event clock",
     p, main=[p.enrolled(PRIMARY_A, TODAY)],
 )  # fmt: skip
+# Schools' feeds are judged on the low watermark: the latest recording time every partition has
+# passed. An admission recorded late TODAY on each partition brings it to TODAY's end.
+PARTITIONS = 4  # ROLLWATCH_EVENTS_PARTITIONS' default
+late: dict[int, Pupil] = {}
+while len(late) < PARTITIONS:
+    p = pupil(4)
+    late.setdefault(partition_of(p.upn, PARTITIONS), p)
+for partition, p in sorted(late.items()):
+    evening = p.enrolled(PRIMARY_A, TODAY) | {"recorded_at": f"{TODAY.isoformat()}T21:00:00+00:00"}
+    scenario(
+        f"clock-partition-{partition}", "clock", "negative: admitted and notified today", p, main=[evening]
+    )
 
 
 # school_exit_pattern: unexplained exits in 12 months at least 5 pupils and 5% of the roll, or a
@@ -862,7 +896,88 @@ SCHOOL_SCENARIOS = [
         expected={"school_exit_pattern": OPENED},
     ),
 ]  # fmt: skip
-PUPIL_SCENARIOS = [s for s in SCENARIOS if s not in SCHOOL_SCENARIOS and s not in GAPS]
+
+
+# roll_mismatch and feed_silent: schools of their own (of LAs 201 and 330), each sending roll
+# checks. A roll check counts the register at the end of its day; Rollwatch's roll is its
+# enrolments there (Year 4 pupils enrolled on 3 Sep 2025, which raise nothing else).
+def enrolled_at(school: str, count: int, serial: int) -> list[Event]:
+    estab = 7000 + int(school[-3:])
+    return [
+        Pupil(upn_for(886, estab, 25, serial + n), born_for_year_group(4)).enrolled(school, day("2025-09-03"))
+        for n in range(count)
+    ]
+
+
+def school_days_of(first: str, last: str) -> list[dt.date]:
+    found, cursor = [], day(first)
+    while cursor <= day(last):
+        if CALENDAR.is_school_day(cursor):
+            found.append(cursor)
+        cursor += dt.timedelta(days=1)
+    return found
+
+
+ROLL_EQUAL, ROLL_INSIDE, ROLL_OUTSIDE = "100003", "100012", "100015"
+FEED_OVER_DAYS = [day("2026-07-01"), *school_days_of("2026-07-07", "2026-07-21")]
+FEED_SILENT, FEED_NEAR, FEED_OVER = "100019", "100021", "100032"
+FEED_SCENARIOS = [
+    scenario(
+        "roll_mismatch-equal", "roll_mismatch", "negative: the register holds the 4 pupils Rollwatch has",
+        ROLL_EQUAL, main=[*enrolled_at(ROLL_EQUAL, 4, 1), roll_check(ROLL_EQUAL, day("2026-07-20"), 4)],
+    ),
+    scenario(
+        "roll_mismatch-2-fewer", "roll_mismatch",
+        "near miss (inside): the register holds 2 of Rollwatch's 4 (difference -2, tolerance 2)",
+        ROLL_INSIDE, main=[*enrolled_at(ROLL_INSIDE, 4, 1), roll_check(ROLL_INSIDE, day("2026-07-20"), 2)],
+    ),
+    scenario(
+        "roll_mismatch-3-fewer-then-matching", "roll_mismatch",
+        "near miss (outside): the register holds 2 of Rollwatch's 5 (difference -3): an alert; a later "
+        "check counting 5 resolves it",
+        ROLL_OUTSIDE, main=[*enrolled_at(ROLL_OUTSIDE, 5, 1), roll_check(ROLL_OUTSIDE, day("2026-07-20"), 2)],
+        later=[roll_check(ROLL_OUTSIDE, TODAY, 5)], expected={"roll_mismatch": AUTO_RESOLVED},
+    ),
+    scenario(
+        "feed_silent-4-school-days", "feed_silent",
+        "positive: a roll check on Wed 15 Jul 2026, then nothing for 4 school days before today; a "
+        "roll check today ends the silence",
+        FEED_SILENT, main=[roll_check(FEED_SILENT, day("2026-07-15"), 0)],
+        later=[roll_check(FEED_SILENT, TODAY, 0)], expected={"feed_silent": AUTO_RESOLVED},
+    ),
+    scenario(
+        "feed_silent-2-school-days", "feed_silent",
+        "near miss (inside): a roll check on Fri 17 Jul 2026: Mon 20 and Tue 21 are 2 school days",
+        FEED_NEAR, main=[roll_check(FEED_NEAR, day("2026-07-17"), 0)],
+    ),
+    scenario(
+        "feed_silent-3-school-days-already-over", "feed_silent",
+        "positive (already over): checks on Wed 1 Jul, then from Tue 7 Jul every school day: Thu 2, Fri 3 "
+        "and Mon 6 were silent; the alert opens and the check of 7 Jul resolves it",
+        FEED_OVER,
+        main=[roll_check(FEED_OVER, d, 0) for d in FEED_OVER_DAYS],
+        expected={"feed_silent": AUTO_RESOLVED},
+    ),
+]  # fmt: skip
+PUPIL_SCENARIOS = [
+    s for s in SCENARIOS if s not in SCHOOL_SCENARIOS and s not in GAPS and s not in FEED_SCENARIOS
+]
+
+# Children not in school: a part-time timetable in force at the end, and one that ended (the
+# export's own test, test_children_not_in_school_export).
+PART_TIME, BACK_FULL_TIME = pupil(4), pupil(4)
+scenario(
+    "children-not-in-school-part-time", "export", "negative (no rule): 6 sessions a week at school",
+    PART_TIME, main=[PART_TIME.enrolled(PRIMARY_B, day("2025-09-03")),
+                     PART_TIME.part_time(PRIMARY_B, day("2026-06-01"), sessions=6, planned_end_on=TODAY,
+                                         provider={"name": "=Riverside Tuition"})],
+)  # fmt: skip
+scenario(
+    "children-not-in-school-back-full-time", "export", "negative (no rule): the timetable ended",
+    BACK_FULL_TIME, main=[BACK_FULL_TIME.enrolled(PRIMARY_B, day("2025-09-03")),
+                          BACK_FULL_TIME.part_time(PRIMARY_B, day("2026-06-01"), sessions=4,
+                                                   planned_end_on=TODAY, ended_on="2026-06-15")],
+)  # fmt: skip
 
 # -- the run --------------------------------------------------------------------------------------
 
@@ -875,6 +990,8 @@ class Outcome:
 
     opened: list[dict[str, Any]]
     final: list[dict[str, Any]]
+    export: str = ""  # the children-not-in-school CSV of LA 886, read by the auditor
+    export_by_another_la: int = 0  # the status an officer of LA 201 gets for LA 886's export
 
 
 def _subject(alert: dict[str, Any]) -> str:
@@ -936,7 +1053,7 @@ def _seen(alerts: list[dict[str, Any]], scenarios: list[Scenario], by: str) -> d
 
 
 def _settle(
-    product: RunningProduct, wanted: dict[Key, tuple[str, ...]], by: str, timeout_s: float = 20
+    product: RunningProduct, wanted: dict[Key, tuple[str, ...]], by: str, timeout_s: float = 25
 ) -> list[dict[str, Any]]:
     """The alerts once every wanted (rule, subject) has its alerts with the wanted values of `by`
     (status or last transition), and two more clock ticks have given anything unwanted its chance
@@ -945,7 +1062,7 @@ def _settle(
     with its own."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        seen = _seen(_alerts(product), PUPIL_SCENARIOS, by)
+        seen = _seen(_alerts(product), [*PUPIL_SCENARIOS, *FEED_SCENARIOS], by)
         if all(seen.get(key) == values for key, values in wanted.items()):
             break
         time.sleep(0.3)
@@ -979,16 +1096,30 @@ def outcome(_kafka_broker: KafkaForTests, tmp_path_factory: pytest.TempPathFacto
         _post(product, key, main)
         _wait_judged(product, len(early) + len(main))
         opened = _settle(
-            product, {(r, s.subject): ("open",) for s in PUPIL_SCENARIOS for r in s.expected}, "status"
+            product,
+            {
+                (r, s.subject): (_after_main(s),)
+                for s in [*PUPIL_SCENARIOS, *FEED_SCENARIOS]
+                for r in s.expected
+            },
+            "status",
         )
         _post(product, key, later)
         _wait_judged(product, len(early) + len(main) + len(later))
         final = _settle(
             product,
-            {(r, s.subject): t for s in PUPIL_SCENARIOS for r, t in s.transitions.items()},
+            {
+                (r, s.subject): t
+                for s in [*PUPIL_SCENARIOS, *FEED_SCENARIOS]
+                for r, t in s.transitions.items()
+            },
             "transition",
         )
-        yield Outcome(opened, final)
+        export = product.get("/v1/las/886/children-not-in-school", purpose="register check")
+        export.raise_for_status()
+        officer = product.create_key("--role", "la_officer", "--la", "201")
+        refused = product.get("/v1/las/886/children-not-in-school", key=officer, purpose="register check")
+        yield Outcome(opened, final, export.text, refused.status_code)
 
 
 _STATUS = {OPENED: "open", EVIDENCE_ADDED: "open", AUTO_RESOLVED: "auto_resolved", INHIBITED: "auto_resolved"}
@@ -1041,3 +1172,42 @@ def test_school_exit_pattern_send_share(outcome: Outcome) -> None:
     raised = {(a["rule"], a["school_urn"]) for a in outcome.final if a["upn"] is None}
     assert ("school_exit_pattern", PATTERN_SEND) in raised
     assert ("school_exit_pattern", PATTERN_PERCENT) not in raised  # no SEND among its leavers
+
+
+def _after_main(case: Scenario) -> str:
+    """A scenario's alert status once the MAIN events are in: open, but a silence over by then is
+    resolved already."""
+    return "auto_resolved" if case.subject == FEED_OVER else "open"
+
+
+@pytest.mark.parametrize("case", FEED_SCENARIOS, ids=[s.name for s in FEED_SCENARIOS])
+def test_school_feed_scenario(outcome: Outcome, case: Scenario) -> None:
+    opened = _seen(outcome.opened, [case], "status")
+    assert opened == {(rule, case.subject): (_after_main(case),) for rule in case.expected}
+    final = _seen(outcome.final, [case], "transition")
+    assert final == {(rule, case.subject): t for rule, t in case.transitions.items()}
+    events = {e["event_id"] for e in case.events}
+    for alert in (a for found in _by_subject(outcome.final, case.subject).values() for a in found):
+        assert alert["upn"] is None and alert["school_urn"] == case.subject
+        assert alert["la_code"] in ("201", "330") and "prompt for enquiry" in alert["reason"]
+        assert set(alert["evidence"]) <= events
+
+
+def test_vulnerable_pupils_alerts(outcome: Outcome) -> None:
+    (in_need,) = _by_subject(outcome.final, IN_NEED.upn)["exclusion_then_exit"]
+    assert in_need["severity"] == "high" and "Severity raised from medium to high" in in_need["reason"]
+    assert in_need["looked_after"] is False
+    (looked_after,) = _by_subject(outcome.final, LOOKED_AFTER.upn)["no_destination"]
+    assert looked_after["looked_after"] is True and looked_after["severity"] == "high"
+
+
+def test_children_not_in_school_export(outcome: Outcome) -> None:
+    rows = list(csv.DictReader(io.StringIO(outcome.export)))
+    mine = [r for r in rows if r["upn"] in (PART_TIME.upn, BACK_FULL_TIME.upn)]
+    assert [(r["upn"], r["arrangement"], r["sessions_per_week_at_school"]) for r in mine] == [
+        (PART_TIME.upn, "part_time_timetable", "6")
+    ]
+    assert mine[0]["school_urn"] == PRIMARY_B and mine[0]["condition"] == "s436B(5)(b)"
+    assert mine[0]["provider_name"] == "'=Riverside Tuition"  # neutralised: no formula runs
+    assert {r["arrangement"] for r in rows} <= {"part_time_timetable", "alternative_provision"}
+    assert outcome.export_by_another_la == 403

@@ -49,6 +49,7 @@ class Pupil:
     sen_provision: str = "N"  # E: EHC plan, K: SEN support, N: none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    child_protection_plan: bool | None = None
     former_upn: str | None = None  # an earlier (temporary) UPN of the same child, sent with every event
     placed_by_la: bool | None = None  # s434A: registered under arrangements made by an LA
     s47_enquiries: bool | None = None
@@ -73,7 +74,7 @@ class Pupil:
             pupil["looked_after"] = self.looked_after
         if self.child_in_need is not None:
             pupil["child_in_need"] = self.child_in_need
-        for flag in ("placed_by_la", "s47_enquiries"):
+        for flag in ("placed_by_la", "s47_enquiries", "child_protection_plan"):
             if getattr(self, flag) is not None:
                 pupil[flag] = getattr(self, flag)
         event: Event = {
@@ -217,6 +218,14 @@ class Pupil:
             {"referral_event_id": referral["event_id"], "requested_by": by},
         )
 
+    def part_time(
+        self, school_urn: str, start_on: dt.date, *, sessions: int, planned_end_on: dt.date, **more: Any
+    ) -> Event:
+        """`pupil.part_time_timetable`: `sessions` a week at the school from `start_on`."""
+        data = {"start_on": start_on.isoformat(), "sessions_per_week": sessions,
+                "planned_end_on": planned_end_on.isoformat()} | more  # fmt: skip
+        return self._event("pupil.part_time_timetable", school_urn, start_on, data)
+
     def ap_ended(self, referral: Event, ended_on: dt.date, *, outcome: str = "returned") -> Event:
         return self._event(
             "pupil.ap_ended",
@@ -230,3 +239,17 @@ class Pupil:
         return self._event(
             "event.retracted", event["school_urn"], on, {"retracts": event["event_id"], "reason": reason}
         )
+
+
+def roll_check(school_urn: str, on: dt.date, on_roll: int, *, at: dt.time = dt.time(16, 0)) -> Event:
+    """`school.roll_checked`: the school's count of its admission register at the end of `on`
+    (recorded that afternoon, UTC)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "school.roll_checked",
+        "schema_version": 1,
+        "school_urn": school_urn,
+        "occurred_on": on.isoformat(),
+        "recorded_at": dt.datetime.combine(on, at, dt.UTC).isoformat(),
+        "data": {"on_roll": on_roll},
+    }

@@ -53,6 +53,12 @@ class Register(SchoolYearClock):
         self.pupils: list[Pupil] = []
         self._seq = 0
 
+    def next_seq(self, count: int) -> int:
+        """Reserve `count` sequence numbers (for records made outside `emit`); the first minus one."""
+        first = self._seq
+        self._seq += count
+        return first
+
     def emit(
         self,
         kind: str,

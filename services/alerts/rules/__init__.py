@@ -4,7 +4,9 @@ Three shapes:
 - on a fact (`evaluate(state, fact, calendar, params)`): the state already holds the fact;
 - waiting (`wake_ups(state, fact, calendar, params)` says when to look again,
   `evaluate_at(state, at, calendar, params)` looks): driven by a durable clock on event time;
-- on a school (`evaluate(stats, calendar, params)`).
+- on a school (`evaluate(stats, calendar, params)`);
+- on a school's roll check (`ON_ROLL_CHECK`, `evaluate(check, calendar, params)`) and on a watched
+  school's feed (`ON_FEED`, `evaluate(heard, calendar, params)`), each with its own resolution.
 Rules ignore `enabled`; `services.alerts.judge` honours it.
 
 A rule may have both an on-fact and a waiting part (`governors_review`): it is then in both.
@@ -15,8 +17,8 @@ Default severities (`rule_defaults.json`, per LA):
   child withdrawn without the LA's consent, once s434A is in force), `suspension_limit` (over a
   legal limit);
 - medium: `exam_cohort_exit`, `exclusion_then_exit`, `retrospective_deletion`, `ap_review_overdue`,
-  `ap_planned_end_passed`, `governors_review`, `school_exit_pattern` (patterns or duties that need
-  a look, often with an innocent answer);
+  `ap_planned_end_passed`, `governors_review`, `school_exit_pattern`, `roll_mismatch`,
+  `feed_silent` (patterns or duties that need a look, often with an innocent answer);
 - low: `late_notification` (a paperwork breach), `suspension_early_warning` (nearing a limit),
   `high_mobility` (a welfare signal, not a breach).
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 
 from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, WakeUp
-from services.alerts.facts import PupilFact, PupilState, SchoolStats
+from services.alerts.facts import FeedHeard, PupilFact, PupilState, RollCheck, SchoolStats
 from services.alerts.parameters import RuleParameters
 from services.alerts.rules import (
     ap_planned_end_passed,
@@ -38,11 +40,13 @@ from services.alerts.rules import (
     ehe_without_consent,
     exam_cohort_exit,
     exclusion_then_exit,
+    feed_silent,
     governors_review,
     high_mobility,
     late_notification,
     no_destination,
     retrospective_deletion,
+    roll_mismatch,
     school_exit_pattern,
     suspension_early_warning,
     suspension_limit,
@@ -81,6 +85,22 @@ WAITING: Mapping[str, WaitingRule] = {
 ON_SCHOOL: Mapping[str, OnSchool] = {
     school_exit_pattern.RULE: school_exit_pattern.evaluate,
 }
-ALL_RULES = tuple(dict.fromkeys((*ON_FACT, *WAITING, *ON_SCHOOL)))
+ON_ROLL_CHECK: Mapping[str, Callable[[RollCheck, SchoolCalendar, RuleParameters], list[AlertCandidate]]] = {
+    roll_mismatch.RULE: roll_mismatch.evaluate,
+}
+ON_FEED: Mapping[str, Callable[[FeedHeard, SchoolCalendar, RuleParameters], list[AlertCandidate]]] = {
+    feed_silent.RULE: feed_silent.evaluate,
+}
+ALL_RULES = tuple(dict.fromkeys((*ON_FACT, *WAITING, *ON_SCHOOL, *ON_ROLL_CHECK, *ON_FEED)))
 
-__all__ = ["ALL_RULES", "ON_FACT", "ON_SCHOOL", "WAITING", "OnFact", "OnSchool", "WaitingRule"]
+__all__ = [
+    "ALL_RULES",
+    "ON_FACT",
+    "ON_FEED",
+    "ON_ROLL_CHECK",
+    "ON_SCHOOL",
+    "WAITING",
+    "OnFact",
+    "OnSchool",
+    "WaitingRule",
+]

@@ -57,6 +57,7 @@ def _envelope(kw: dict[str, Any]) -> dict[str, Any]:
         "child_in_need": kw.pop("child_in_need", None),
         "placed_by_la": kw.pop("placed_by_la", None),
         "s47_enquiries": kw.pop("s47_enquiries", None),
+        "child_protection_plan": kw.pop("child_protection_plan", None),
     }
 
 

@@ -23,6 +23,8 @@ RULES = (
     "retrospective_deletion",
     "school_exit_pattern",
     "high_mobility",
+    "roll_mismatch",
+    "feed_silent",
 )
 
 
@@ -31,6 +33,7 @@ def test_defaults_carry_every_rule_and_threshold() -> None:
     assert p.version and p.la_code is None
     assert set(RULES) == set(type(p.rules).model_fields)
     assert p.rules.no_destination.school_days == 10
+    assert (p.rules.roll_mismatch.tolerance, p.rules.feed_silent.school_days) == (2, 3)
     assert p.rules.suspension_limit.max_school_days == 45
     late = p.rules.late_notification
     assert (late.admission_days, late.admission_day_unit, late.exempt_first_day_entries) == (

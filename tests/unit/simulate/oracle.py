@@ -63,6 +63,8 @@ def judge_all(
                 pupil_alerts.add((candidate.rule, candidate.fingerprint))
 
     for raw in lines:
+        if b'"type":"school.roll_checked"' in raw:
+            continue  # a school's roll check: judged by its own rules (test_roll_checks.py)
         fact = to_fact(raw, schools, now)
         facts.append(fact)
         tick(fact.recorded_on)
