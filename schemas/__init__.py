@@ -7,7 +7,7 @@ Other code uses: `parse_event`, `validate_event`, `canonical_bytes` (schemas.par
 
 from schemas.envelope import EVENT_TYPES, SCHEMA_VERSION, Envelope, EventData, EventType
 from schemas.events import EVENT_MODELS, Event
-from schemas.parse import Validated, canonical_bytes, parse_event, validate_event
+from schemas.parse import Validated, canonical_bytes, message_key, parse_event, validate_event
 from schemas.problems import EventInvalid, Problem
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Problem",
     "Validated",
     "canonical_bytes",
+    "message_key",
     "parse_event",
     "validate_event",
 ]

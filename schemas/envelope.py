@@ -29,8 +29,11 @@ EventType = Literal[
     "pupil.suspended",
     "pupil.permanently_excluded",
     "pupil.ap_referred",
+    "pupil.ap_review_requested",
     "pupil.ap_ended",
+    "pupil.part_time_timetable",
     "event.retracted",
+    "school.roll_checked",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
@@ -75,13 +78,13 @@ class Envelope(BaseModel):
         latest = today_in_england(now) + FUTURE_ALLOWANCE
         birth = self.pupil.date_of_birth
         if birth > latest:
-            yield _in_future(("pupil", "date_of_birth"))
+            yield in_future(("pupil", "date_of_birth"))
         if self.occurred_on > latest:
-            yield _in_future(("occurred_on",))
+            yield in_future(("occurred_on",))
         if self.occurred_on < birth:
             yield _before_birth(("occurred_on",))
         if self.recorded_at > now + FUTURE_ALLOWANCE:
-            yield _in_future(("recorded_at",))
+            yield in_future(("recorded_at",))
         if self.recorded_at.astimezone(ENGLAND).date() < birth:
             yield _before_birth(("recorded_at",))
         data = self.data
@@ -89,7 +92,7 @@ class Envelope(BaseModel):
             value = getattr(data, name)
             if value is not None:
                 if value > latest:
-                    yield _in_future(("data", name))
+                    yield in_future(("data", name))
                 if value < birth:
                     yield _before_birth(("data", name))
         for name in data.PLANNED_DATES:
@@ -99,7 +102,8 @@ class Envelope(BaseModel):
         yield from data.event_violations(self)
 
 
-def _in_future(loc: Loc) -> Violation:
+def in_future(loc: Loc) -> Violation:
+    """A date of fact more than a day ahead: refused (school events use it too)."""
     return Violation(
         loc, "date_in_future", f"{loc[-1]} is more than one day in the future; send events once they happen"
     )

@@ -4,6 +4,7 @@
   every problem (field, rule, message).
 - `validate_event(raw)`: the same, and also returns warnings (plausible-but-odd facts).
 - `canonical_bytes(event)`: the bytes the ledger stores and hashes.
+- `message_key(event)`: its Kafka key (the UPN; a school event's URN).
 
 `now` (an aware datetime) replaces the clock for the "not in the future" rule: tests and replays
 pass it; otherwise the real time is used."""
@@ -18,7 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.envelope import EVENT_TYPES, Envelope
-from schemas.events import EVENT_MODELS, Event
+from schemas.events import EVENT_MODELS, Event, SchoolRollChecked
 from schemas.plausibility import warnings_for
 from schemas.problems import EventInvalid, Problem, problems_from
 
@@ -61,9 +62,15 @@ def parse_event(raw: Any, *, now: dt.datetime | None = None) -> Event:
 def validate_event(raw: Any, *, now: dt.datetime | None = None) -> Validated:
     """Like parse_event, and also report warnings (e.g. a year group unusual for the age)."""
     event = parse_event(raw, now=now)
-    return Validated(event, warnings_for(event))
+    return Validated(event, [] if isinstance(event, SchoolRollChecked) else warnings_for(event))
 
 
-def canonical_bytes(event: Envelope) -> bytes:
+def message_key(event: Envelope | SchoolRollChecked) -> str:
+    """The Kafka key of an event on `pupil-events`: the pupil's UPN, so each pupil's events keep
+    their order; for a school event the school's URN (6 digits, which no UPN is)."""
+    return event.school_urn if isinstance(event, SchoolRollChecked) else event.upn
+
+
+def canonical_bytes(event: Envelope | SchoolRollChecked) -> bytes:
     """The bytes the ledger stores and hashes: compact JSON, keys sorted, nulls dropped."""
     return orjson.dumps(event.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from schemas.codelists import ap_arrangements
 from schemas.dates import academic_year, age_on
 from schemas.envelope import Envelope
-from schemas.events import ApReferredData, DeletedData, SuspendedData
+from schemas.events import ApReferredData, ApReviewRequestedData, DeletedData, SuspendedData
 from schemas.identifiers import CTF_INDEPENDENT_OR_ABROAD, CTF_UNKNOWN
 from schemas.problems import Problem
 
@@ -32,6 +32,8 @@ def warnings_for(event: Envelope) -> list[Problem]:
         found.extend(_ap_review(data))
     elif isinstance(data, DeletedData):
         found.extend(_ctf_destination(data))
+    elif isinstance(data, ApReviewRequestedData):
+        found.extend(_review_request(data, event))
     return found
 
 
@@ -70,6 +72,16 @@ def _ap_review(data: ApReferredData) -> Iterator[Problem]:
             "data.review_by",
             "review_interval_long",
             f"a '{data.arrangement}' placement should be reviewed within {interval} days of start_on",
+        )
+
+
+def _review_request(data: ApReviewRequestedData, event: Envelope) -> Iterator[Problem]:
+    if data.requested_by == "local_authority" and event.pupil.sen_provision != "E":
+        yield Problem(
+            "data.requested_by",
+            "review_request_by_la_without_ehc_plan",
+            "the LA may request a review meeting only for a pupil with an EHC plan (reg 4A(1)(b) of "
+            "the 2010 regulations); the pupil's sen_provision is not E",
         )
 
 

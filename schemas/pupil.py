@@ -26,3 +26,17 @@ class PupilSnapshot(BaseModel):
     fsm_eligible: StrictBool | None = None
     looked_after: StrictBool | None = None
     child_in_need: StrictBool | None = None
+    placed_by_la: StrictBool | None = Field(
+        default=None,
+        description="Became a registered pupil at this school under arrangements made by a local "
+        "authority (s434A(3) Education Act 1996: with a special school, a relevant child)",
+    )
+    s47_enquiries: StrictBool | None = Field(
+        default=None,
+        description="A local authority is conducting enquiries, or taking action, under s47 Children "
+        "Act 1989 about the child (s434A(4) Education Act 1996: a relevant child)",
+    )
+    child_protection_plan: StrictBool | None = Field(
+        default=None,
+        description="Subject of a child protection plan (Working Together to Safeguard Children 2023)",
+    )

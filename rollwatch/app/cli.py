@@ -204,9 +204,11 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--json", action="store_true", help="print the full report (every URN) as JSON")
     load.set_defaults(handler=_schools_import)
 
+    from rollwatch.app.cnis_command import add_parser as add_children_not_in_school
     from services.ingest.ctf.command import add_parser as add_import_ctf
 
     add_import_ctf(sub)
+    add_children_not_in_school(sub)
 
     _add_plugin_commands(sub)
     return parser

@@ -41,8 +41,10 @@ from services.schools.register import serve_register
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.batch_consumer import LedgerConsumer
+from services.tracker.cnis_api import router as cnis_router
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import pupil_records, recorded_contents
+from services.tracker.roll_checks import RollCheckWriter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,9 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
                 if "tracker" in components:
                     # A batch consumer of its own, not a Faust agent (batch_consumer.py says why).
-                    tracker = Tracker(settings, LedgerWriter(clients), app.state.schools)
+                    tracker = Tracker(
+                        settings, LedgerWriter(clients), app.state.schools, RollCheckWriter(clients)
+                    )
                     stack.callback(tracker.close)
                     ledger_consumer = LedgerConsumer(settings, tracker)
                     await ledger_consumer.start()
@@ -135,6 +139,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(ctf_router)
     if "tracker" in components:
         app.include_router(audit_router)
+        app.include_router(cnis_router)
     if "alerts" in components:
         app.include_router(alerts_router)
         app.include_router(statistics_router)

@@ -29,9 +29,11 @@ class ListInfo:
 @dataclass(frozen=True)
 class DeletionGround:
     code: str
-    letter: str
+    letter: str | None  # None for a 9(3) ground (its text is not verified yet)
     reference: str
     description: str
+    paragraph: str = "9(1)"  # 9(1): compulsory school age; 9(3): not of compulsory school age
+    text_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,24 @@ class Ground2006:
     letter_verified: bool
     description: str
     maps_to: frozenset[str]
+    valid_from: dt.date | None = None  # inserted by an amendment from this day
+
+
+@dataclass(frozen=True)
+class EnrolmentStatus:
+    code: str
+    cbds: str  # the MIS / CTF letter
+    registered: bool  # False for a guest: not on the admission register
+    description: str
+
+
+@dataclass(frozen=True)
+class Returns2006:
+    """Which deletions and admissions needed a return to the LA under the 2006 regulations."""
+
+    every_deletion_from: dt.date
+    admissions_from: dt.date
+    grounds_before: frozenset[str]  # the 2024 codes of the 2006 grounds that needed one before
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,7 @@ FILES = (
     "alternative_provision.json",
     "destination_kinds.json",
     "la_codes.json",
+    "enrolment_statuses.json",
 )
 
 
@@ -121,10 +142,23 @@ def deletion_grounds() -> Mapping[str, DeletionGround]:
     doc = _document("deletion_grounds.json")
     return MappingProxyType(
         {
-            g["code"]: DeletionGround(g["code"], g["letter"], g["reference"], g["description"])
+            g["code"]: DeletionGround(
+                g["code"],
+                g["letter"],
+                g["reference"],
+                g["description"],
+                g["paragraph"],
+                bool(g.get("text_verified", True)),
+            )
             for g in doc["grounds"]
         }
     )
+
+
+@cache
+def non_compulsory_age_grounds() -> frozenset[str]:
+    """The reg 9(3)-only grounds: for pupils not of compulsory school age."""
+    return frozenset(code for code, ground in deletion_grounds().items() if ground.paragraph == "9(3)")
 
 
 @cache
@@ -136,7 +170,13 @@ def regulation_2024_in_force() -> dt.date:
 def regulation_2006_grounds() -> tuple[Ground2006, ...]:
     section = _document("deletion_grounds.json")["regulation_2006"]
     return tuple(
-        Ground2006(g["letter"], bool(g["letter_verified"]), g["description"], frozenset(g["maps_to"]))
+        Ground2006(
+            g["letter"],
+            bool(g["letter_verified"]),
+            g["description"],
+            frozenset(g["maps_to"]),
+            dt.date.fromisoformat(g["valid_from"]) if g.get("valid_from") else None,
+        )
         for g in section["grounds"]
     )
 
@@ -145,6 +185,59 @@ def regulation_2006_grounds() -> tuple[Ground2006, ...]:
 def grounds_expressible_under_2006() -> frozenset[str]:
     """The 2024 codes that some 2006 ground maps to."""
     return frozenset(code for ground in regulation_2006_grounds() for code in ground.maps_to)
+
+
+def ground_in_force_under_2006(code: str, on: dt.date) -> bool:
+    """Some 2006 ground mapping to `code` was in force on `on` (ground (o) only from 2011)."""
+    return any(
+        code in g.maps_to and (g.valid_from is None or g.valid_from <= on) for g in regulation_2006_grounds()
+    )
+
+
+@cache
+def returns_2006() -> Returns2006:
+    section = _document("deletion_grounds.json")["regulation_2006"]["returns"]
+    letters = frozenset(section["letters_before"])
+    return Returns2006(
+        dt.date.fromisoformat(section["every_deletion_from"]),
+        dt.date.fromisoformat(section["admissions_from"]),
+        frozenset(code for g in regulation_2006_grounds() if g.letter in letters for code in g.maps_to),
+    )
+
+
+def deletion_return_required(ground: str, on: dt.date) -> bool:
+    """Did a deletion on `ground` taking effect on `on` need a return to the LA? Always from
+    1 September 2016 (2006 reg 12(6) as substituted, then 2024 reg 13(4)); before, only for the
+    2006 grounds (d), (e), (g), (i), (m) (2006 reg 12(3) as made)."""
+    rules = returns_2006()
+    return on >= rules.every_deletion_from or ground in rules.grounds_before
+
+
+def admission_return_required(on: dt.date) -> bool:
+    """New pupil returns exist from 1 September 2016 (2006 reg 12(3) as substituted, then 2024
+    reg 13(1))."""
+    return on >= returns_2006().admissions_from
+
+
+@cache
+def enrolment_statuses() -> Mapping[str, EnrolmentStatus]:
+    doc = _document("enrolment_statuses.json")
+    return MappingProxyType(
+        {
+            s["code"]: EnrolmentStatus(s["code"], s["cbds"], bool(s["registered"]), s["description"])
+            for s in doc["statuses"]
+        }
+    )
+
+
+def enrolment_status_for(value: str) -> str | None:
+    """The contract's enrolment status for an MIS value: the code itself or its CBDS letter
+    (either case); None when it is neither."""
+    wanted = value.strip()
+    for status in enrolment_statuses().values():
+        if wanted.lower() == status.code or wanted.upper() == status.cbds:
+            return status.code
+    return None
 
 
 @cache

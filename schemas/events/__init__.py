@@ -12,9 +12,11 @@ from schemas.envelope import EVENT_TYPES, Envelope
 from schemas.events.alternative_provision import (
     ApEndedData,
     ApReferredData,
+    ApReviewRequestedData,
     Provider,
     PupilApEnded,
     PupilApReferred,
+    PupilApReviewRequested,
 )
 from schemas.events.deletion import DeletedData, Destination, PupilDeleted
 from schemas.events.enrolment import EnrolledData, PupilEnrolled
@@ -24,28 +26,37 @@ from schemas.events.exclusions import (
     PupilSuspended,
     SuspendedData,
 )
+from schemas.events.part_time import PartTimeTimetableData, PupilPartTimeTimetable
 from schemas.events.retraction import EventRetracted, RetractedData
+from schemas.events.school import RollCheckedData, SchoolRollChecked
 
-Event = Annotated[
+# Every event about one pupil (all but the school-level `school.roll_checked`).
+PupilEvent = (
     PupilEnrolled
     | PupilDeleted
     | PupilSuspended
     | PupilPermanentlyExcluded
     | PupilApReferred
+    | PupilApReviewRequested
     | PupilApEnded
-    | EventRetracted,
-    Field(discriminator="type"),
-]
+    | PupilPartTimeTimetable
+    | EventRetracted
+)
+SchoolEvent = SchoolRollChecked
+Event = Annotated[PupilEvent | SchoolEvent, Field(discriminator="type")]
 
-EVENT_MODELS: Final[Mapping[str, type[Envelope]]] = MappingProxyType(
+EVENT_MODELS: Final[Mapping[str, type[Envelope] | type[SchoolRollChecked]]] = MappingProxyType(
     {
         "pupil.enrolled": PupilEnrolled,
         "pupil.deleted": PupilDeleted,
         "pupil.suspended": PupilSuspended,
         "pupil.permanently_excluded": PupilPermanentlyExcluded,
         "pupil.ap_referred": PupilApReferred,
+        "pupil.ap_review_requested": PupilApReviewRequested,
         "pupil.ap_ended": PupilApEnded,
+        "pupil.part_time_timetable": PupilPartTimeTimetable,
         "event.retracted": EventRetracted,
+        "school.roll_checked": SchoolRollChecked,
     }
 )
 assert tuple(EVENT_MODELS) == EVENT_TYPES, "EVENT_TYPES and EVENT_MODELS must list the same types"
@@ -54,19 +65,27 @@ __all__ = [
     "EVENT_MODELS",
     "ApEndedData",
     "ApReferredData",
+    "ApReviewRequestedData",
     "DeletedData",
     "Destination",
     "EnrolledData",
     "Event",
     "EventRetracted",
+    "PartTimeTimetableData",
     "PermanentlyExcludedData",
     "Provider",
     "PupilApEnded",
     "PupilApReferred",
+    "PupilApReviewRequested",
     "PupilDeleted",
     "PupilEnrolled",
+    "PupilEvent",
+    "PupilPartTimeTimetable",
     "PupilPermanentlyExcluded",
     "PupilSuspended",
     "RetractedData",
+    "RollCheckedData",
+    "SchoolEvent",
+    "SchoolRollChecked",
     "SuspendedData",
 ]

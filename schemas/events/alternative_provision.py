@@ -1,5 +1,6 @@
-"""`pupil.ap_referred` and `pupil.ap_ended`: a placement in alternative provision, from its start,
-review date, objective and planned end to its outcome."""
+"""`pupil.ap_referred`, `pupil.ap_review_requested` and `pupil.ap_ended`: a placement in
+alternative provision, from its start, review date, objective and planned end, through any review
+a parent or the LA asks for, to its outcome."""
 
 from __future__ import annotations
 
@@ -66,12 +67,10 @@ class ApReferredData(EventData):
             )
 
 
-class ApEndedData(EventData):
-    FACT_DATES = ("ended_on",)
+class _AboutAPlacement(EventData):
+    """What an event about an existing placement carries: the referral that began it."""
 
     referral_event_id: UUID = Field(description="The event_id of the pupil.ap_referred event")
-    ended_on: IsoDate
-    outcome: Literal["returned", "new_school", "post16", "removed_from_roll", "other"]
 
     def event_violations(self, event: Envelope) -> Iterator[Violation]:
         if self.referral_event_id == event.event_id:
@@ -82,9 +81,30 @@ class ApEndedData(EventData):
             )
 
 
+class ApEndedData(_AboutAPlacement):
+    FACT_DATES = ("ended_on",)
+
+    ended_on: IsoDate
+    outcome: Literal["returned", "new_school", "post16", "removed_from_roll", "other"]
+
+
+class ApReviewRequestedData(_AboutAPlacement):
+    """A written request for a review meeting of an off-site direction (reg 4A of the Education
+    (Educational Provision for Improving Behaviour) Regulations 2010, inserted by SI 2012/2532):
+    by the parent (or the pupil, aged 18 or over) or, for a pupil with an EHC plan, the LA that
+    maintains it. `occurred_on` is the day the request was made."""
+
+    requested_by: Literal["parent", "pupil", "local_authority"]
+
+
 class PupilApReferred(Envelope):
     type: Literal["pupil.ap_referred"]
     data: ApReferredData
+
+
+class PupilApReviewRequested(Envelope):
+    type: Literal["pupil.ap_review_requested"]
+    data: ApReviewRequestedData
 
 
 class PupilApEnded(Envelope):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BeforeValidator, Field, StrictInt, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from schemas.codelists import exclusion_reasons_in
 from schemas.codes import ExclusionReasonCode
@@ -72,6 +72,11 @@ class SuspendedData(_ExcludedData):
 
     start_on: IsoDate = Field(description="First day of the suspension")
     sessions: StrictInt = Field(ge=1, le=MAX_SESSIONS, description="Length in half-day sessions")
+    misses_public_examination: StrictBool | None = Field(
+        default=None,
+        description="The suspension makes the pupil lose the chance to take a public examination or "
+        "a national curriculum test (the governors must then consider reinstatement)",
+    )
 
 
 class PermanentlyExcludedData(_ExcludedData):

@@ -1,5 +1,6 @@
-"""Which destinations each deletion ground allows: Rollwatch's reading of the 2024 reg 9(1)
-grounds, kept as data so that it can be reviewed line by line (and tested against the code lists).
+"""Which destinations each deletion ground allows: Rollwatch's reading of the 2024 reg 9(1) and
+9(3) grounds, kept as data so that it can be reviewed line by line (and tested against the code
+lists).
 
 A deletion whose `data.destination.kind` is not in its ground's set is refused with
 `ground_destination_mismatch`. `unknown` is allowed wherever the law lets a school delete without
@@ -52,5 +53,8 @@ GROUND_DESTINATIONS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         # (o) permanently excluded: the LA must provide education (a PRU or AP is a `school`);
         #     parents may also choose home education or move.
         "permanently_excluded": _ANY_CHILD | {"post16"},
+        # 9(3): not of compulsory school age and stopped attending: a young child anywhere, or a
+        #     sixth former to post-16 education or training elsewhere.
+        "not_compulsory_age_left": _ANY_CHILD | {"post16"},
     }
 )

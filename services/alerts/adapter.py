@@ -10,6 +10,7 @@ from typing import Any
 from services.alerts.facts import (
     APEnded,
     APReferral,
+    APReviewRequested,
     Deletion,
     Enrolment,
     PermanentExclusion,
@@ -18,6 +19,7 @@ from services.alerts.facts import (
     Suspension,
 )
 from services.schools.register import SchoolsRegister
+from services.tracker.reads import is_special_school
 
 
 def _date(value: Any) -> dt.date | None:
@@ -48,6 +50,9 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
         "sen_provision": pupil["sen_provision"],
         "looked_after": pupil.get("looked_after"),
         "child_in_need": pupil.get("child_in_need"),
+        "placed_by_la": pupil.get("placed_by_la"),
+        "s47_enquiries": pupil.get("s47_enquiries"),
+        "child_protection_plan": pupil.get("child_protection_plan"),
     }
     kind = event["type"]
     if kind == "pupil.enrolled":
@@ -60,6 +65,7 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
         )
     if kind == "pupil.deleted":
         destination = data.get("destination") or {}
+        school = schools.get(event["school_urn"])
         return Deletion(
             **common,
             ground=data["ground"],
@@ -68,6 +74,9 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
             destination_laestab=destination.get("laestab"),
             la_notified_on=_date(data.get("la_notified_on")),
             ctf_destination=_laestab(data.get("ctf_destination")),
+            la_consent_on=_date(data.get("la_consent_on")),
+            school_top_year_group=school.top_year_group if school else None,
+            school_is_special=school is not None and is_special_school(school),
         )
     if kind == "pupil.suspended":
         return Suspension(
@@ -75,6 +84,7 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
             start_on=dt.date.fromisoformat(data["start_on"]),
             sessions=int(data["sessions"]),
             reasons=tuple(data.get("reasons", ())),
+            misses_public_examination=bool(data.get("misses_public_examination")),
         )
     if kind == "pupil.permanently_excluded":
         return PermanentExclusion(
@@ -91,6 +101,10 @@ def to_fact(event: dict[str, Any], schools: SchoolsRegister) -> PupilFact | None
             review_by=_date(data.get("review_by")),
             planned_end_on=_date(data.get("planned_end_on")),
             objective=data.get("objective"),
+        )
+    if kind == "pupil.ap_review_requested":
+        return APReviewRequested(
+            **common, referral_event_id=str(data["referral_event_id"]), requested_by=data["requested_by"]
         )
     if kind == "pupil.ap_ended":
         return APEnded(

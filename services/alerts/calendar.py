@@ -3,9 +3,13 @@
 A school day is a weekday inside a term, outside that term's breaks (half terms), and not a bank
 holiday or a closure. Term dates come from versioned JSON files in `services/alerts/calendars/`:
 `england-default.json` ships typical English dates, and `<la_code>.json` (same format) replaces
-the years it lists for that LA; the other years still come from the default. A date in an
-academic year that no file covers is estimated: Monday to Friday count as school days, and
-`is_estimated` / `estimated_between` say so. Nothing here raises for a date outside the data.
+the years it lists for that LA; the other years still come from the default. Bank holidays come
+from `bank-holidays-england.json` (generated from the pinned `holidays` package; see
+services/alerts/bank_holidays.py), plus any a file lists itself. A date in an academic year that
+no file covers is estimated: Monday to Friday count as school days, and `is_estimated` /
+`estimated_between` say so. Term dates for a year the bank holidays data does not cover are
+refused at load (`BeyondCalendarData`, naming the year and the data's range); counting itself
+never raises.
 
 Counting convention, used by every clock in the rules:
 - `school_days_between(a, b)` counts the school days d with a < d <= b (start exclusive, end
@@ -31,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.alerts.bank_holidays import BankHolidays, england_bank_holidays
 
 DEFAULT_CALENDAR = "england-default"
 _LA_CODE = re.compile(r"^[0-9]{3}$")
@@ -185,6 +191,24 @@ class CalendarDocument(_Strict):
 class _KnownYear:
     days: tuple[dt.date, ...]  # the school days of the year, ascending
     source: str  # "England default 2025-11-25.1"
+    terms: tuple[TermSpan, ...] = ()  # ascending
+
+
+@dataclass(frozen=True, slots=True)
+class TermSpan:
+    """One term of a school year: its first and last day (breaks inside it included)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+# Where no term dates are loaded: the usual shape of an English school year (the summer term
+# ends around 22 July; docs/domain.md, "Calendar"), flagged as estimated like the weekdays.
+_ESTIMATED_TERMS = (("autumn", (9, 1), (12, 31)), ("spring", (1, 1), (3, 31)), ("summer", (4, 1), (7, 22)))
 
 
 def _school_days_of(year: YearTerms, holidays: frozenset[dt.date]) -> tuple[dt.date, ...]:
@@ -233,16 +257,29 @@ class SchoolCalendar:
         self._years = dict(years)
 
     @classmethod
-    def from_documents(cls, *documents: CalendarDocument, la_code: str | None = None) -> SchoolCalendar:
-        """Layer calendar files: a later document's years replace an earlier one's; bank holidays
-        of all documents apply to every year."""
-        holidays = frozenset(day for document in documents for day in document.bank_holidays)
+    def from_documents(
+        cls,
+        *documents: CalendarDocument,
+        la_code: str | None = None,
+        bank_holidays: BankHolidays | None = None,
+    ) -> SchoolCalendar:
+        """Layer calendar files: a later document's years replace an earlier one's; England's bank
+        holidays and those of all documents apply to every year. A year with term dates outside
+        the bank holidays data raises `BeyondCalendarData`."""
+        national = bank_holidays or england_bank_holidays()
+        holidays = national.dates | frozenset(day for document in documents for day in document.bank_holidays)
         years: dict[int, _KnownYear] = {}
         for document in documents:
             for year in document.years:
-                start = AcademicYear.parse(year.academic_year).start_year
+                academic = AcademicYear.parse(year.academic_year)
+                for edge in (academic.first_day, academic.last_day):
+                    national.require(edge, f"calendar {document.name!r}, academic year {academic.label}")
+                start = academic.start_year
                 source = f"{document.name} {document.version}"
-                years[start] = _KnownYear(_school_days_of(year, holidays), source)
+                spans = tuple(
+                    sorted((TermSpan(t.name, t.start, t.end) for t in year.terms), key=lambda t: t.start)
+                )
+                years[start] = _KnownYear(_school_days_of(year, holidays), source, spans)
         return cls(la_code, years)
 
     @property
@@ -319,6 +356,29 @@ class SchoolCalendar:
     def first_school_day(self, year: AcademicYear) -> dt.date:
         """The first school day on or after 1 September of `year`."""
         return self.add_school_days(year.first_day - _ONE_DAY, 1)
+
+    def terms(self, year: AcademicYear) -> tuple[TermSpan, ...]:
+        """The terms of `year`, from the term dates, or estimated (`is_estimated`) without them."""
+        known = self._years.get(year.start_year)
+        if known is not None and known.terms:
+            return known.terms
+        return tuple(
+            TermSpan(name, _in_year(year, *first), _in_year(year, *last))
+            for name, first, last in _ESTIMATED_TERMS
+        )
+
+    def last_term_end(self, year: AcademicYear) -> dt.date:
+        """The last day of the last term of `year` (reg 13(5) SI 2024/208: "the end of the last
+        term of the school year")."""
+        return self.terms(year)[-1].end
+
+    def term_of(self, day: dt.date) -> TermSpan | None:
+        """The term `day` falls in, or None in a holiday between terms."""
+        return next((term for term in self.terms(academic_year_of(day)) if term.contains(day)), None)
+
+
+def _in_year(year: AcademicYear, month: int, day: int) -> dt.date:
+    return dt.date(year.start_year + (month < 9), month, day)
 
 
 # --- loading -------------------------------------------------------------------------------------

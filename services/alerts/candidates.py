@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from services.alerts.facts import Fact, SchoolStats
+from services.alerts.facts import Fact, SchoolFact
 from services.alerts.fingerprints import fingerprint
+from services.alerts.wording import with_note
 
 if TYPE_CHECKING:
     from services.alerts.parameters import RuleParameters
@@ -37,12 +38,13 @@ class AlertCandidate:
     due_on: dt.date | None = None  # waiting rules: the deadline that passed
     calendar_estimated: bool = False  # school days outside known term dates were estimated
     parameters_version: str = ""
+    looked_after: bool = False  # about a looked-after pupil: the LA's Virtual School route gets it too
 
 
 def candidate_for(
     rule: str,
     params: RuleParameters,
-    about: Fact | SchoolStats,
+    about: Fact | SchoolFact,
     upn: str | None,
     reason: str,
     statutory_reference: str,
@@ -61,8 +63,12 @@ def candidate_for(
     evidence, `as_of` is the day it took effect, and the fingerprint is (upn, its event id). A
     `subject` says the alert is about something else (the pupil, the pupil's school year): the
     fingerprint is then (rule, *subject), with no key event. About a school, `subject` and
-    `evidence` are the rule's own, and `as_of` is the statistics' day."""
-    if isinstance(about, SchoolStats):
+    `evidence` are the rule's own, and `as_of` is the statistics' day.
+
+    About a pupil, the snapshot of `about` says whether the pupil is looked after (the alert also
+    goes to the LA's Virtual School route) and whether a flag of `params.vulnerability` raises
+    the severity; the reason then says so."""
+    if not isinstance(about, Fact):
         key_event_id = None
         default_evidence: tuple[str, ...] = ()
         default_as_of = about.as_of
@@ -75,6 +81,10 @@ def candidate_for(
     if subject is None:
         raise ValueError(f"{rule}: a candidate without a UPN needs its subject")
     severity: Severity = getattr(params.rules, rule).severity
+    looked_after = False
+    if isinstance(about, Fact) and upn is not None:
+        looked_after = bool(about.looked_after)
+        severity, reason = _raised_for_vulnerability(severity, reason, about, params)
     return AlertCandidate(
         rule=rule,
         severity=severity,
@@ -90,7 +100,32 @@ def candidate_for(
         due_on=due_on,
         calendar_estimated=calendar_estimated,
         parameters_version=params.version,
+        looked_after=looked_after,
     )
+
+
+_LEVELS: tuple[Severity, ...] = ("low", "medium", "high")
+_FLAG_WORDS = {
+    "child_protection_plan": "a child protection plan",
+    "child_in_need": "a child in need plan",
+    "looked_after": "looked-after status",
+}
+
+
+def _raised_for_vulnerability(
+    severity: Severity, reason: str, fact: Fact, params: RuleParameters
+) -> tuple[Severity, str]:
+    """The severity one or more levels up (at most high) when the pupil's snapshot carries a flag
+    the LA raises for, and the reason with a sentence saying so."""
+    rule = params.vulnerability
+    flags = [flag for flag in rule.raise_severity_for if getattr(fact, flag)]
+    if not flags or rule.steps == 0:
+        return severity, reason
+    raised = _LEVELS[min(len(_LEVELS) - 1, _LEVELS.index(severity) + rule.steps)]
+    if raised == severity:
+        return severity, reason
+    words = " and ".join(_FLAG_WORDS[flag] for flag in flags)
+    return raised, with_note(reason, f"Severity raised from {severity} to {raised}: the pupil has {words}.")
 
 
 @dataclass(frozen=True, slots=True)

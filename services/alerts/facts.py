@@ -36,6 +36,9 @@ class Fact:
     sen_provision: str  # "E" EHC plan, "K" SEN support, "N" none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    placed_by_la: bool | None = None  # registered here under arrangements made by an LA
+    s47_enquiries: bool | None = None  # an LA is making s47 Children Act 1989 enquiries
+    child_protection_plan: bool | None = None
 
     @property
     def recorded_on(self) -> dt.date:
@@ -64,7 +67,9 @@ class Deletion(Fact):
     destination_laestab: str | None = None
     la_notified_on: dt.date | None = None
     ctf_destination: str | None = None  # LAESTAB, MMMMMMM, XXXXXXX or None
-    school_top_year_group: int | None = None  # the school's oldest year, when the register knows
+    la_consent_on: dt.date | None = None  # the LA's consent to withdrawal for home education (s434A)
+    school_top_year_group: int | None = None  # the school's most senior class, when the register knows
+    school_is_special: bool = False  # the deleting school is a special school (register)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +79,7 @@ class Suspension(Fact):
     start_on: dt.date
     sessions: int
     reasons: tuple[str, ...] = ()
+    misses_public_examination: bool = False
 
     @property
     def school_days(self) -> float:
@@ -102,6 +108,15 @@ class APReferral(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class APReviewRequested(Fact):
+    """`pupil.ap_review_requested`: a written request, made on `occurred_on`, for a review
+    meeting of the placement begun by `referral_event_id`."""
+
+    referral_event_id: str
+    requested_by: str  # parent / pupil / local_authority
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class APEnded(Fact):
     """`pupil.ap_ended`: the placement begun by `referral_event_id` ended."""
 
@@ -118,7 +133,16 @@ class Retraction(Fact):
     reason: str = ""
 
 
-PupilFact = Enrolment | Deletion | Suspension | PermanentExclusion | APReferral | APEnded | Retraction
+PupilFact = (
+    Enrolment
+    | Deletion
+    | Suspension
+    | PermanentExclusion
+    | APReferral
+    | APReviewRequested
+    | APEnded
+    | Retraction
+)
 F = TypeVar("F", bound=Fact)
 
 
@@ -208,3 +232,42 @@ class SchoolStats:
     roll_size: int
     send_on_roll: int
     exits: tuple[SchoolExit, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RollCheck:
+    """`school.roll_checked`: the school's own count of its admission register at the end of
+    `as_of`, and the pupils Rollwatch had on roll there then (`known`, from what was recorded by
+    the check's own `recorded_at`)."""
+
+    event_id: str
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    recorded_at: dt.datetime
+    on_roll: int
+    known: int
+
+    @property
+    def difference(self) -> int:
+        """Pupils on the school's register that Rollwatch does not have on roll (negative: the
+        other way round)."""
+        return self.on_roll - self.known
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHeard:
+    """A gap in what a watched school (one that has sent a roll check) sent: heard from on
+    `last_heard_on` (its last event or roll check that day: `last_event_id`), then next on
+    `next_heard_on` (by `next_event_id`), or not yet by `as_of`, the alert clock's day."""
+
+    school_urn: str
+    la_code: str
+    as_of: dt.date
+    last_heard_on: dt.date
+    last_event_id: str
+    next_heard_on: dt.date | None = None
+    next_event_id: str | None = None
+
+
+SchoolFact = SchoolStats | RollCheck | FeedHeard

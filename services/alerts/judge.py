@@ -5,7 +5,10 @@
   fact closes;
 - `judge_tick` when event time reaches a wake-up's `fires_on` (or any later day): the waiting
   rules' candidates for that pupil;
-- `judge_school` on a school's stats (e.g. after each deletion there, or daily).
+- `judge_school` on a school's stats (e.g. after each deletion there, or daily);
+- `judge_roll_check` on a school's roll check, with Rollwatch's own count beside it: candidates,
+  or the resolution of the school's open roll alert;
+- `judge_feed` on a watched school's last-heard day at the alert clock's day.
 
 Use the calendar and parameters of the LA of the school that reported the fact
 (`services.alerts.la_rules.load_la_rules`). Nothing here does I/O.
@@ -19,10 +22,10 @@ from dataclasses import dataclass
 
 from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, OpenAlert, Resolution, WakeUp
-from services.alerts.facts import PupilFact, PupilState, SchoolStats
+from services.alerts.facts import FeedHeard, PupilFact, PupilState, RollCheck, SchoolStats
 from services.alerts.parameters import RuleParameters
 from services.alerts.resolution import resolutions
-from services.alerts.rules import ON_FACT, ON_SCHOOL, WAITING
+from services.alerts.rules import ON_FACT, ON_FEED, ON_ROLL_CHECK, ON_SCHOOL, WAITING, roll_mismatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,4 +82,26 @@ def judge_school(
         for rule, evaluate in ON_SCHOOL.items()
         if params.rules.is_enabled(rule)
         for candidate in evaluate(stats, calendar, params)
+    )
+
+
+def judge_roll_check(check: RollCheck, calendar: SchoolCalendar, params: RuleParameters) -> Judgement:
+    candidates = [
+        candidate
+        for rule, evaluate in ON_ROLL_CHECK.items()
+        if params.rules.is_enabled(rule)
+        for candidate in evaluate(check, calendar, params)
+    ]
+    resolved = roll_mismatch.resolution(check, params)
+    return Judgement(candidates=tuple(candidates), resolutions=(resolved,) if resolved else ())
+
+
+def judge_feed(
+    heard: FeedHeard, calendar: SchoolCalendar, params: RuleParameters
+) -> tuple[AlertCandidate, ...]:
+    return tuple(
+        candidate
+        for rule, evaluate in ON_FEED.items()
+        if params.rules.is_enabled(rule)
+        for candidate in evaluate(heard, calendar, params)
     )

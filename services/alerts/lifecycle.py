@@ -16,6 +16,7 @@ from services.alerts.candidates import AlertCandidate, Resolution
 
 Status = Literal["open", "acknowledged", "resolved", "auto_resolved"]
 OPEN_STATUSES = ("open", "acknowledged")
+_RANK = ("low", "medium", "high")
 SYSTEM = "rollwatch"
 # The enquiries an officer records on a case, the checklist of a child missing education
 # (DfE, "Children missing education", 2016, and "Working together to improve school attendance").
@@ -97,6 +98,8 @@ class Alert:
     touched_at: dt.datetime | None = None
     enquiry_kind: str | None = None
     enquiry_on: dt.date | None = None
+    # About a looked-after pupil: notifications also go to the LA's Virtual School route.
+    looked_after: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -168,6 +171,7 @@ class AlertBook:
                 seq=1,
                 transition="opened",
                 parameters_version=candidate.parameters_version,
+                looked_after=candidate.looked_after,
             )
             alert = replace(alert, silenced_by=self.silence_for(alert, at))
             return self._keep(alert)
@@ -176,6 +180,8 @@ class AlertBook:
                 known,
                 evidence=known.evidence + new_evidence,
                 reason=candidate.reason,
+                severity=max(known.severity, candidate.severity, key=_RANK.index),
+                looked_after=known.looked_after or candidate.looked_after,
                 updated_at=at,
                 seq=known.seq + 1,
                 transition="evidence_added",

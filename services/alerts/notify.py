@@ -65,6 +65,7 @@ def notification(step: Alert, schools: SchoolsRegister, public_url: str | None =
         fingerprint=None,  # it hashes the UPN: never sent
         school_name=school.name if school else None,
         upn=step.upn,
+        looked_after=step.looked_after,
         url=f"{public_url.rstrip('/')}/alerts/{step.alert_id}" if public_url else None,
     )
 

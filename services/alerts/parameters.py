@@ -7,13 +7,14 @@ the key named, so a typo never silently keeps a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,13 +52,28 @@ class ExamCohortExitParams(RuleParams):
 
 
 class LateNotificationParams(RuleParams):
-    admission_school_days: int = Field(ge=0)
+    # reg 13(1): "by the end of the fifth day after" entry: days, not school days.
+    admission_days: int = Field(ge=0)
+    admission_day_unit: Literal["calendar", "school"]
+    # reg 13(2)-(3): first-day entries to the most junior class, unless the LA asked for them.
+    exempt_first_day_entries: bool
+    # reg 13(5): the most senior class removed at or after the end of the last term.
     exempt_end_of_year_leavers: bool
 
 
 class APReviewOverdueParams(RuleParams):
-    directed_off_site_school_days: int = Field(ge=1)
+    # An LA policy, not statute since SI 2012/2532: null (the default) turns it off.
+    directed_off_site_school_days: int | None = Field(ge=1)
     directed_arrangements: tuple[str, ...]
+    # A requested review (reg 4A of the 2010 regulations): held "as soon as reasonably
+    # practicable" (Rollwatch's reading: within these school days), unless one was held in the
+    # weeks before the request.
+    requested_review_school_days: int = Field(ge=1)
+    requested_review_lookback_weeks: int = Field(ge=1)
+
+
+class APPlannedEndPassedParams(RuleParams):
+    grace_school_days: int = Field(ge=0)
 
 
 class ExclusionThenExitParams(RuleParams):
@@ -68,6 +84,19 @@ class ExclusionThenExitParams(RuleParams):
 
 class SuspensionLimitParams(RuleParams):
     max_school_days: float = Field(gt=0)
+
+
+class SuspensionEarlyWarningParams(RuleParams):
+    warn_over_school_days: float = Field(gt=0)
+
+
+class GovernorsReviewParams(RuleParams):
+    term_school_days: float = Field(gt=0)  # suspensions in one term at one school over this
+    decision_school_days: int = Field(ge=1)  # a permanent exclusion's decision due within
+
+
+class EheConsentParams(RuleParams):
+    in_force_from: dt.date | None  # the commencement of s434A Education Act 1996; null: not in force
 
 
 class RetrospectiveDeletionParams(RuleParams):
@@ -89,22 +118,47 @@ class HighMobilityParams(RuleParams):
     counted_enrolment_statuses: tuple[str, ...]
 
 
+class RollMismatchParams(RuleParams):
+    tolerance: int = Field(ge=0)
+
+
+class FeedSilentParams(RuleParams):
+    school_days: int = Field(ge=1)
+
+
 class Rules(_Strict):
     no_destination: NoDestinationParams
     ehe_vulnerable: EheVulnerableParams
+    ehe_without_consent: EheConsentParams
     exam_cohort_exit: ExamCohortExitParams
     late_notification: LateNotificationParams
     ap_review_overdue: APReviewOverdueParams
+    ap_planned_end_passed: APPlannedEndPassedParams
     exclusion_then_exit: ExclusionThenExitParams
     suspension_limit: SuspensionLimitParams
+    suspension_early_warning: SuspensionEarlyWarningParams
+    governors_review: GovernorsReviewParams
     retrospective_deletion: RetrospectiveDeletionParams
     school_exit_pattern: SchoolExitPatternParams
     high_mobility: HighMobilityParams
+    roll_mismatch: RollMismatchParams
+    feed_silent: FeedSilentParams
 
     def is_enabled(self, rule: str) -> bool:
         params = getattr(self, rule)
         assert isinstance(params, RuleParams)
         return params.enabled
+
+
+class VulnerabilityParams(_Strict):
+    """Alerts about a pupil whose snapshot (at the event the alert is about) carries one of these
+    flags are raised `steps` severity levels (at most to high), and say why."""
+
+    raise_severity_for: tuple[Literal["child_protection_plan", "child_in_need", "looked_after"], ...] = (
+        "child_protection_plan",
+        "child_in_need",
+    )
+    steps: int = Field(default=1, ge=0, le=2)
 
 
 class CaseworkParams(_Strict):
@@ -124,6 +178,7 @@ class RuleParameters(_Strict):
     exits: ExitParams
     rules: Rules
     casework: CaseworkParams = CaseworkParams()
+    vulnerability: VulnerabilityParams = VulnerabilityParams()
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""A school's roll and exits, read from the ledger and the tracker's placements, for the
-school-level rule. The roll is what Rollwatch has recorded (pupils whose current placement
-includes the school), so it grows as schools' histories arrive. Blocking: call from a thread."""
+"""A school's roll and exits on a day, read from the ledger, for the school-level rule. The roll is
+what Rollwatch has recorded on that day (pupils whose latest registration event at the school by
+then is an admission), so the statistics of a day do not depend on when they are read, only on
+what has reached the ledger. Blocking: call from a thread."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from services.alerts.exits import school_exit
 from services.alerts.facts import Deletion, SchoolStats
 from services.alerts.parameters import RuleParameters
 from services.schools.register import SchoolsRegister
-from services.tracker.reads import is_special_school, school_deletions, school_roll
+from services.tracker.reads import is_special_school, school_deletions, school_roll_on
 
 
 def school_stats(
@@ -20,13 +21,14 @@ def school_stats(
     schools: SchoolsRegister,
     urn: str,
     la_code: str,
-    as_of: dt.date,
+    days: list[dt.date],
     params: RuleParameters,
-) -> SchoolStats:
-    roll, send = school_roll(clients, urn)
-    since = as_of - dt.timedelta(days=400)
+) -> list[SchoolStats]:
+    """The school's statistics on each of `days` (two reads however many days)."""
+    days = sorted(set(days))
+    rolls = school_roll_on(clients, urn, days)
     exits = []
-    for event in school_deletions(clients, urn, since, as_of):
+    for event in school_deletions(clients, urn, days[0] - dt.timedelta(days=400), days[-1]):
         fact = to_fact(event, schools)
         if not isinstance(fact, Deletion):
             continue
@@ -36,4 +38,7 @@ def school_stats(
             continue
         special = destination is not None and is_special_school(destination)
         exits.append(school_exit(fact, params, to_special_school=special))
-    return SchoolStats(urn, la_code, as_of, roll, send, tuple(exits))
+    return [
+        SchoolStats(urn, la_code, day, *rolls[day], tuple(e for e in exits if e.occurred_on <= day))
+        for day in days
+    ]

@@ -1,42 +1,47 @@
-"""Pupils at the edges of a school's age range, whom some duties do not cover.
+"""Pupils at the edges of a school's age range, whom the returns of reg 13 SI 2024/208 do not
+cover, and which deletions and admissions needed a return at all.
 
-- A top-year leaver at the end of the year (reg 13: no deletion return needed; EPI: a phase
-  transition, so an explained exit).
-- A pupil admitted to the youngest year on the first day of the school year (reg 13: no
-  admission return needed).
-
-The school's own youngest and oldest year come from the register when the adapter knows them
-(`school_entry_year_group`, `school_top_year_group`); otherwise the usual ones from the parameters.
+- A deletion return is not needed for a pupil of the school's most senior class removed at or
+  after the end of the last term of the school year (13(5)): the most senior class from the
+  register (GIAS StatutoryHighAge and OfficialSixthForm, `school_top_year_group`), the usual top
+  year groups where it does not say; the end of the last term from the LA's calendar. The ground
+  does not matter.
+- A new pupil return is not needed for a pupil placed in the school's most junior class whose
+  starting day is the first day of the school year (13(2)), unless the LA has asked for them
+  (13(3); the LA's `exempt_first_day_entries` setting).
+- Before 1 September 2016 only deletions on the 2006 grounds (d), (e), (g), (i) and (m) needed a
+  return, and admissions none (2006 reg 12(3) as made; SI 2016/792): `schemas.codelists`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from schemas.codelists import admission_return_required, deletion_return_required
 from services.alerts.calendar import SchoolCalendar, academic_year_of
 from services.alerts.facts import Deletion, Enrolment
 from services.alerts.parameters import SchoolYearParams
-from services.tracker.reads import Exit, ExitParams, ExitRules, in_end_of_year, is_phase_transition
-
-# A phase transition reads only the school-year section.
-_NO_EXIT_SECTIONS = ExitParams(explained_grounds=(), explained_destination_kinds=())
 
 
-def is_end_of_year_leaver(deletion: Deletion, years: SchoolYearParams) -> bool:
-    """Deleted on a leaver ground (end of compulsory age, nursery finished), or from the school's
-    top year on or after the end-of-year date (default 1 July) of that school year."""
-    # The exit classification's phase transition (services/tracker/exit_classification.py).
-    rules = ExitRules.from_sections("", _NO_EXIT_SECTIONS, years)
-    return is_phase_transition(
-        Exit(
-            ground=deletion.ground,
-            destination_kind=deletion.destination_kind or "",
-            year_group=deletion.year_group,
-            in_end_of_year=in_end_of_year(deletion.occurred_on, rules),
-            school_top_year_group=deletion.school_top_year_group,
-        ),
-        rules,
-    )
+def is_end_of_year_leaver(deletion: Deletion, calendar: SchoolCalendar, years: SchoolYearParams) -> bool:
+    """Removed from the school's most senior class on or after the last day of the last term."""
+    if deletion.year_group not in _own_or_usual(deletion.school_top_year_group, years.top_year_groups):
+        return False
+    return deletion.occurred_on >= calendar.last_term_end(academic_year_of(deletion.occurred_on))
+
+
+def deletion_return_due(
+    deletion: Deletion, calendar: SchoolCalendar, years: SchoolYearParams, *, exempt_leavers: bool = True
+) -> bool:
+    """Did this deletion need a return to the LA (and so a notification on record)?"""
+    if not deletion_return_required(deletion.ground, deletion.occurred_on):
+        return False
+    return not (exempt_leavers and is_end_of_year_leaver(deletion, calendar, years))
+
+
+def admission_return_due(enrolment: Enrolment) -> bool:
+    """New pupil returns exist from 1 September 2016, for pupils entered on the register."""
+    return admission_return_required(enrolment.occurred_on)
 
 
 def is_first_day_entry(enrolment: Enrolment, calendar: SchoolCalendar, years: SchoolYearParams) -> bool:

@@ -20,18 +20,19 @@ import orjson
 from faust.types.tables import TableT
 from faust.types.tuples import RecordMetadata
 from kafka.partitioner.default import murmur2
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from services.alerts.adapter import to_fact
-from services.alerts.candidates import AlertCandidate, WakeUp
-from services.alerts.facts import Deletion, PupilState
+from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
+from services.alerts.facts import ENGLAND, Deletion, PupilState
 from services.alerts.fingerprints import rekeyed, use_key
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
 from services.schools.register import SchoolsRegister
@@ -44,8 +45,14 @@ DEAD_LETTERS = Counter(
     "Records the alert service could not judge, sent to pupil-moves.dlq, by source",
     ["source"],
 )
+ROLL_CHECKS_PENDING = Gauge("rollwatch_alert_roll_checks_pending", "Roll checks waiting to be judged")
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
+# In event time, a partition's own clock is the newest event it has judged: a pupil's clocks fire
+# on it, so an answer (a review, an enrolment) still queued in that partition is judged before
+# the deadline it answers, however far other partitions have run ahead. A partition that has
+# judged nothing for this many ticks is idle (drained) and follows the newest event anywhere.
+IDLE_TICKS = 4
 
 
 class AlertService:
@@ -60,14 +67,18 @@ class AlertService:
         self.app = app
         self.clients = clients
         use_key(settings.fingerprint_secret)
-        # Schools with a new exit, judged at the next tick (one read however many exits came).
-        self._dirty_schools: dict[str, tuple[str, dt.date]] = {}
+        # Schools with a new exit, judged at the next tick on each day an exit took effect.
+        self._dirty_schools: dict[str, tuple[str, set[dt.date]]] = {}
+        self._ticks = 0
+        self._busy: dict[int, int] = {}  # partition -> the tick count when it last judged an event
         self.settings = settings
         self.store = store
         self.schools = schools
         self.book = AlertBook()
         self.listeners: list[Any] = []  # async callables given each new alert step (notifications)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-store")
+        # Feed reads scan a school's moves or the whole ledger: never queued ahead of the store.
+        self._feeds_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-feeds")
         self.moves_topic = app.topic(
             settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
         )
@@ -82,12 +93,16 @@ class AlertService:
         self.pupils = app.Table("alert-pupils", default=None, partitions=partitions)
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
+        self.feeds = SchoolFeeds(clients, schools, self.rules_for)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
+        # Feeds are judged from the whole ledger: by one worker only.
+        app.timer(settings.alert_tick_seconds, on_leader=True)(self._tick_feeds)
 
     async def load(self) -> None:
         alerts, silences = await asyncio.get_running_loop().run_in_executor(self._executor, self.store.load)
         self.book.restore(alerts, silences)
+        self.feeds.restore(self.book)
         log.info("alerts loaded", extra={"alerts": len(alerts), "silences": len(silences)})
 
     def rules_for(self, la_code: str) -> LARules:
@@ -116,7 +131,17 @@ class AlertService:
 
     async def _judge_record(self, value: bytes, partition: int) -> None:
         record = orjson.loads(value)
-        await self._judge(record["event"], partition)
+        event = record["event"]
+        recorded_at = dt.datetime.fromisoformat(event["recorded_at"])
+        self.feeds.note_record(partition, recorded_at)
+        now = dt.datetime.now(dt.UTC)
+        ended = self.feeds.heard(event["school_urn"], recorded_at, event["event_id"], self.book)
+        await self._record([s for s in (self.book.apply_resolution(r, now) for r in ended) if s])
+        if event["type"] == "school.roll_checked":
+            self.feeds.receive(event)
+            self._advance_watermark(partition, recorded_at.astimezone(ENGLAND).date())
+            return
+        await self._judge(event, partition)
         former = record["event"].get("former_upn")
         if former and former != record["event"]["upn"]:
             # A temporary UPN replaced by a permanent one: one pupil. The event also answers
@@ -158,6 +183,13 @@ class AlertService:
         history: list[dict[str, Any]] = list(self.pupils.get(upn) or [])
         if any(item["event_id"] == fact.event_id for item in history):
             return  # a replayed event: judged already
+        if not resolve_only:
+            # The pupil's clocks due by the day this event was recorded fire first, on the history
+            # before it: an answer recorded after its deadline does not undo the alert, however
+            # the ticks fall (as the ground truth and the rules' own tests judge).
+            waiting = self.clocks.get(upn) or []
+            if any(dt.date.fromisoformat(c["fires_on"]) <= fact.recorded_on for c in waiting):
+                await self._fire(upn, waiting, fact.recorded_on)
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
         rules = self.rules_for(fact.la_code)
         judgement = judge_fact(state, fact, rules.calendar, rules.parameters, self.book.open_for(upn))
@@ -175,9 +207,13 @@ class AlertService:
         if clocks or self.clocks.get(upn):
             self._put(self.clocks, upn, clocks, partition)
         if isinstance(fact, Deletion):
-            _, as_of = self._dirty_schools.get(fact.school_urn, (fact.la_code, fact.occurred_on))
-            self._dirty_schools[fact.school_urn] = (fact.la_code, max(as_of, fact.occurred_on))
-        watermark = max(fact.occurred_on, fact.recorded_on).isoformat()
+            self._dirty_schools.setdefault(fact.school_urn, (fact.la_code, set()))[1].add(fact.occurred_on)
+        self._advance_watermark(partition, max(fact.occurred_on, fact.recorded_on))
+
+    def _advance_watermark(self, partition: int, day: dt.date) -> None:
+        """The partition judged a record (it is busy) up to `day` on the event clock."""
+        self._busy[partition] = self._ticks
+        watermark = day.isoformat()
         if watermark > (self.watermarks.get(partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
 
@@ -193,25 +229,28 @@ class AlertService:
         table.send_changelog(partition, key, value)
 
     # -- clocks ------------------------------------------------------------------------------
-    def today(self) -> dt.date | None:
+    def today(self, partition: int | None = None) -> dt.date | None:
+        """The day clocks fire at: the wall clock (or the newest event, when later); with
+        `alert_clock=event`, the newest event judged, in `partition` unless it is idle."""
         marks = [dt.date.fromisoformat(v) for v in self.watermarks.data.values() if v]
         event_day = max(marks) if marks else None
         if self.settings.alert_clock == "event":
-            return event_day
+            own = self.watermarks.data.get(partition) if partition is not None else None
+            busy = partition is not None and self._ticks - self._busy.get(partition, -IDLE_TICKS) < IDLE_TICKS
+            return dt.date.fromisoformat(own) if own and busy else event_day
         wall = dt.datetime.now(dt.UTC).date()
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
+        self._ticks += 1
         await self._judge_schools()
-        day = self.today()
-        if day is None:
-            return
-        due = [
-            (upn, clocks)
-            for upn, clocks in list(self.clocks.data.items())
-            if clocks and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)
-        ]
-        for upn, clocks in due:
+        await self._judge_roll_checks()
+        due = []
+        for upn, clocks in list(self.clocks.data.items()):
+            day = self.today(int(clocks[0]["partition"])) if clocks else None
+            if day is not None and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks):
+                due.append((upn, clocks, day))
+        for upn, clocks, day in due:
             try:
                 await self._fire(upn, clocks, day)
             except Exception as exc:
@@ -242,29 +281,73 @@ class AlertService:
 
     async def _judge_schools(self) -> None:
         dirty, self._dirty_schools = self._dirty_schools, {}
-        for urn, (la_code, as_of) in dirty.items():
+        for urn, (la_code, days) in dirty.items():
             try:
-                await self._judge_school(urn, la_code, as_of)
+                await self._judge_school(urn, la_code, sorted(days))
             except Exception as exc:
-                body = orjson.dumps({"school_urn": urn, "la_code": la_code, "as_of": as_of.isoformat()})
+                body = orjson.dumps(
+                    {"school_urn": urn, "la_code": la_code, "days": [d.isoformat() for d in days]}
+                )
                 await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
 
-    async def _judge_school(self, urn: str, la_code: str, as_of: dt.date) -> None:
+    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> None:
+        """The school judged on each day an exit took effect, in order (one read for all)."""
         loop = asyncio.get_running_loop()
         rules = self.rules_for(la_code)
-        stats = await loop.run_in_executor(
-            self._executor,
-            school_stats,
-            self.clients,
-            self.schools,
-            urn,
-            la_code,
-            as_of,
-            rules.parameters,
+        every = await loop.run_in_executor(
+            self._executor, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
         )
         now = dt.datetime.now(dt.UTC)
-        candidates = judge_school(stats, rules.calendar, rules.parameters)
+        candidates = [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
+
+    async def _judge_roll_checks(self) -> None:
+        due = self.feeds.settled(self.feeds.low_watermark())
+        ROLL_CHECKS_PENDING.set(len(self.feeds.pending))
+        if not due:
+            return
+        try:
+            verdicts = await asyncio.get_running_loop().run_in_executor(
+                self._feeds_executor, self.feeds.judge_checks, due
+            )
+        except Exception as exc:
+            body = orjson.dumps([check.event_id for check in due])
+            await self._dead_letter("roll-checks", exc, None, body, "roll-checks", 0, -1)
+            return
+        now = dt.datetime.now(dt.UTC)
+        steps = []
+        for verdict in verdicts.in_order:
+            if isinstance(verdict, Resolution):
+                step = self.book.apply_resolution(verdict, now)
+            elif self._is_open(verdict.fingerprint):
+                # One alert per school while the difference lasts: a check repeating it adds nothing.
+                continue
+            else:
+                step = self.book.raise_candidate(verdict, now)
+            if step is not None:
+                steps.append(step)
+        await self._record(steps)
+
+    async def _tick_feeds(self) -> None:
+        day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self.feeds.low_watermark())
+        if day is None or not self.feeds.feeds_due(day):
+            return
+        try:
+            verdicts = await asyncio.get_running_loop().run_in_executor(
+                self._feeds_executor, self.feeds.judge_feeds, day
+            )
+        except Exception as exc:
+            body = orjson.dumps({"day": day.isoformat()})
+            await self._dead_letter("feeds", exc, None, body, "feeds", 0, -1)
+            return
+        now = dt.datetime.now(dt.UTC)
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
+        steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
+        await self._record(steps)
+
+    def _is_open(self, fingerprint: str) -> bool:
+        alert_id = self.book.by_fingerprint.get(fingerprint)
+        return alert_id is not None and self.book.alerts[alert_id].is_open
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def record_steps(self, steps: list[Alert]) -> None:
@@ -274,6 +357,9 @@ class AlertService:
     async def _record(self, steps: list[Alert]) -> None:
         if not steps:
             return
+        for step in steps:
+            if step.rule == "feed_silent":
+                (self.feeds.silent.add if step.is_open else self.feeds.silent.discard)(step.school_urn)
         # In the ledger before the source offset can be committed (the agent acks after this).
         await asyncio.get_running_loop().run_in_executor(self._executor, self.store.append, steps)
         sent: list[Awaitable[RecordMetadata]] = []
@@ -288,6 +374,7 @@ class AlertService:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._feeds_executor.shutdown(wait=True)
 
 
 def partition_of(upn: str, partitions: int) -> int:

@@ -107,7 +107,14 @@ def needs(fact: Fact) -> list[str]:
         found.append("looked after")
     if fact.child_in_need:
         found.append("child in need")
+    if fact.child_protection_plan:
+        found.append("child protection plan")
     return found
+
+
+def with_note(text: str, note: str) -> str:
+    """A reason with one more sentence before its disclaimer."""
+    return f"{text.removesuffix(DISCLAIMER).rstrip()} {note} {DISCLAIMER}"
 
 
 def reason(*clauses: str, estimated: bool = False) -> str:

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.access.keys import KeyRecord
-from schemas import Event, Problem
+from schemas import Envelope, Problem, message_key
 from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.dependencies import AppSettings, Publisher, Schools
@@ -54,7 +54,9 @@ class Sorted:
     foreign: list[int] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
     indexes: dict[str, int] = field(default_factory=dict)  # id -> its index in the request
-    events: dict[str, Event] = field(default_factory=dict)  # id -> the event, for those to publish
+    # id -> the event, for the pupil events to publish (the authority rules' subject; a roll check
+    # is about no pupil)
+    events: dict[str, Envelope] = field(default_factory=dict)
 
 
 def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: SchoolsRegister) -> Sorted:
@@ -80,9 +82,10 @@ def sort_out(items: list[Any], caller: KeyRecord, recent: RecentIds, schools: Sc
             out.conflicts.append(valid.index)
             continue
         if state == "new":
-            out.to_publish[event_id] = (event.upn.encode(), valid.canonical, content)
+            out.to_publish[event_id] = (message_key(event).encode(), valid.canonical, content)
             out.indexes[event_id] = valid.index
-            out.events[event_id] = event
+            if isinstance(event, Envelope):
+                out.events[event_id] = event
         out.accepted.append(event_id)
         if valid.warnings:
             out.warnings.append(_report(valid.index, items[valid.index], valid.warnings))
@@ -143,13 +146,18 @@ async def post_events(
             return refusal
     response = await accept(result, publisher, recent)
     if response.status_code == 202:
-        recent_events(request).remember(result.events[event_id] for event_id in result.to_publish)
+        recent_events(request).remember(
+            result.events[event_id] for event_id in result.to_publish if event_id in result.events
+        )
     return response
 
 
 async def check_authority(request: Request, result: Sorted, items: list[Any]) -> JSONResponse | None:
     """403 for a request holding an event its school may not send about that pupil."""
-    ids = sorted(result.to_publish, key=lambda event_id: result.indexes[event_id])
+    ids = sorted(
+        (event_id for event_id in result.to_publish if event_id in result.events),
+        key=lambda event_id: result.indexes[event_id],
+    )
     found = await refused(request, [result.events[event_id] for event_id in ids])
     if not found:
         return None

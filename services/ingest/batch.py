@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from rollwatch.core.access.rate_limits import RATE_LIMITED
-from schemas import Event, EventInvalid, Problem, canonical_bytes, validate_event
+from schemas import Event, EventInvalid, Problem, canonical_bytes, message_key, validate_event
 from services.ingest.publisher import EventPublisher
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
@@ -71,7 +71,7 @@ def check_batch(
             continue
         canonical = canonical_bytes(event)
         batch.valid.append(Valid(index, event, checked.warnings, canonical))
-        batch.messages.setdefault(str(event.event_id), (event.upn.encode(), canonical))
+        batch.messages.setdefault(str(event.event_id), (message_key(event).encode(), canonical))
     return batch
 
 

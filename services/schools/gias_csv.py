@@ -26,13 +26,14 @@ STATUS = "EstablishmentStatus (name)"
 PHASE = "PhaseOfEducation (name)"
 LOW_AGE = "StatutoryLowAge"
 HIGH_AGE = "StatutoryHighAge"
+SIXTH_FORM = "OfficialSixthForm (name)"
 OPEN_DATE = "OpenDate"
 CLOSE_DATE = "CloseDate"
 UKPRN = "UKPRN"
 
 # The design's minimum: a file without these is refused. The optional ones are read when present.
 REQUIRED_COLUMNS = (URN, LA_CODE, LA_NAME, ESTABLISHMENT_NUMBER, NAME, TYPE, PHASE, STATUS)
-OPTIONAL_COLUMNS = (TYPE_GROUP, LOW_AGE, HIGH_AGE, OPEN_DATE, CLOSE_DATE, UKPRN)
+OPTIONAL_COLUMNS = (TYPE_GROUP, LOW_AGE, HIGH_AGE, SIXTH_FORM, OPEN_DATE, CLOSE_DATE, UKPRN)
 
 LINK_URN = "LinkURN"
 LINK_NAME = "LinkName"
@@ -83,6 +84,15 @@ class _Row:
         if age > 99:
             raise self.error(column, f"{value!r} is not an age in years")
         return age
+
+    def sixth_form(self, column: str) -> bool | None:
+        """GIAS writes "Has a sixth form", "Does not have a sixth form" or "Not applicable"."""
+        value = self.text(column).lower()
+        if value.startswith("has"):
+            return True
+        if value.startswith("does not"):
+            return False
+        return None
 
     def date(self, column: str) -> dt.date | None:
         value = self.text(column)
@@ -158,6 +168,7 @@ class EstablishmentsReader:
             opened_on=row.date(OPEN_DATE),
             closed_on=row.date(CLOSE_DATE),
             ukprn=row.digits(UKPRN, 8),
+            official_sixth_form=row.sixth_form(SIXTH_FORM),
         )
         return school
 

@@ -37,6 +37,12 @@ class School:
     opened_on: dt.date | None = None
     closed_on: dt.date | None = None
     ukprn: str | None = None
+    official_sixth_form: bool | None = None  # GIAS OfficialSixthForm; None when not said
+
+    @property
+    def top_year_group(self) -> int | None:
+        """The school's most senior class, from the register (None when it does not say)."""
+        return top_year_group(self.statutory_high_age, self.official_sixth_form)
 
     @property
     def laestab(self) -> str | None:
@@ -75,7 +81,25 @@ class School:
             "opened_on": self.opened_on.isoformat() if self.opened_on else None,
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "ukprn": self.ukprn,
+            "official_sixth_form": self.official_sixth_form,
         }
+
+
+# A statutory upper age of N means the school's oldest pupils are in year group N - 5
+# (11 -> Year 6, 16 -> Year 11, 18 -> Year 13, 7 -> Year 2 of an infant school).
+_AGE_TO_YEAR_GROUP = 5
+_LAST_COMPULSORY_YEAR = 11
+
+
+def top_year_group(statutory_high_age: int | None, official_sixth_form: bool | None = None) -> int | None:
+    """A school's oldest year group from GIAS: its statutory upper age, capped at Year 11 when
+    GIAS says it has no sixth form (an 11-18 school whose sixth form closed keeps its age range)."""
+    if statutory_high_age is None or statutory_high_age <= _AGE_TO_YEAR_GROUP:
+        return None
+    year = statutory_high_age - _AGE_TO_YEAR_GROUP
+    if official_sixth_form is False and year > _LAST_COMPULSORY_YEAR:
+        return _LAST_COMPULSORY_YEAR
+    return year
 
 
 @dataclass(frozen=True, slots=True)

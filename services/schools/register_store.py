@@ -36,6 +36,7 @@ SCHOOL_COLUMNS = [
     "opened_on",
     "closed_on",
     "ukprn",
+    "official_sixth_form",
 ]
 LINK_COLUMNS = ["version", "urn", "link_urn", "link_type", "link_name", "established_on"]
 IMPORT_COLUMNS = [

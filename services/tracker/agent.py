@@ -24,14 +24,16 @@ from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.authority import refusals, upns_to_read
+from schemas.events import SchoolRollChecked
 from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
 from services.tracker import placement
 from services.tracker.checkpoint_topic import encode, last_published_id
 from services.tracker.dead_letters import dlq_headers
-from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.ledger_writer import LedgerWriter, Received, WriteResult
 from services.tracker.lru import Lru
+from services.tracker.roll_checks import RollCheckWriter
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
@@ -62,7 +64,14 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 class Tracker:
-    def __init__(self, settings: Settings, writer: LedgerWriter, schools: SchoolsRegister) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        writer: LedgerWriter,
+        schools: SchoolsRegister,
+        roll_checks: RollCheckWriter | None = None,
+    ) -> None:
+        self.roll_checks = roll_checks
         self.schools = schools
         self.settings = settings
         self.writer = writer
@@ -81,15 +90,28 @@ class Tracker:
         started = time.perf_counter()
         by_offset = {(r.partition, r.offset): r for r in records}
         valid = await self._sort_out(records)
-        if valid:
-            result = await self._until_done(self.writer.write, valid)
+        # Roll checks (school events) go to a table of their own; pupil events to the ledger.
+        school = [item for item in valid if _is_school_event(item)]
+        pupils = [item for item in valid if not _is_school_event(item)]
+        tracked: list[Received] = []
+        for items, write in ((pupils, self.writer.write), (school, self._write_roll_checks)):
+            if not items:
+                continue
+            result = await self._until_done(write, items)
             ROWS.inc(result.written)
             DUPLICATES.inc(result.duplicates)
             await self._dead_letter_conflicts(result.conflicts, by_offset)
             conflicting = {item.event.event_id for item in result.conflicts}
-            tracked = [item for item in valid if item.event.event_id not in conflicting]
+            tracked += [item for item in items if item.event.event_id not in conflicting]
+        if tracked:
+            tracked.sort(key=lambda item: (item.partition, item.offset))
             await self._track(tracked, by_offset)
         BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _write_roll_checks(self, items: list[Received]) -> WriteResult:
+        if self.roll_checks is None:
+            raise RuntimeError("this tracker has no roll check writer")
+        return self.roll_checks.write(items)
 
     async def checkpoint(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,8 +164,13 @@ class Tracker:
         changed: dict[str, tuple[int, int, dict[str, Any]]] = {}  # upn -> partition, offset, placement
         moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         failed: list[Awaitable[RecordMetadata]] = []
-        await self._recall_placements({item.event.upn for item in items})
+        await self._recall_placements({item.pupil.upn for item in items if not _is_school_event(item)})
         for item in items:
+            if isinstance(item.event, SchoolRollChecked):
+                # A school event: no placement; the alert service judges the school's roll and feed.
+                school = {"event": orjson.Fragment(item.canonical), "move": None, "placement": None}
+                moves[item.partition].append((item.event.school_urn.encode(), orjson.dumps(school)))
+                continue
             upn = item.event.upn
             before = changed[upn][2] if upn in changed else self.placements.get(upn)
             try:
@@ -289,18 +316,23 @@ class Tracker:
         """The authority rules (schemas/authority.py): a direct producer skips ingest, so a school's
         retraction of another's event, a death or a UPN link for a pupil never on its roll are
         checked again here, against the ledger and the batch, and dead-lettered with the rule."""
-        upns = upns_to_read(item.event for item in valid)
+        pupils = [item for item in valid if not _is_school_event(item)]  # a roll check names no pupil
+        upns = upns_to_read(item.pupil for item in pupils)
         if not upns:
             return valid
         # Read in the writer's thread, retried like a write: an outage holds the partition.
         records = await self._until_done(self.writer.records, upns)
-        refused = refusals([item.event for item in valid], records)
-        for index, problem in refused.items():
-            message = by_offset[(valid[index].partition, valid[index].offset)]
-            DEAD_LETTERS.labels(problem.rule).inc()
-            headers = dlq_headers([problem], message.topic, message.partition, message.offset)
-            dead.append(await self._dead_letter(message, headers))
-        return [item for index, item in enumerate(valid) if index not in refused]
+        refused = {
+            id(pupils[index]): problem
+            for index, problem in refusals([i.pupil for i in pupils], records).items()
+        }
+        for item in pupils:
+            if (problem := refused.get(id(item))) is not None:
+                message = by_offset[(item.partition, item.offset)]
+                DEAD_LETTERS.labels(problem.rule).inc()
+                headers = dlq_headers([problem], message.topic, message.partition, message.offset)
+                dead.append(await self._dead_letter(message, headers))
+        return [item for item in valid if id(item) not in refused]
 
     async def _dead_letter_failure(self, message: Record, exc: Exception) -> Awaitable[RecordMetadata]:
         """A message whose processing raised: to the DLQ with the reason, counted; logged with the
@@ -345,3 +377,7 @@ class Tracker:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _is_school_event(item: Received) -> bool:
+    return isinstance(item.event, SchoolRollChecked)

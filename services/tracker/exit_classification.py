@@ -47,9 +47,6 @@ Reason = Literal[
     "special_school",
     "none",
 ]
-# A statutory upper age of N means the school's oldest pupils are in year group N - 5
-# (11 -> Year 6, 16 -> Year 11, 18 -> Year 13, 7 -> Year 2 of an infant school).
-_AGE_TO_YEAR_GROUP = 5
 
 
 class _Strict(BaseModel):
@@ -218,10 +215,3 @@ def in_end_of_year(day: dt.date, rules: ExitRules) -> bool:
     """From `end_of_year_from` (a day in June to August) to 31 August, the last day of a school
     year. The LA summary computes the same in SQL from `ExitRules.end_of_year_month_day`."""
     return rules.end_of_year_month_day <= day.month * 100 + day.day <= 831
-
-
-def top_year_group(statutory_high_age: int | None) -> int | None:
-    """A school's oldest year group from its statutory upper age in the register."""
-    if statutory_high_age is None or statutory_high_age <= _AGE_TO_YEAR_GROUP:
-        return None
-    return statutory_high_age - _AGE_TO_YEAR_GROUP

@@ -31,7 +31,6 @@ from services.tracker.exit_classification import (
     ExitRules,
     classify_exit,
     is_special_school,
-    top_year_group,
 )
 from services.tracker.tables import REFERENCES, SCHOOL_EVENTS
 
@@ -154,7 +153,7 @@ class RegisterFacts:
             successor_laestabs=tuple(sorted(successor_laestabs)),
             succession=tuple(sorted(succession)),
             special_laestabs=special,
-            top_year_groups={s.urn: top_year_group(s.statutory_high_age) for s in schools},
+            top_year_groups={s.urn: s.top_year_group for s in schools},
         )
 
 

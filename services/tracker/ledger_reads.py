@@ -11,7 +11,7 @@ import orjson
 
 from rollwatch.core.clickhouse import ClientPerThread
 from schemas.authority import Records, Sent
-from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS, ROLL_CHECKS
 
 _ROW = (
     "SELECT toString(event_id), type, upn, school_urn, occurred_on, recorded_at, ingested_at, chain_seq, "
@@ -197,11 +197,15 @@ def retracted_ids(rows: list[LedgerRow]) -> dict[str, str]:
 
 
 def recorded_contents(clients: ClientPerThread, events: Sequence[tuple[str, str]]) -> dict[str, bytes]:
-    """Blocking. Of these (upn, event_id) pairs, the ids the ledger holds, with the canonical
+    """Blocking. Of these (key, event_id) pairs, the ids the ledger holds, with the canonical
     bytes it holds for each: what ingest compares a resend with, across restarts and replicas.
-    Filtered on the UPNs first (the ledger's order), so a few granule reads."""
+    Filtered on the UPNs first (the ledger's order), so a few granule reads. A key of 6 digits is
+    a school's URN: its event (a roll check) is looked up in `school_roll_checks`."""
+    school = [(urn, event_id) for urn, event_id in events if len(urn) == 6]
+    events = [(upn, event_id) for upn, event_id in events if len(upn) != 6]
+    found = _roll_check_contents(clients, school) if school else {}
     if not events:
-        return {}
+        return found
     rows = (
         clients.get()
         .query(
@@ -211,6 +215,19 @@ def recorded_contents(clients: ClientPerThread, events: Sequence[tuple[str, str]
                 "upns": sorted({upn for upn, _ in events}),
                 "ids": [event_id for _, event_id in events],
             },
+        )
+        .result_rows
+    )
+    return found | {str(event_id): str(event).encode() for event_id, event in rows}
+
+
+def _roll_check_contents(clients: ClientPerThread, events: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+    rows = (
+        clients.get()
+        .query(
+            f"SELECT toString(event_id), any(event) FROM {ROLL_CHECKS} "
+            "WHERE school_urn IN {urns:Array(String)} AND event_id IN {ids:Array(UUID)} GROUP BY event_id",
+            parameters={"urns": sorted({urn for urn, _ in events}), "ids": [e for _, e in events]},
         )
         .result_rows
     )

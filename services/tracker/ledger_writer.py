@@ -22,6 +22,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.signing import SecretKeys
 from schemas import Event
 from schemas.authority import Records
+from schemas.events import PupilEvent, SchoolRollChecked
 from services.tracker.checkpoints import Checkpoint, countersign, signed_after, write_checkpoint
 from services.tracker.hash_chain import (
     CHAIN_VERSION,
@@ -75,6 +76,13 @@ class Received:
     canonical: bytes
     partition: int
     offset: int
+
+    @property
+    def pupil(self) -> PupilEvent:
+        """The event about one pupil; a school event here is a programming error."""
+        if isinstance(self.event, SchoolRollChecked):
+            raise TypeError("a school event has no place in the movement ledger")
+        return self.event
 
 
 @dataclass(frozen=True)
@@ -162,11 +170,11 @@ class LedgerWriter:
         )
         if not fresh:
             return WriteResult(written=0, duplicates=len(batch) - len(conflicts), conflicts=conflicts)
-        heads = self._chain_heads({item.event.upn for item in fresh})
+        heads = self._chain_heads({item.pupil.upn for item in fresh})
         now = to_millisecond(dt.datetime.now(dt.UTC))
         rows = []
         for item in fresh:
-            event = item.event
+            event = item.pupil
             seq, prev = heads.get(event.upn, (0, GENESIS))
             digest = chain_hash(prev, item.canonical, row_stamp(now, item.partition, item.offset))
             heads[event.upn] = (seq + 1, digest)
@@ -192,9 +200,9 @@ class LedgerWriter:
         # Links first: if the ledger insert then fails, the retry finds these events unrecorded
         # and writes both again, and the token makes the second links insert a no-op.
         links = [
-            [item.event.upn, item.event.former_upn, item.event.event_id, now]
+            [item.pupil.upn, item.pupil.former_upn, item.pupil.event_id, now]
             for item in fresh
-            if item.event.former_upn and item.event.former_upn != item.event.upn
+            if item.pupil.former_upn and item.pupil.former_upn != item.pupil.upn
         ]
         if links:
             client.insert(
@@ -217,7 +225,7 @@ class LedgerWriter:
         """The batch's event ids the ledger holds already, with the content it holds."""
         # The ledger is ordered by UPN, so filtering on the batch's UPNs first keeps this a
         # few granule reads however large the ledger grows.
-        upns = _in_list(sorted({i.event.upn for i in items}))
+        upns = _in_list(sorted({i.pupil.upn for i in items}))
         ids = _in_list([str(i.event.event_id) for i in items])
         result = self._clients.get().query(
             f"SELECT event_id, any(event) FROM {LEDGER} WHERE upn IN {upns} AND event_id IN {ids} "

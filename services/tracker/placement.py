@@ -44,6 +44,7 @@ def apply(
             state["last_exit"] = None
     elif event.type == "pupil.deleted":
         state["on_roll"].pop(event.school_urn, None)
+        state.get("part_time", {}).pop(event.school_urn, None)
         state["last_exit"] = {
             "school_urn": event.school_urn,
             "event_id": event_id,
@@ -61,16 +62,35 @@ def apply(
         }
     elif event.type == "pupil.ap_ended":
         state["open_ap"].pop(str(data.referral_event_id), None)
+    elif event.type == "pupil.part_time_timetable":
+        # The timetable in force at the school: each event replaces the last; ended_on ends it.
+        timetables = state.setdefault("part_time", {})
+        if data.ended_on is not None:
+            timetables.pop(event.school_urn, None)
+        else:
+            provider = data.provider.model_dump(exclude_none=True) if data.provider else None
+            timetables[event.school_urn] = {
+                "event_id": event_id,
+                "school_urn": event.school_urn,
+                "start_on": data.start_on.isoformat(),
+                "sessions_per_week": data.sessions_per_week,
+                "planned_end_on": data.planned_end_on.isoformat(),
+                "review_by": data.review_by.isoformat() if data.review_by else None,
+                "provider": provider,
+            }
     return state, move
 
 
 def _copy(placement: dict[str, Any]) -> dict[str, Any]:
-    return {
+    copied = {
         "on_roll": dict(placement["on_roll"]),
         "open_ap": dict(placement["open_ap"]),
         "last_exit": placement["last_exit"],
         "offset": placement["offset"],
     }
+    if placement.get("part_time"):
+        copied["part_time"] = dict(placement["part_time"])
+    return copied
 
 
 def from_summary(view: dict[str, Any], offset: int) -> dict[str, Any]:
@@ -85,10 +105,15 @@ def from_summary(view: dict[str, Any], offset: int) -> dict[str, Any]:
 
 
 def summary(placement: dict[str, Any]) -> dict[str, Any]:
-    """What readers need: the schools on roll, open AP placements and the last unexplained exit."""
-    return {
+    """What readers need: the schools on roll, open AP placements, part-time timetables in force
+    (only when there are some, so placements recorded before timetables existed still verify)
+    and the last unexplained exit."""
+    view = {
         "schools_on_roll": sorted(placement["on_roll"]),
         "dual_registered": len(placement["on_roll"]) > 1,
         "open_ap": placement["open_ap"],
         "last_exit": placement["last_exit"],
     }
+    if placement.get("part_time"):
+        view["part_time"] = placement["part_time"]
+    return view

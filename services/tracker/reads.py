@@ -1,8 +1,9 @@
 """What other services may read from the tracker: its ledger queries (among them the pupils'
 records the authority rules judge against, `pupil_records`), the access log they must write, a
-school's roll, the exit classification (its data and `classify_exit`, the one definition of an
-unexplained exit) and the exit statistics counted with it (`exit_counts`, the LA summary's counts;
-`school_rolls`, `ap_placements`). Everything else in `services.tracker`
+school's roll (now, on a day, and as Rollwatch knew it at a time: `rolls_on`), when each school
+was last heard from, the exit classification (its data and `classify_exit`, the one definition of
+an unexplained exit) and the exit statistics counted with it (`exit_counts`, the LA summary's
+counts; `school_rolls`, `ap_placements`). Everything else in `services.tracker`
 is private to it (import-linter enforces this; see docs/architecture.md)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.tracker.ledger_reads import (
     pupil_rows,
     recorded_contents,
 )
+from services.tracker.roll_checks import HeardDays, heard_days, rolls_on
 from services.tracker.school_figures import SEN_PROVISIONS, APPlacements, Roll, ap_placements, school_rolls
 from services.tracker.tables import LEDGER, PLACEMENTS
 
@@ -46,6 +48,7 @@ __all__ = [
     "ExitClass",
     "ExitParams",
     "ExitRules",
+    "HeardDays",
     "LedgerRow",
     "RegisterFacts",
     "Roll",
@@ -54,6 +57,7 @@ __all__ = [
     "classify_exit",
     "default_exit_document",
     "exit_counts",
+    "heard_days",
     "in_end_of_year",
     "is_phase_transition",
     "is_special_school",
@@ -65,12 +69,33 @@ __all__ = [
     "pupil_rows",
     "record_access",
     "recorded_contents",
+    "rolls_on",
     "school_deletions",
     "school_roll",
+    "school_roll_on",
     "school_rolls",
 ]
 
+# A pupil is on the roll on a day when their latest registration event at the school by then (by
+# occurred_on, then recorded_at) is an admission: guests are not registered, retracted events
+# (retracted by the school that sent them) do not count. SEN as recorded at that admission. One
+# query answers for several days.
 _ROLL = f"""
+SELECT day, count(), countIf(sen IN ('E', 'K')) FROM (
+    SELECT day, upn, argMax(type, (occurred_on, recorded_at)) AS last,
+           argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
+    FROM {LEDGER} ARRAY JOIN {{days:Array(Date32)}} AS day
+    WHERE school_urn = {{urn:String}} AND occurred_on <= day
+      AND (type = 'pupil.deleted'
+           OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
+      AND toString(event_id) NOT IN (
+          SELECT JSONExtractString(event, 'data', 'retracts') FROM {LEDGER}
+          WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
+    GROUP BY day, upn
+) WHERE last = 'pupil.enrolled' GROUP BY day
+"""
+# The roll as the tracker's placements hold it now (the statistics' rolls are checked against it).
+_PLACED_ROLL = f"""
 SELECT count(), countIf(sen IN ('E', 'K')) FROM (
     SELECT upn, argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
     FROM {LEDGER}
@@ -88,8 +113,19 @@ WHERE school_urn = {{urn:String}} AND type = 'pupil.deleted' AND occurred_on >= 
 def school_roll(clients: ClientPerThread, urn: str) -> tuple[int, int]:
     """Blocking. The pupils Rollwatch has on roll at the school (their current placement includes
     it), and how many of them have SEN support or an EHC plan by their latest event."""
-    roll, send = clients.get().query(_ROLL, parameters={"urn": urn}).result_rows[0]
+    roll, send = clients.get().query(_PLACED_ROLL, parameters={"urn": urn}).result_rows[0]
     return int(roll), int(send)
+
+
+def school_roll_on(clients: ClientPerThread, urn: str, days: list[dt.date]) -> dict[dt.date, tuple[int, int]]:
+    """Blocking. For each day, the pupils on the school's roll as the ledger records it, and how
+    many of them had SEN support or an EHC plan when admitted: the same at whatever time it is
+    asked, however far the ledger has run ahead."""
+    rows = clients.get().query(_ROLL, parameters={"urn": urn, "days": days}).result_rows
+    found = {day: (0, 0) for day in days}
+    for day, roll, send in rows:
+        found[day] = (int(roll), int(send))
+    return found
 
 
 def school_deletions(

@@ -32,9 +32,11 @@ from services.schools.importer import import_register
 from services.tracker import placement
 from services.tracker.access_log import record_access
 from services.tracker.ledger_writer import LedgerWriter, Received
+from services.tracker.roll_checks import RollCheckWriter
 from services.tracker.verification_log import verify_and_record
 from tests.support.allinone import GIAS_FILE, GIAS_LINKS
 from tests.support.events import enrolment, retraction, temporary_upn_for, upn_for
+from tests.support.scenarios import roll_check
 from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
@@ -132,6 +134,8 @@ def _drive_every_store(clients: ClientPerThread) -> None:
     assert written.written == 2
     after, _ = placement.apply(None, event, 0)
     writer.record_placements({event.upn: (0, after)})
+    check = parse_event(roll_check("100046", NOW.date() - dt.timedelta(days=1), 1))  # school_roll_checks
+    assert RollCheckWriter(clients).write([Received(check, canonical_bytes(check), 0, 1)]).written == 1
     auditor = KeyRecord(key_id="0123456789ab", role="auditor", key_hash="0" * 64, created_at=NOW)
     record_access(clients, auditor, "pupil_history", event.upn, "contract test", 1)
     # ledger_checkpoints, ledger_checkpoint_heads, ledger_checkpoint_signatures, and

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from schemas import EventInvalid, parse_event
 from schemas.dates import EARLIEST_BIRTH, LATEST_DATE
 from schemas.events.exclusions import MAX_SESSIONS
+from schemas.events.school import MAX_ROLL
 from schemas.examples import valid_examples
 from tests.support.events import upn_for
 
@@ -38,8 +39,12 @@ def extreme_events(draw: Any, now: dt.datetime, school_urns: tuple[str, ...] | N
     occurred = draw(fact)
     # Random, not drawn: a shrunk or replayed example must not resend an id with other content.
     event["event_id"] = str(uuid.uuid4())
-    event["upn"] = upn_for(draw(st.sampled_from([201, 886, 330])), draw(st.integers(1000, 9999)),
-                           draw(st.integers(0, 99)), draw(st.integers(0, 999)))  # fmt: skip
+    school_event = "pupil" not in event  # a roll check: no UPN, no pupil, its count at the bounds
+    if school_event:
+        event["data"] = {"on_roll": draw(st.sampled_from([0, 1, MAX_ROLL]))}
+    else:
+        event["upn"] = upn_for(draw(st.sampled_from([201, 886, 330])), draw(st.integers(1000, 9999)),
+                               draw(st.integers(0, 99)), draw(st.integers(0, 999)))  # fmt: skip
     event.pop("former_upn", None)
     if school_urns:
         event["school_urn"] = draw(st.sampled_from(school_urns))
@@ -48,10 +53,11 @@ def extreme_events(draw: Any, now: dt.datetime, school_urns: tuple[str, ...] | N
         st.sampled_from([occurred, birth, latest - dt.timedelta(days=1)]) | st.dates(birth, latest)
     )
     event["recorded_at"] = dt.datetime.combine(recorded, dt.time(12, 0), dt.UTC).isoformat()
-    event["pupil"]["date_of_birth"] = birth.isoformat()
-    event["pupil"]["year_group"] = draw(st.integers(-2, 14))
+    if not school_event:
+        event["pupil"]["date_of_birth"] = birth.isoformat()
+        event["pupil"]["year_group"] = draw(st.integers(-2, 14))
     data = event["data"]
-    for key in ("la_notified_on", "ended_on", "start_on"):
+    for key in ("la_notified_on", "ended_on", "start_on"):  # ended_on: AP, or a part-time timetable
         if key in data and data[key] is not None:
             data[key] = draw(fact).isoformat()
     if "regulation" in data:
@@ -61,9 +67,10 @@ def extreme_events(draw: Any, now: dt.datetime, school_urns: tuple[str, ...] | N
         planned = st.sampled_from([start, LATEST_DATE]) | st.dates(start, LATEST_DATE)
         data["review_by"] = draw(planned).isoformat()
         data["planned_end_on"] = draw(planned).isoformat()
-        data["objective"] = draw(_LONG) * 2000 if draw(st.booleans()) else data["objective"]
-        data["objective"] = data["objective"][:2000]
-        if "name" in data["provider"]:
+        if "objective" in data:  # AP; a part-time timetable has none
+            data["objective"] = draw(_LONG) * 2000 if draw(st.booleans()) else data["objective"]
+            data["objective"] = data["objective"][:2000]
+        if "name" in (data.get("provider") or {}):
             data["provider"]["name"] = (draw(_LONG) * 200)[:200]
     if "reason" in data:
         data["reason"] = (draw(_LONG) * 2000)[:2000]

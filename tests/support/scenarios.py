@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.codelists import regulation_2024_in_force
 from schemas.identifiers import upn_check_letter
 from schemas.plausibility import expected_year_group
 
@@ -48,7 +49,10 @@ class Pupil:
     sen_provision: str = "N"  # E: EHC plan, K: SEN support, N: none
     looked_after: bool | None = None
     child_in_need: bool | None = None
+    child_protection_plan: bool | None = None
     former_upn: str | None = None  # an earlier (temporary) UPN of the same child, sent with every event
+    placed_by_la: bool | None = None  # s434A: registered under arrangements made by an LA
+    s47_enquiries: bool | None = None
 
     def year_group(self, on: dt.date) -> int:
         return expected_year_group(self.date_of_birth, on)
@@ -70,6 +74,9 @@ class Pupil:
             pupil["looked_after"] = self.looked_after
         if self.child_in_need is not None:
             pupil["child_in_need"] = self.child_in_need
+        for flag in ("placed_by_la", "s47_enquiries", "child_protection_plan"):
+            if getattr(self, flag) is not None:
+                pupil[flag] = getattr(self, flag)
         event: Event = {
             "event_id": str(uuid.uuid4()),
             "type": kind,
@@ -122,40 +129,48 @@ class Pupil:
         la_notified_on: dt.date | str | None = "same day",
         recorded_on: dt.date | None = None,
         ctf_destination: str | None = None,
+        la_consent_on: dt.date | None = None,
     ) -> Event:
-        """`pupil.deleted` on a reg 9(1) ground; the destination kind defaults to the ground's
-        obvious one (home education, died, ...). The LA told on the day unless `la_notified_on`
-        says otherwise (None: no notification recorded)."""
+        """`pupil.deleted` on a reg 9(1) ground, under the regulations in force on the day; the
+        destination kind defaults to the ground's obvious one (home education, died, ...). The LA
+        told on the day unless `la_notified_on` says otherwise (None: no notification recorded)."""
         kind = destination or {"home_education": "home_education", "died": "died"}.get(ground, "unknown")
         notified = on if la_notified_on == "same day" else la_notified_on
         assert notified is None or isinstance(notified, dt.date)
         target: dict[str, Any] = {"kind": kind}
         if laestab is not None:
             target["laestab"] = laestab
+        data: dict[str, Any] = {
+            "ground": ground,
+            "regulation": "2024" if on >= regulation_2024_in_force() else "2006",
+            "destination": target,
+            "la_notified_on": notified.isoformat() if notified else None,
+            "ctf_destination": ctf_destination or laestab,
+        }
+        if la_consent_on is not None:
+            data["la_consent_on"] = la_consent_on.isoformat()
         return self._event(
-            "pupil.deleted",
-            school_urn,
-            on,
-            {
-                "ground": ground,
-                "regulation": "2024",
-                "destination": target,
-                "la_notified_on": notified.isoformat() if notified else None,
-                "ctf_destination": ctf_destination or laestab,
-            },
-            recorded_at=noon(recorded_on) if recorded_on else None,
+            "pupil.deleted", school_urn, on, data, recorded_at=noon(recorded_on) if recorded_on else None
         )
 
     def suspended(
-        self, school_urn: str, start_on: dt.date, *, sessions: int, reasons: tuple[str, ...] = ("PD",)
+        self,
+        school_urn: str,
+        start_on: dt.date,
+        *,
+        sessions: int,
+        reasons: tuple[str, ...] = ("PD",),
+        misses_public_examination: bool | None = None,
     ) -> Event:
         """`pupil.suspended` for `sessions` half-days from `start_on` (recorded that day)."""
-        return self._event(
-            "pupil.suspended",
-            school_urn,
-            start_on,
-            {"start_on": start_on.isoformat(), "sessions": sessions, "reasons": list(reasons)},
-        )
+        data: dict[str, Any] = {
+            "start_on": start_on.isoformat(),
+            "sessions": sessions,
+            "reasons": list(reasons),
+        }
+        if misses_public_examination is not None:
+            data["misses_public_examination"] = misses_public_examination
+        return self._event("pupil.suspended", school_urn, start_on, data)
 
     def permanently_excluded(
         self, school_urn: str, on: dt.date, *, reasons: tuple[str, ...] = ("PA",), review: str = "pending"
@@ -176,8 +191,9 @@ class Pupil:
         planned_end_on: dt.date | None = None,
         recorded_on: dt.date | None = None,
     ) -> Event:
-        """`pupil.ap_referred`: a placement from `start_on`; a later referral of the same placement
-        (same school, provider and arrangement) is its review, with a new `review_by`."""
+        """`pupil.ap_referred`: a placement from `start_on`, planned to end a year later unless
+        `planned_end_on` says; a later referral of the same placement (same school, provider and
+        arrangement) is its review, on `recorded_on`, with a new `review_by`."""
         return self._event(
             "pupil.ap_referred",
             school_urn,
@@ -188,10 +204,27 @@ class Pupil:
                 "tier": tier,
                 "start_on": start_on.isoformat(),
                 "review_by": review_by.isoformat(),
-                "planned_end_on": (planned_end_on or max(review_by, start_on)).isoformat(),
+                "planned_end_on": (planned_end_on or start_on + dt.timedelta(days=365)).isoformat(),
                 "objective": "Return to full-time lessons at the home school.",
             },
         )
+
+    def review_requested(self, referral: Event, on: dt.date, *, by: str = "parent") -> Event:
+        """`pupil.ap_review_requested`: a written request, on `on`, for a review meeting."""
+        return self._event(
+            "pupil.ap_review_requested",
+            referral["school_urn"],
+            on,
+            {"referral_event_id": referral["event_id"], "requested_by": by},
+        )
+
+    def part_time(
+        self, school_urn: str, start_on: dt.date, *, sessions: int, planned_end_on: dt.date, **more: Any
+    ) -> Event:
+        """`pupil.part_time_timetable`: `sessions` a week at the school from `start_on`."""
+        data = {"start_on": start_on.isoformat(), "sessions_per_week": sessions,
+                "planned_end_on": planned_end_on.isoformat()} | more  # fmt: skip
+        return self._event("pupil.part_time_timetable", school_urn, start_on, data)
 
     def ap_ended(self, referral: Event, ended_on: dt.date, *, outcome: str = "returned") -> Event:
         return self._event(
@@ -206,3 +239,17 @@ class Pupil:
         return self._event(
             "event.retracted", event["school_urn"], on, {"retracts": event["event_id"], "reason": reason}
         )
+
+
+def roll_check(school_urn: str, on: dt.date, on_roll: int, *, at: dt.time = dt.time(16, 0)) -> Event:
+    """`school.roll_checked`: the school's count of its admission register at the end of `on`
+    (recorded that afternoon, UTC)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "school.roll_checked",
+        "schema_version": 1,
+        "school_urn": school_urn,
+        "occurred_on": on.isoformat(),
+        "recorded_at": dt.datetime.combine(on, at, dt.UTC).isoformat(),
+        "data": {"on_roll": on_roll},
+    }

@@ -110,6 +110,7 @@ class Builder:
             opened_on=opened_on,
             statutory_low_age=school.statutory_low_age,
             statutory_high_age=school.statutory_high_age,
+            official_sixth_form=school.official_sixth_form,
         )
         reason = "Academy Sponsor Led" if sponsor_led else "Academy Converter"
         self.reasons[academy.urn] = (reason, "Not applicable")
@@ -173,6 +174,7 @@ class Builder:
             opened_on=opened_on,
             closed_on=None,
             ukprn=None if rng.random() < 0.15 else str(10_000_000 + rng.randrange(90_000_000)),
+            official_sixth_form=high == 18,  # as csv_format writes OfficialSixthForm
         )
 
     def _number(self, la_code: str, code: str, phase: str) -> str:

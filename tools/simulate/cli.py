@@ -22,9 +22,13 @@ off-rolling and other behaviour the alert rules should find, and a ground truth 
 which alerts should fire for whom. Deterministic: the same arguments and --seed give the same
 bytes.
 
+Every school also sends a school.roll_checked each school day (--no-roll-checks: none), with
+injected roll drift and silent feeds in the ground truth of roll_mismatch and feed_silent.
+
 Outputs:
   --out FILE.jsonl      every event, one per line, sorted by recorded_at
-  --kafka [BOOTSTRAP]   produce to the namespaced pupil-events topic (acks=all, key = UPN);
+  --kafka [BOOTSTRAP]   produce to the namespaced pupil-events topic (acks=all, key = UPN,
+                        a roll check's the school's URN);
                         BOOTSTRAP defaults to ROLLWATCH_KAFKA_BOOTSTRAP
   --api URL --key-file F
                         POST /v1/events in batches of 500; F holds one key that writes for
@@ -115,6 +119,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="background exits only for pupils no rule would flag (no SEN, not Years 10-11, ...)",
     )
     inject.add_argument(
+        "--no-roll-checks",
+        action="store_true",
+        help="no daily school.roll_checked per school (nor its injected drift and silent feeds)",
+    )
+    inject.add_argument(
         "--no-baseline",
         action="store_true",
         help="do not emit the enrolments of pupils already on roll at the start (dated years back)",
@@ -154,6 +163,7 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
         seed=args.seed,
         injection=injection,
         baseline=not args.no_baseline,
+        roll_checks=not args.no_roll_checks,
         quiet_background=args.quiet_background,
     )
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 import orjson
 
 from services.alerts.calendar import AcademicYear, load_calendar
+from services.alerts.parameters import default_parameters
 from tools.simulate.behaviours import InjectedCase, InjectionRates, Injector
 from tools.simulate.exit_pattern import school_exit_pattern
 from tools.simulate.ground_truth import GroundTruth
@@ -41,6 +42,8 @@ from tools.simulate.population import (
 from tools.simulate.pupils import UpnAllocator
 from tools.simulate.rates import BackgroundRates
 from tools.simulate.records import DELETED, ENGLAND, EXCLUDED, SUSPENDED, SimEvent
+from tools.simulate.roll_checks import ROLL_CHECKED, SimRollCheck, plan_cases, postpone_silenced, roll_checks
+from tools.simulate.roll_checks import ground_truth as feed_truth
 from tools.simulate.timeline import LASimulation
 from tools.simulate.truth_entry import GroundTruthEntry
 
@@ -61,6 +64,7 @@ class SimulationConfig:
     background: BackgroundRates = field(default_factory=BackgroundRates)
     baseline: bool = True
     quiet_background: bool = False
+    roll_checks: bool = True  # every school's daily school.roll_checked (tools/simulate/roll_checks.py)
 
     @property
     def first_year(self) -> AcademicYear:
@@ -131,7 +135,7 @@ class Summary:
         }
 
 
-def _sort_prefix(event: SimEvent) -> bytes:
+def _sort_prefix(event: SimEvent | SimRollCheck) -> bytes:
     micros = int(event.recorded_at.timestamp() * 1_000_000)
     return b"%020d%s%010d\t" % (micros, event.la_code.encode(), event.seq)
 
@@ -200,6 +204,7 @@ class Simulation:
                 quiet_background=config.quiet_background,
             )
             sim.window_end = config.window_end
+            truth.add_schools(sim.schools)
             injector = Injector(sim, config.injection)
             if config.injection.enabled:
                 injector.choose_offrolling_schools(at_least_one=config.la_codes is not None)
@@ -215,13 +220,14 @@ class Simulation:
                     injector.plan_year()
                 sim.run_year_agenda()
                 sim.leavers()
+            checks = self._roll_checks(sim, la, injector) if config.roll_checks else []
             for pupil in sim.pupils:
                 if pupil.handed_to is None:
                     self.ground_truth.extend(truth.pupil_entries(pupil))
             self.ground_truth.extend(school_exit_pattern(truth, sim.schools, sim.events))
             self.cases.extend(injector.cases)
             self._count_events(sim)
-            self._write_run(folder, la.code, sim.events)
+            self._write_run(folder, la.code, [*sim.events, *checks])
             for pupil in sim.pupils:
                 if pupil.handed_to is None:
                     pupil.history.clear()
@@ -236,6 +242,29 @@ class Simulation:
         self.summary.cases.update(case.behaviour for case in self.cases)
         self.summary.generate_seconds = time.perf_counter() - started
         return self.summary
+
+    def _roll_checks(self, sim: LASimulation, la: LocalAuthority, injector: Injector) -> list[SimRollCheck]:
+        """The LA's daily roll checks, its injected drift and silent feeds (their events postponed
+        before any pupil's ground truth is read), and the ground truth of the two feed rules."""
+        config = self.config
+        calendar = load_calendar(la.code)
+        day, days = config.first_year.first_day, []
+        while day <= config.window_end:
+            if calendar.is_school_day(day):
+                days.append(day)
+            day += dt.timedelta(days=1)
+        rng = random.Random(f"{config.seed}:{la.code}:feeds")
+        cases = plan_cases(sim.schools, days, calendar, rng, config.injection.enabled)
+        postpone_silenced(sim.events, cases)
+        checks = roll_checks(
+            sim.schools, sim.events, days, cases, rng, sim.next_seq(len(sim.schools) * len(days))
+        )
+        truth = feed_truth(checks, sim.events, calendar, default_parameters(), config.window_end, cases)
+        self.ground_truth.extend(truth)
+        injector.cases.extend(cases.all)
+        self.summary.events += len(checks)
+        self.summary.by_type[ROLL_CHECKED] += len(checks)
+        return checks
 
     def _count_population(self, sim: LASimulation) -> None:
         s = self.summary
@@ -263,7 +292,7 @@ class Simulation:
                 s.exclusions += 1
         s.suspended_pupils += len(suspended)
 
-    def _write_run(self, folder: Path, la_code: str, events: list[SimEvent]) -> None:
+    def _write_run(self, folder: Path, la_code: str, events: list[SimEvent | SimRollCheck]) -> None:
         events.sort(key=lambda e: e.sort_key)
         path = folder / f"run-{la_code}.txt"
         with path.open("wb") as handle:
@@ -314,7 +343,7 @@ def generate_events(
     schools = max(2, round(1.15 * count / per_school) + 1)
     while True:
         config = SimulationConfig(
-            la_codes=(la_code,), schools=schools, seed=seed, start=start, baseline=baseline
+            la_codes=(la_code,), schools=schools, seed=seed, start=start, baseline=baseline, roll_checks=False
         )
         out: list[Any] = []
         for line in iter_events(config):

@@ -20,6 +20,8 @@ _REASON_WEIGHTS: Final = {
 }  # fmt: skip
 # Sessions of a background suspension, and how often each length is given.
 _SESSIONS: Final = ((1, 10), (2, 34), (3, 6), (4, 22), (6, 12), (10, 10), (20, 4), (30, 2))
+# School days from a permanent exclusion to the governors' decision to uphold it.
+_GOVERNORS_MEET_AFTER: Final = 12
 
 
 class Exclusions(Chooser):
@@ -94,14 +96,18 @@ class Exclusions(Chooser):
         pupil.busy_until = deleted_on
         if self.rng.random() < self.rates.exclusion_reinstated_share:
             review_day = self.later(day, 10 + self.rng.randrange(5))
-            self.schedule(review_day, lambda: self._reinstate(pupil, pex, review_day))
+            self.schedule(review_day, lambda: self._review(pupil, pex, review_day, "reinstated"))
             pupil.busy_until = review_day
             return
+        # The governors uphold it within 15 school days (SI 2012/1033 reg 6), then the deletion.
+        upheld_on = self.later(day, _GOVERNORS_MEET_AFTER)
+        self.schedule(upheld_on, lambda: self._review(pupil, pex, upheld_on, "upheld"))
         self.schedule(deleted_on, lambda: self._excluded_off_roll(pupil, school, pex, deleted_on))
 
-    def _reinstate(self, pupil: Pupil, pex: SimEvent, day: dt.date) -> None:
+    def _review(self, pupil: Pupil, pex: SimEvent, day: dt.date, outcome: str) -> None:
+        """The governors' decision: the exclusion sent again with its review outcome."""
         if pupil.school is not None:
-            self.exclude(pupil, pex.occurred_on, "reinstated", list(pex.data["reasons"]), day)
+            self.exclude(pupil, pex.occurred_on, outcome, list(pex.data["reasons"]), day)
 
     def _excluded_off_roll(self, pupil: Pupil, school: School, pex: SimEvent, day: dt.date) -> None:
         if pupil.school is not school:

@@ -11,11 +11,15 @@ instead of being copied into the answer. Conventions, where the rule table leave
   review, an end) when it was recorded on or before the due day, and list an alert only when its
   firing day is inside the window; the simulator never records an answer between the due day
   and the firing day;
-- school_exit_pattern is evaluated at the end of every calendar day of the window, with the roll
-  (every registration, dual ones too) and the exits on the ledger by their `occurred_on`; one
-  alert per school and academic year, dated the first day its condition holds;
-- an exit's "unexplained" and a deletion's "end-of-year leaver" use the default top year groups
-  (the simulator never lets the school's own top year decide).
+- school_exit_pattern is evaluated, as the alert service does, on each day a deletion at the
+  school took effect, with the roll of that day (each pupil's latest registration event there,
+  dual ones too) and the exits by their `occurred_on`; one alert per school and academic year,
+  dated the first such day its condition holds;
+- the school's most senior class is the register's (the simulated school's top year group, as
+  its StatutoryHighAge and OfficialSixthForm give it): for an exit's "unexplained" (with the
+  end-of-year window from 1 July) and for the end-of-year exemption from deletion returns (reg
+  13(5): removed at or after the end of the last term on the LA's calendar); a move into a
+  special school is explained.
 
 The format of an entry: truth_entry.py. The school rule: exit_pattern.py.
 """
@@ -23,10 +27,11 @@ The format of an entry: truth_entry.py. The school rule: exit_pattern.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+from schemas.codelists import admission_return_required, deletion_return_required, enrolment_statuses
 from services.alerts.calendar import (
     AcademicYear,
     SchoolCalendar,
@@ -37,7 +42,7 @@ from services.alerts.calendar import (
 )
 from services.alerts.fingerprints import fingerprint
 from services.alerts.parameters import RuleParameters, default_parameters
-from tools.simulate.population import Pupil
+from tools.simulate.population import Pupil, School
 from tools.simulate.records import AP_ENDED, AP_REFERRED, DELETED, ENROLLED, EXCLUDED, SUSPENDED, SimEvent
 from tools.simulate.truth_entry import GroundTruthEntry
 
@@ -61,17 +66,40 @@ class GroundTruth:
     window_start: dt.date
     window_end: dt.date
     params: RuleParameters = field(default_factory=default_parameters)
+    # The register's view of the simulated schools: each one's most senior class, and special schools.
+    top_years: dict[str, int] = field(default_factory=dict)
+    special_laestabs: set[str] = field(default_factory=set)
+
+    def add_schools(self, schools: Iterable[School]) -> None:
+        for school in schools:
+            self.top_years[school.urn] = school.max_year
+            if "special" in school.type_name.lower():
+                self.special_laestabs.add(school.laestab)
 
     # --- shared readings of the rules -----------------------------------------------------------
 
+    def _in_top_year(self, deletion: SimEvent) -> bool:
+        top = self.top_years.get(deletion.school_urn)
+        return deletion.year_group in (
+            (top,) if top is not None else self.params.school_years.top_year_groups
+        )
+
     def is_end_of_year_leaver(self, deletion: SimEvent) -> bool:
+        """Reg 13(5): the most senior class, removed at or after the end of the last term."""
+        year = academic_year_of(deletion.occurred_on)
+        return self._in_top_year(deletion) and deletion.occurred_on >= _calendar(
+            deletion.la_code
+        ).last_term_end(year)
+
+    def is_phase_transition(self, deletion: SimEvent) -> bool:
+        """EPI: a leaver ground, or the most senior class from 1 July."""
         years = self.params.school_years
         if deletion.data["ground"] in years.leaver_grounds:
             return True
-        if deletion.year_group not in years.top_year_groups:
-            return False
         year = academic_year_of(deletion.occurred_on)
-        return deletion.occurred_on >= years.end_of_year_starts(year.start_year)
+        return self._in_top_year(deletion) and deletion.occurred_on >= years.end_of_year_starts(
+            year.start_year
+        )
 
     def is_unexplained(self, deletion: SimEvent) -> bool:
         exits = self.params.exits
@@ -79,7 +107,14 @@ class GroundTruth:
             return False
         if deletion.data["destination"]["kind"] in exits.explained_destination_kinds:
             return False
-        return not self.is_end_of_year_leaver(deletion)
+        if deletion.data["destination"].get("laestab") in self.special_laestabs:
+            return False
+        return not self.is_phase_transition(deletion)
+
+    def needs_deletion_return(self, deletion: SimEvent, exempt_leavers: bool) -> bool:
+        if not deletion_return_required(deletion.data["ground"], deletion.occurred_on):
+            return False
+        return not (exempt_leavers and self.is_end_of_year_leaver(deletion))
 
     # --- pupils ---------------------------------------------------------------------------------
 
@@ -95,8 +130,11 @@ class GroundTruth:
         found += self._retrospective(pupil, history)
         found += self._exclusion_then_exit(pupil, history)
         found += self._suspension_limit(pupil, history)
+        found += self._suspension_early_warning(pupil, history)
+        found += self._governors_review(pupil, history)
         found += self._high_mobility(pupil, history)
         found += self._ap_review_overdue(pupil, history)
+        found += self._ap_planned_end_passed(pupil, history)
         return found
 
     def _entry(
@@ -138,6 +176,7 @@ class GroundTruth:
             answered = any(
                 e.type == ENROLLED
                 and e.data["enrolment_status"] in p.resolving_enrolment_statuses
+                and enrolment_statuses()[e.data["enrolment_status"]].registered
                 and e.recorded_on <= due
                 and (
                     e.occurred_on >= deletion.occurred_on
@@ -207,17 +246,29 @@ class GroundTruth:
         for event in history:
             notified = event.data.get("la_notified_on")
             if event.type == DELETED:
-                if p.exempt_end_of_year_leavers and self.is_end_of_year_leaver(event):
+                if not self.needs_deletion_return(event, p.exempt_end_of_year_leavers):
                     continue
                 if notified is None or notified > event.occurred_on:
                     found.append(self._entry("late_notification", event, (event,), event.occurred_on))
             elif event.type == ENROLLED:
+                if not enrolment_statuses()[event.data["enrolment_status"]].registered:
+                    continue
+                if not admission_return_required(event.occurred_on):
+                    continue
                 calendar = _calendar(event.la_code)
                 first_day = _first_school_day(event.la_code, academic_year_of(event.occurred_on).start_year)
-                if event.year_group in years.entry_year_groups and event.occurred_on <= first_day:
+                if (
+                    p.exempt_first_day_entries
+                    and event.year_group in years.entry_year_groups
+                    and event.occurred_on <= first_day
+                ):
                     continue
                 told = notified or event.recorded_on
-                if calendar.school_days_between(event.occurred_on, told) > p.admission_school_days:
+                if p.admission_day_unit == "school":
+                    days = calendar.school_days_between(event.occurred_on, told)
+                else:
+                    days = (told - event.occurred_on).days
+                if days > p.admission_days:
                     found.append(self._entry("late_notification", event, (event,), event.occurred_on))
         return found
 
@@ -280,6 +331,64 @@ class GroundTruth:
                 )
         return found
 
+    def _suspension_early_warning(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        warn = 2 * self.params.rules.suspension_early_warning.warn_over_school_days
+        limit = 2 * self.params.rules.suspension_limit.max_school_days
+        by_school_year: dict[tuple[str, int], list[SimEvent]] = {}
+        found: dict[str, GroundTruthEntry] = {}
+        for event in history:
+            if event.type != SUSPENDED:
+                continue
+            year = academic_year_of(event.data["start_on"])
+            same = by_school_year.setdefault((event.school_urn, year.start_year), [])
+            same.append(event)
+            total = sum(e.data["sessions"] for e in same)
+            if warn < total <= limit:
+                subject = (event.upn, event.school_urn, year.label)
+                entry = self._entry(
+                    "suspension_early_warning", event, _chronological(same, history), event.occurred_on,
+                    subject=subject,
+                )  # fmt: skip
+                found.setdefault(entry.fingerprint, entry)
+        return list(found.values())
+
+    def _governors_review(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        p = self.params.rules.governors_review
+        found: dict[str, GroundTruthEntry] = {}
+        by_term: dict[tuple[str, dt.date], list[SimEvent]] = {}
+        for event in history:
+            if event.type != SUSPENDED:
+                continue
+            term = _calendar(event.la_code).term_of(event.data["start_on"])
+            if term is None:
+                continue
+            same = by_term.setdefault((event.school_urn, term.start), [])
+            same.append(event)
+            if sum(e.data["sessions"] for e in same) > 2 * p.term_school_days:
+                subject = (event.upn, event.school_urn, term.start.isoformat())
+                entry = self._entry(
+                    "governors_review", event, _chronological(same, history), event.occurred_on,
+                    subject=subject,
+                )  # fmt: skip
+                found.setdefault(entry.fingerprint, entry)
+        pending: set[tuple[str, dt.date]] = set()
+        for exclusion in history:
+            key = (exclusion.school_urn, exclusion.occurred_on)
+            if exclusion.type != EXCLUDED or exclusion.data["review"] != "pending" or key in pending:
+                continue
+            pending.add(key)  # a resend is the same exclusion
+            calendar = _calendar(exclusion.la_code)
+            due = calendar.add_school_days(exclusion.occurred_on, p.decision_school_days)
+            fires = calendar.add_school_days(exclusion.occurred_on, p.decision_school_days + 1)
+            decided = any(
+                e.school_urn == exclusion.school_urn and e.recorded_on <= due and _decides(e, exclusion)
+                for e in history
+            )
+            if fires <= self.window_end and not decided:
+                entry = self._entry("governors_review", exclusion, (exclusion,), fires, fires_on=fires)
+                found.setdefault(entry.fingerprint, entry)
+        return list(found.values())
+
     def _high_mobility(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
         p = self.params.rules.high_mobility
         arrived: list[SimEvent] = []
@@ -307,32 +416,46 @@ class GroundTruth:
 
     def _ap_review_overdue(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
         p = self.params.rules.ap_review_overdue
-        chains: dict[tuple[str, str, str], list[SimEvent]] = {}
-        superseded: dict[str, SimEvent] = {}
-        for event in history:
-            if event.type == AP_REFERRED:
-                key = (event.school_urn, _provider_key(event.data["provider"]), event.data["arrangement"])
-                chain = chains.setdefault(key, [])
-                if chain:
-                    superseded[chain[-1].event_id] = event
-                chain.append(event)
-            elif event.type == AP_ENDED:
-                for key, chain in list(chains.items()):
-                    if any(r.event_id == event.data["referral_event_id"] for r in chain):
-                        superseded[chain[-1].event_id] = event
-                        del chains[key]
-        found = []
-        referrals = [e for e in history if e.type == AP_REFERRED]
-        for referral in referrals:
-            calendar = _calendar(referral.la_code)
+
+        def clock(referral: SimEvent) -> tuple[dt.date, dt.date] | None:
+            """(fires_on, due_on): the review date, or the LA's fixed interval when it has one."""
             options: list[tuple[dt.date, dt.date]] = [
                 (referral.data["review_by"] + _ONE_DAY, referral.data["review_by"])
             ]
-            if referral.data["arrangement"] in p.directed_arrangements:
-                n = p.directed_off_site_school_days
+            n = p.directed_off_site_school_days
+            if n is not None and referral.data["arrangement"] in p.directed_arrangements:
+                calendar = _calendar(referral.la_code)
                 start = referral.data["start_on"]
                 options.append((calendar.add_school_days(start, n + 1), calendar.add_school_days(start, n)))
-            fires, due = min(options)
+            return min(options)
+
+        return self._ap_waiting("ap_review_overdue", history, clock)
+
+    def _ap_planned_end_passed(self, pupil: Pupil, history: list[SimEvent]) -> list[GroundTruthEntry]:
+        grace = self.params.rules.ap_planned_end_passed.grace_school_days
+
+        def clock(referral: SimEvent) -> tuple[dt.date, dt.date]:
+            due = _calendar(referral.la_code).add_school_days(referral.data["planned_end_on"], grace)
+            return due + _ONE_DAY, due
+
+        return self._ap_waiting("ap_planned_end_passed", history, clock)
+
+    def _ap_waiting(
+        self,
+        rule: str,
+        history: list[SimEvent],
+        clock: Callable[[SimEvent], tuple[dt.date, dt.date] | None],
+    ) -> list[GroundTruthEntry]:
+        """A placement rule that waits on its referral in force: an entry for each referral whose
+        clock (fires_on, due_on) fires in the window before a review or end recorded by the due day."""
+        superseded = _superseded(history)
+        found = []
+        referrals = [e for e in history if e.type == AP_REFERRED]
+        for referral in referrals:
+            timing = clock(referral)
+            if timing is None:
+                continue
+            fires, due = timing
             answer = superseded.get(referral.event_id)
             if fires > self.window_end or (answer is not None and answer.recorded_on <= due):
                 continue
@@ -345,12 +468,39 @@ class GroundTruth:
                 and r.sort_key <= referral.sort_key
                 and _same_chain(r, referral, superseded)
             ]
-            found.append(
-                self._entry(
-                    "ap_review_overdue", referral, _chronological(chain, history), fires, fires_on=fires
-                )
-            )
+            found.append(self._entry(rule, referral, _chronological(chain, history), fires, fires_on=fires))
         return found
+
+
+def _decides(event: SimEvent, exclusion: SimEvent) -> bool:
+    """The governors' decision on a permanent exclusion: the exclusion sent again as upheld or
+    reinstated, or the deletion on that ground that follows the review route."""
+    if event.type == EXCLUDED:
+        return event.occurred_on == exclusion.occurred_on and event.data["review"] != "pending"
+    return (
+        event.type == DELETED
+        and event.data["ground"] == "permanently_excluded"
+        and event.occurred_on >= exclusion.occurred_on
+    )
+
+
+def _superseded(history: list[SimEvent]) -> dict[str, SimEvent]:
+    """Each referral's answer: the next referral of its placement (a review) or its end."""
+    chains: dict[tuple[str, str, str], list[SimEvent]] = {}
+    superseded: dict[str, SimEvent] = {}
+    for event in history:
+        if event.type == AP_REFERRED:
+            key = (event.school_urn, _provider_key(event.data["provider"]), event.data["arrangement"])
+            chain = chains.setdefault(key, [])
+            if chain:
+                superseded[chain[-1].event_id] = event
+            chain.append(event)
+        elif event.type == AP_ENDED:
+            for key, chain in list(chains.items()):
+                if any(r.event_id == event.data["referral_event_id"] for r in chain):
+                    superseded[chain[-1].event_id] = event
+                    del chains[key]
+    return superseded
 
 
 def _provider_key(provider: dict[str, str]) -> str:

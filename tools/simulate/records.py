@@ -25,8 +25,25 @@ AP_REFERRED: Final = "pupil.ap_referred"
 AP_ENDED: Final = "pupil.ap_ended"
 
 
+class Recorded:
+    """What every simulated record shares: when the school recorded it (England), and its place
+    in the output (by recording time, ties in the order the simulation made them)."""
+
+    __slots__ = ()
+    recorded_at: dt.datetime
+    seq: int
+
+    @property
+    def recorded_on(self) -> dt.date:
+        return self.recorded_at.date()
+
+    @property
+    def sort_key(self) -> tuple[float, int]:
+        return (self.recorded_at.timestamp(), self.seq)
+
+
 @dataclass(slots=True, eq=False)
-class SimEvent:
+class SimEvent(Recorded):
     type: str
     event_id: str
     upn: str
@@ -45,14 +62,6 @@ class SimEvent:
     # The injected behaviour this event belongs to ("" for the background), and the case id.
     behaviour: str = ""
     case_id: str = ""
-
-    @property
-    def recorded_on(self) -> dt.date:
-        return self.recorded_at.date()
-
-    @property
-    def sort_key(self) -> tuple[float, int]:
-        return (self.recorded_at.timestamp(), self.seq)
 
     def as_json(self) -> dict[str, Any]:
         return {

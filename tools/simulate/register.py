@@ -53,6 +53,12 @@ class Register(SchoolYearClock):
         self.pupils: list[Pupil] = []
         self._seq = 0
 
+    def next_seq(self, count: int) -> int:
+        """Reserve `count` sequence numbers (for records made outside `emit`); the first minus one."""
+        first = self._seq
+        self._seq += count
+        return first
+
     def emit(
         self,
         kind: str,
@@ -106,7 +112,8 @@ class Register(SchoolYearClock):
         keep: bool = True,
     ) -> SimEvent:
         if notified == "on_time":
-            notified = self.record_day(on, 0, 0, 1, 2) if on >= self.first_day else on
+            # Within 2 school days, and by the end of the 5th day after entry (reg 13(1)).
+            notified = min(self.record_day(on, 0, 0, 1, 2), on + _FIVE_DAYS) if on >= self.first_day else on
         if recorded is None:
             recorded = on if on < self.first_day else self.record_day(on, 0, 0, 1)
         assert not isinstance(notified, str)
@@ -170,6 +177,9 @@ class Register(SchoolYearClock):
         elif pupil.school is school:
             school.remove(pupil)
         return self.emit(DELETED, pupil, school, on, recorded, data, after=after)
+
+
+_FIVE_DAYS = dt.timedelta(days=5)
 
 
 def _ctf_for(kind: str, laestab: str | None) -> str | None:

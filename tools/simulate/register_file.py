@@ -28,6 +28,7 @@ COLUMNS: Final = (
     "EstablishmentStatus (name)",
     "StatutoryLowAge",
     "StatutoryHighAge",
+    "OfficialSixthForm (name)",
     "OpenDate",
     "CloseDate",
     "UKPRN",
@@ -49,10 +50,18 @@ def register_row(school: School) -> dict[str, str]:
         "EstablishmentStatus (name)": "Open",
         "StatutoryLowAge": str(school.low_age),
         "StatutoryHighAge": str(school.high_age),
+        "OfficialSixthForm (name)": _sixth_form(school),
         "OpenDate": school.open_date.strftime("%d-%m-%Y"),
         "CloseDate": "",
         "UKPRN": school.ukprn,
     }
+
+
+def _sixth_form(school: School) -> str:
+    """GIAS's wording: secondary schools have a sixth form or not; others, not applicable."""
+    if school.phase != "secondary":
+        return "Not applicable"
+    return "Has a sixth form" if school.max_year > 11 else "Does not have a sixth form"
 
 
 def write_register(path: Path, schools: Iterable[School]) -> int:

@@ -70,8 +70,10 @@ class KafkaSink:
         self.sent = 0
 
     def send(self, line: bytes) -> None:
-        upn = orjson.loads(line)["upn"]
-        future = self._producer.send(self.topic, key=upn.encode(), value=line)
+        event = orjson.loads(line)
+        # Keyed as ingest keys it: the UPN; a school's roll check by the school's URN.
+        key = event.get("upn") or event["school_urn"]
+        future = self._producer.send(self.topic, key=key.encode(), value=line)
         future.add_errback(lambda exc: self._failures.append(str(exc)))
         self.sent += 1
 

@@ -16,6 +16,7 @@ EVENT_WORDS = {
     "pupil.suspended": "Suspended",
     "pupil.permanently_excluded": "Permanently excluded",
     "pupil.ap_referred": "Referred to alternative provision",
+    "pupil.ap_review_requested": "Review of alternative provision requested",
     "pupil.ap_ended": "Alternative provision ended",
     "event.retracted": "Record withdrawn by the school",
 }

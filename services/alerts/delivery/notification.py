@@ -59,6 +59,8 @@ class Notification:
     upn_withheld: bool = False
     # The alert's page in the console (`ROLLWATCH_PUBLIC_URL`/alerts/<id>); None: no public URL set.
     url: str | None = None
+    # About a looked-after pupil (routes with `match.looked_after`, the LA's Virtual School, want it).
+    looked_after: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -144,4 +146,5 @@ class Notification:
             fingerprint=candidate.fingerprint,
             school_name=school_name,
             upn=candidate.upn,
+            looked_after=candidate.looked_after,
         )

@@ -68,11 +68,14 @@ class _Strict(BaseModel):
 
 
 class Match(_Strict):
-    """Which notifications a route wants. Every condition given must hold; none given: all."""
+    """Which notifications a route wants. Every condition given must hold; none given: all.
+    `looked_after: true` makes a Virtual School route: only alerts about looked-after pupils
+    (which every other route matching them gets too)."""
 
     rules: tuple[str, ...] | None = Field(default=None, min_length=1)
     min_severity: Severity = "low"
     statuses: tuple[Status, ...] | None = Field(default=None, min_length=1)
+    looked_after: bool | None = None
 
     @field_validator("rules")
     @classmethod
@@ -88,6 +91,8 @@ class Match(_Strict):
         if self.rules is not None and notification.rule not in self.rules:
             return False
         if self.statuses is not None and notification.status not in self.statuses:
+            return False
+        if self.looked_after is not None and notification.looked_after != self.looked_after:
             return False
         return SEVERITY_RANK[notification.severity] >= SEVERITY_RANK[self.min_severity]
 

@@ -1,21 +1,28 @@
-"""`late_notification` (docs/domain.md, "Alert rules", "Notification duties", "Known gaps"):
+"""`late_notification` (docs/domain.md, "Alert rules", "Notification duties"): reg 13 SI 2024/208.
 
 - a deletion notified to the LA after the date it took effect, or not notified at all
-  (`la_notified_on` missing). Top-year leavers at the end of the year are exempt.
-- an admission notified after the 5th school day after entry: late when
-  school_days_between(entry, notified) > 5. With no `la_notified_on`, the day the school recorded
-  the admission here stands in for the notification, since this record reaches the LA. Not needed
-  for the school's youngest year on the first day of the school year.
+  (`la_notified_on` missing): a deletion return is due for every ground, no later than the
+  deletion (13(4)-(6)). Not for a pupil of the school's most senior class removed at or after the
+  end of the last term (13(5)), nor, before 1 September 2016, for grounds that needed no return
+  (`services.alerts.school_years`).
+- an admission notified after the end of the 5th day after entry (13(1)): late when
+  (notified - entry) > 5 days, in calendar days by default (the LA may count school days). With no
+  `la_notified_on`, the day the school recorded the admission here stands in for the
+  notification, since this record reaches the LA. Not for a first-day entry to the most junior
+  class unless the LA asked for those (13(2)-(3)); never for a guest, who is not registered.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from schemas.codelists import enrolment_statuses
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, candidate_for
 from services.alerts.facts import Deletion, Enrolment, PupilFact, PupilState
-from services.alerts.parameters import RuleParameters
-from services.alerts.school_years import is_end_of_year_leaver, is_first_day_entry
+from services.alerts.parameters import LateNotificationParams, RuleParameters
+from services.alerts.school_years import admission_return_due, deletion_return_due, is_first_day_entry
 
 RULE = "late_notification"
 STATUTE = "School Attendance (Pupil Registration) (England) Regulations 2024, reg 13"
@@ -29,9 +36,13 @@ def _candidate(
     )
 
 
-def _deletion(state: PupilState, fact: Deletion, params: RuleParameters) -> list[AlertCandidate]:
+def _deletion(
+    state: PupilState, fact: Deletion, calendar: SchoolCalendar, params: RuleParameters
+) -> list[AlertCandidate]:
     p = params.rules.late_notification
-    if p.exempt_end_of_year_leavers and is_end_of_year_leaver(fact, params.school_years):
+    if not deletion_return_due(
+        fact, calendar, params.school_years, exempt_leavers=p.exempt_end_of_year_leavers
+    ):
         return []
     taken_off = (
         f"taken off roll at {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)} "
@@ -52,26 +63,42 @@ def _deletion(state: PupilState, fact: Deletion, params: RuleParameters) -> list
     return []
 
 
+def admission_days(
+    entry: dt.date, notified: dt.date, calendar: SchoolCalendar, p: LateNotificationParams
+) -> int:
+    """Days from entry to notification in the LA's unit (entry day not counted)."""
+    if p.admission_day_unit == "school":
+        return calendar.school_days_between(entry, notified)
+    return (notified - entry).days
+
+
 def _admission(
     state: PupilState, fact: Enrolment, calendar: SchoolCalendar, params: RuleParameters
 ) -> list[AlertCandidate]:
     p = params.rules.late_notification
-    if is_first_day_entry(fact, calendar, params.school_years):
+    status = enrolment_statuses().get(fact.enrolment_status)
+    if status is not None and not status.registered:
+        return []  # a guest is not entered on the admission register
+    if not admission_return_due(fact):
+        return []
+    if p.exempt_first_day_entries and is_first_day_entry(fact, calendar, params.school_years):
         return []
     notified = fact.la_notified_on or fact.recorded_on
-    days = calendar.school_days_between(fact.occurred_on, notified)
-    if days <= p.admission_school_days:
+    days = admission_days(fact.occurred_on, notified, calendar, p)
+    if days <= p.admission_days:
         return []
     how = (
         f"the LA was told on {wording.day(notified)}"
         if fact.la_notified_on is not None
         else f"no notification to the LA recorded; the admission was recorded here on {wording.day(notified)}"
     )
-    estimated = calendar.estimated_between(fact.occurred_on, notified)
+    school_days = p.admission_day_unit == "school"
+    estimated = school_days and calendar.estimated_between(fact.occurred_on, notified)
+    unit = "school day" if school_days else "day"
     text = wording.reason(
         f"admitted to {wording.school(fact.school_urn)} on {wording.day(fact.occurred_on)}",
-        f"{how}, {wording.school_days(days)} after entry "
-        f"(due by the end of the {wording.ordinal(p.admission_school_days)} school day)",
+        f"{how}, {wording.count(days, unit)} after entry "
+        f"(due by the end of the {wording.ordinal(p.admission_days)} {unit} after it)",
         estimated=estimated,
     )
     return [_candidate(state, fact, text, params, estimated)]
@@ -83,7 +110,7 @@ def evaluate(
     if state.death is not None:
         return []
     if isinstance(fact, Deletion):
-        return _deletion(state, fact, params)
+        return _deletion(state, fact, calendar, params)
     if isinstance(fact, Enrolment):
         return _admission(state, fact, calendar, params)
     return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from schemas.codelists import enrolment_statuses
 from services.alerts import wording
 from services.alerts.calendar import SchoolCalendar
 from services.alerts.candidates import AlertCandidate, WakeUp, candidate_for
@@ -39,8 +40,12 @@ def lacks_destination(deletion: Deletion, params: NoDestinationParams) -> bool:
 
 
 def follows(enrolment: Enrolment, deletion: Deletion, state: PupilState, params: NoDestinationParams) -> bool:
-    """The enrolment answers the deletion: it counts, and it took effect on or after the deletion,
-    or reached the ledger after it from another school."""
+    """The enrolment answers the deletion: it counts (a registration: never a guest, who is not
+    on the admission register), and it took effect on or after the deletion, or reached the
+    ledger after it from another school."""
+    status = enrolment_statuses().get(enrolment.enrolment_status)
+    if status is None or not status.registered:
+        return False
     if enrolment.enrolment_status not in params.resolving_enrolment_statuses:
         return False
     if enrolment.occurred_on >= deletion.occurred_on:

@@ -1,7 +1,8 @@
 """`retrospective_deletion`: a deletion recorded more than 5 school days after the date it takes
 effect (docs/domain.md, "Alert rules"): school_days_between(occurred_on, recorded_on) > 5, where
-recorded_on is the day in England of `recorded_at`. Top-year leavers at the end of the year are
-exempt by default (schools routinely record the summer's leavers in September).
+recorded_on is the day in England of `recorded_at`. Pupils of the school's most senior class
+removed at or after the end of the last term are exempt by default, as from deletion returns
+(reg 13(5)): schools routinely record the summer's leavers in September.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def evaluate(
     p = params.rules.retrospective_deletion
     if not isinstance(fact, Deletion) or state.death is not None:
         return []
-    if p.exempt_end_of_year_leavers and is_end_of_year_leaver(fact, params.school_years):
+    if p.exempt_end_of_year_leavers and is_end_of_year_leaver(fact, calendar, params.school_years):
         return []
     recorded_on = fact.recorded_on
     days = calendar.school_days_between(fact.occurred_on, recorded_on)

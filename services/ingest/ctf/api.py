@@ -24,6 +24,7 @@ from prometheus_client import Counter
 
 from rollwatch.core.access.dependencies import SchoolCaller
 from rollwatch.core.http_errors import ApiError
+from schemas import Envelope
 from schemas.identifiers import URN_PATTERN
 from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, publish_batch
@@ -109,7 +110,8 @@ async def post_ctf(
     PUPILS.labels("skipped").inc(len(result.skipped))
     if not result.batch.messages:
         return JSONResponse({"error": "invalid", **report}, status_code=422)
-    events = [valid.event for valid in result.batch.valid]
+    # A CTF yields pupil events only (the authority rules' subject), so indexes stay the created ones.
+    events = [valid.event for valid in result.batch.valid if isinstance(valid.event, Envelope)]
     found = await refused(request, events)
     if found:
         PUPILS.labels("forbidden").inc(len(found))

@@ -2,7 +2,13 @@
 `plan`). Pure functions; the event contract validates the result afterwards.
 
 Received (a `pupil.enrolled` at the caller's school): `previous_school` = the source LAESTAB,
-`enrolment_status` `single` (a CTF does not say otherwise).
+`enrolment_status` from `BasicDetails/EnrolStatus` (the CBDS letters C, M, S, G or the contract's
+words; `single`, with a warning, when the file has none). A `guest` (G) is not registered: it is
+refused, as the admission register never held the pupil.
+
+Sent: the ground is the caller's (or the one a CTF to a school implies); the spell's own
+`RemovalGrounds` and `LeavingReason` are compared with it and a mismatch is a warning
+(`leaving.py`).
 
 `occurred_on`: sent, the latest `LeavingDate` of the source school in the pupil's
 `SchoolHistory`; received, the latest `EntryDate` of the receiving school there (rare: the old
@@ -16,12 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas import Problem
-from schemas.codelists import destination_kinds, regulation_2024_in_force
+from schemas.codelists import (
+    destination_kinds,
+    enrolment_status_for,
+    enrolment_statuses,
+    regulation_2024_in_force,
+)
 from schemas.identifiers import CTF_INDEPENDENT_OR_ABROAD, CTF_UNKNOWN
+from services.ingest.ctf.leaving import ground_notes
 from services.ingest.ctf.plan import ImportPlan, event_id_for
 from services.ingest.ctf.pupil_snapshot import pupil_snapshot
 from services.ingest.ctf.reader import CtfPupil, SchoolSpell
-from services.ingest.ctf.values import ctf_date
+from services.ingest.ctf.values import ctf_date, echo_code
 
 
 @dataclass
@@ -47,8 +59,13 @@ def map_pupil(plan: ImportPlan, pupil: CtfPupil, now: dt.datetime) -> MappedPupi
     if upn is None:
         problems.append(Problem("upn", "missing", "the Pupil has no UPN"))
     event_id = str(event_id_for(plan, upn)) if upn is not None else None
-    occurred_on = _occurred_on(plan, pupil, problems)
+    occurred_on, spell = _occurred_on(plan, pupil, problems)
     snapshot = pupil_snapshot(pupil, occurred_on, problems, notes)
+    data = _data(plan, occurred_on)
+    if plan.options.direction == "received":
+        data["enrolment_status"] = _enrolment_status(pupil.enrol_status, problems, notes)
+    elif plan.ground is not None:
+        notes.extend(ground_notes(spell, plan.ground, plan.options.ground is not None, occurred_on))
     event: dict[str, Any] = {
         "event_id": event_id or str(uuid.UUID(int=0)),
         "type": plan.event_type,
@@ -56,7 +73,7 @@ def map_pupil(plan: ImportPlan, pupil: CtfPupil, now: dt.datetime) -> MappedPupi
         "school_urn": plan.options.school_urn,
         "recorded_at": now.isoformat(),
         "pupil": snapshot,
-        "data": _data(plan, occurred_on),
+        "data": data,
     }
     if upn is not None:
         event["upn"] = upn
@@ -91,8 +108,44 @@ def _data(plan: ImportPlan, occurred_on: dt.date | None) -> dict[str, Any]:
     }
 
 
-def _occurred_on(plan: ImportPlan, pupil: CtfPupil, problems: list[Problem]) -> dt.date | None:
-    """The date from the pupil's latest spell at the school, else the caller's occurred_on.
+def _enrolment_status(value: str | None, problems: list[Problem], notes: list[Problem]) -> str:
+    if value is None:
+        notes.append(
+            Problem(
+                "data.enrolment_status",
+                "enrolment_status_assumed",
+                "the CTF has no BasicDetails/EnrolStatus; recorded as single registration",
+            )
+        )
+        return "single"
+    status = enrolment_status_for(value)
+    if status is None:
+        problems.append(
+            Problem(
+                "data.enrolment_status",
+                "ctf_enrol_status_unknown",
+                f"BasicDetails/EnrolStatus{echo_code(value)} is not C, M, S or G (single, main dual, "
+                "subsidiary dual, guest)",
+            )
+        )
+        return "single"
+    if not enrolment_statuses()[status].registered:
+        problems.append(
+            Problem(
+                "data.enrolment_status",
+                "ctf_guest_not_registered",
+                "BasicDetails/EnrolStatus is G: a guest is not entered on the admission register, so this "
+                "is not an admission",
+            )
+        )
+    return status
+
+
+def _occurred_on(
+    plan: ImportPlan, pupil: CtfPupil, problems: list[Problem]
+) -> tuple[dt.date | None, SchoolSpell | None]:
+    """The date from the pupil's latest spell at the school, else the caller's occurred_on; and
+    that spell.
 
     Sent: that spell's LeavingDate. Received: its EntryDate, only if the spell is still open (a
     closed spell at the receiving school is an earlier stay, not this enrolment)."""
@@ -102,6 +155,7 @@ def _occurred_on(plan: ImportPlan, pupil: CtfPupil, problems: list[Problem]) -> 
     school = plan.source if sent else plan.destination
     spells = [s for s in pupil.schools if _is_school(s, school, options.school_urn)]
     raw: str | None = None
+    latest: SchoolSpell | None = None
     if spells:
         # Latest by EntryDate (a spell without one counts as earliest); ties: the last in the file.
         last = max(range(len(spells)), key=lambda i: (ctf_date(spells[i].entry_date) or dt.date.min, i))
@@ -117,9 +171,9 @@ def _occurred_on(plan: ImportPlan, pupil: CtfPupil, problems: list[Problem]) -> 
                     f"the {element} of this school in the pupil's SchoolHistory is not a YYYY-MM-DD date",
                 )
             )
-        return found
+        return found, latest
     if options.occurred_on is not None:
-        return options.occurred_on
+        return options.occurred_on, latest
     problems.append(
         Problem(
             "occurred_on",
@@ -127,7 +181,7 @@ def _occurred_on(plan: ImportPlan, pupil: CtfPupil, problems: list[Problem]) -> 
             f"the pupil's SchoolHistory gives no {element} for this school; give occurred_on",
         )
     )
-    return None
+    return None, latest
 
 
 def _is_school(spell: SchoolSpell, laestab: str | None, urn: str) -> bool:

@@ -5,7 +5,10 @@ for what stops the event and a note for what was assumed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
 from typing import Any, Final
 
 from schemas import Problem
@@ -14,10 +17,17 @@ from services.ingest.ctf.values import ctf_date, echo_code
 
 # NCyearActual (CBDS national curriculum year) -> the contract's year_group.
 _YEAR_GROUPS: Final = {"N1": -2, "N2": -1, "R": 0} | {str(n): n for n in range(1, 15)}
-# SEN provision: current codes pass; pre-2015 codes map to their successors (S statement -> E EHC
-# plan; A School Action and P School Action Plus -> K SEN support).
+# SEN provision: current codes pass; pre-2015 codes map to their successors (ctf_values.json).
 _SEN_CURRENT: Final = frozenset({"E", "K", "N"})
-_SEN_LEGACY: Final = {"S": "E", "A": "K", "P": "K"}
+
+
+@cache
+def _sen_legacy() -> Mapping[str, str]:
+    text = resources.files("services.ingest.ctf").joinpath("ctf_values.json").read_text(encoding="utf-8")
+    mapping: dict[str, str] = json.loads(text)["sen_provision_before_2015"]
+    return mapping
+
+
 _TRUE: Final = frozenset({"true", "1"})
 _FALSE: Final = frozenset({"false", "0"})
 
@@ -99,15 +109,18 @@ def _sen_provision(
     code = str(latest.provision).upper()
     if code in _SEN_CURRENT:
         return code
-    if code in _SEN_LEGACY:
+    legacy = _sen_legacy()
+    if code in legacy:
         notes.append(
             Problem(
                 "pupil.sen_provision",
                 "sen_provision_legacy_code",
-                f"SENprovision '{code}' is a pre-2015 code; recorded as {_SEN_LEGACY[code]}",
+                f"SENprovision '{code}' is a code from before September 2015; recorded as {legacy[code]}, "
+                "an approximate mapping (not every statement became an EHC plan, nor School Action SEN "
+                "support): check the pupil's current provision",
             )
         )
-        return _SEN_LEGACY[code]
+        return legacy[code]
     problems.append(
         Problem(
             "pupil.sen_provision",

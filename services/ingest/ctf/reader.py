@@ -6,11 +6,12 @@ Structure (DfE CTF specification, "XML message structure"; element names as publ
       Header: DocumentName, CTFversion, DateTime, DocumentQualifier, SupplierID,
               SourceSchool (LEA, Estab, URN, SchoolName, AcademicYear), DestSchool (LEA, Estab, URN)
       CTFpupilData
-        Pupil: UPN, Surname, Forename, DOB, Sex, BasicDetails (FormerUPN, NCyearActual, ...),
+        Pupil: UPN, Surname, Forename, DOB, Sex, BasicDetails (FormerUPN, NCyearActual, EnrolStatus, ...),
                FSMhistory (FSMinstance: FSMstartDate, FSMendDate), LookedAfter (InCare),
                SENhistory (SEN: StartDate, EndDate, SENprovision), Address, Phones, Email,
                Contacts, Attendance, StageAssessments,
-               SchoolHistory (School: LEA, Estab, URN, SchoolName, EntryDate, LeavingDate, ...)
+               SchoolHistory (School: LEA, Estab, URN, SchoolName, EntryDate, LeavingDate,
+                              LeavingReason, RemovalGrounds, ...)
 
 Security: the file is untrusted. defusedxml refuses any DTD (so no entity expansion, no billion
 laughs, no external entity), and parsing is incremental: each `Pupil` element is dropped as soon
@@ -56,6 +57,7 @@ PUPIL_FIELDS: Final[dict[tuple[str, ...], str]] = {
     ("FormerUPN",): "former_upn",
     ("DOB",): "date_of_birth",
     ("NCyearActual",): "year_group",
+    ("EnrolStatus",): "enrol_status",
     ("SENhistory", "SEN", "StartDate"): "sen.start",
     ("SENhistory", "SEN", "EndDate"): "sen.end",
     ("SENhistory", "SEN", "SENprovision"): "sen.provision",
@@ -67,6 +69,8 @@ PUPIL_FIELDS: Final[dict[tuple[str, ...], str]] = {
     ("SchoolHistory", "School", "URN"): "school.urn",
     ("SchoolHistory", "School", "EntryDate"): "school.entry_date",
     ("SchoolHistory", "School", "LeavingDate"): "school.leaving_date",
+    ("SchoolHistory", "School", "LeavingReason"): "school.leaving_reason",
+    ("SchoolHistory", "School", "RemovalGrounds"): "school.removal_grounds",
 }
 # Containers whose presence alone says something (an FSM history with no current spell means
 # "not eligible"; no FSM history at all means "not said").
@@ -129,6 +133,8 @@ class SchoolSpell:
     urn: str | None = None
     entry_date: str | None = None
     leaving_date: str | None = None
+    leaving_reason: str | None = None
+    removal_grounds: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class CtfPupil:
     former_upn: str | None = None
     date_of_birth: str | None = None
     year_group: str | None = None
+    enrol_status: str | None = None  # BasicDetails/EnrolStatus: C, M, S, G (CBDS)
     sen: tuple[SenRecord, ...] = ()
     # None: the file has no FSMhistory for the pupil.
     fsm: tuple[FsmSpell, ...] | None = None
@@ -180,6 +187,7 @@ class _PupilBuilder:
             former_upn=self.values.get("former_upn"),
             date_of_birth=self.values.get("date_of_birth"),
             year_group=self.values.get("year_group"),
+            enrol_status=self.values.get("enrol_status"),
             sen=tuple(SenRecord(**r) for r in self.groups.get("sen", [])),
             fsm=tuple(fsm) if "fsm_history" in self.present else None,
             in_care=self.values.get("in_care"),

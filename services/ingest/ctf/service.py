@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import EventInvalid, Problem, parse_event
+from schemas import EventInvalid, Problem, message_key, parse_event
 from schemas.identifiers import is_valid_upn
 from services.ingest.batch import CheckedBatch, check_batch
 from services.ingest.ctf.mapping import MappedPupil, map_pupil
@@ -80,7 +80,7 @@ def import_ctf(
     created = [
         {
             "index": candidates[valid.index].index,
-            "upn": valid.event.upn,
+            "upn": message_key(valid.event),  # CTF events are all pupil events
             "event_id": str(valid.event.event_id),
             "type": valid.event.type,
             "warnings": [p.as_dict() for p in [*candidates[valid.index].notes, *valid.warnings]],

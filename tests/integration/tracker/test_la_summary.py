@@ -35,7 +35,7 @@ def test_it_says_these_are_statistics_not_findings(ledger: Ledger) -> None:
         body = _summary(ledger, la)
         assert body["statistics_not_findings"] is True
         assert "not findings" in body["notice"] and "prompt for an enquiry" in body["notice"]
-        assert body["classification"]["version"] == "2025-11-25.1"
+        assert body["classification"]["version"] == "2025-12-01.1"
 
 
 def test_the_las_events_deletions_and_exits(ledger: Ledger) -> None:
@@ -160,4 +160,4 @@ def test_the_las_own_exit_overrides_are_applied(ledger: Ledger, tmp_path: Path) 
     assert "home_education" in after["classification"]["explained_grounds"]
     assert after["exits"]["unexplained"]["total"] == before["unexplained"]["total"] - 1
     assert after["exits"]["unexplained"]["by_ground"].get("home_education") is None
-    assert _summary(ledger, "201")["classification"]["version"] == "2025-11-25.1"  # other LAs: defaults
+    assert _summary(ledger, "201")["classification"]["version"] == "2025-12-01.1"  # other LAs: defaults

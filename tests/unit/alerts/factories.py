@@ -11,6 +11,7 @@ from services.alerts.calendar import SchoolCalendar, load_calendar
 from services.alerts.facts import (
     APEnded,
     APReferral,
+    APReviewRequested,
     Deletion,
     Enrolment,
     PermanentExclusion,
@@ -54,6 +55,9 @@ def _envelope(kw: dict[str, Any]) -> dict[str, Any]:
         "sen_provision": kw.pop("sen_provision", "N"),
         "looked_after": kw.pop("looked_after", None),
         "child_in_need": kw.pop("child_in_need", None),
+        "placed_by_la": kw.pop("placed_by_la", None),
+        "s47_enquiries": kw.pop("s47_enquiries", None),
+        "child_protection_plan": kw.pop("child_protection_plan", None),
     }
 
 
@@ -73,7 +77,7 @@ def enrolment(**kw: Any) -> Enrolment:
 
 def deletion(**kw: Any) -> Deletion:
     base = _envelope(kw)
-    kw = _dates(kw, "la_notified_on")
+    kw = _dates(kw, "la_notified_on", "la_consent_on")
     kw.setdefault("ground", "other_school")
     kw.setdefault("destination_kind", "school")
     kw.setdefault("destination_laestab", "8864000")
@@ -103,6 +107,12 @@ def referral(**kw: Any) -> APReferral:
     kw.setdefault("arrangement", "school_commissioned")
     kw.setdefault("start_on", base["occurred_on"])
     return APReferral(**base, **kw)
+
+
+def review_request(referral_event_id: str, **kw: Any) -> APReviewRequested:
+    base = _envelope(kw)
+    kw.setdefault("requested_by", "parent")
+    return APReviewRequested(**base, referral_event_id=referral_event_id, **kw)
 
 
 def ap_ended(referral_event_id: str, **kw: Any) -> APEnded:

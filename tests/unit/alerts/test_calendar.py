@@ -223,7 +223,7 @@ class TestLACalendars:
         assert cal.is_school_day(d("2025-11-14")) is False  # an LA closure
         assert cal.is_school_day(d("2026-05-04")) is False  # national bank holidays still apply
         assert cal.is_school_day(d("2026-05-26")) is True  # no summer half term in this LA's file
-        assert cal.coverage == {"2025/26": "Test LA 2025.3", "2026/27": "England default 2025-11-25.1"}
+        assert cal.coverage == {"2025/26": "Test LA 2025.3", "2026/27": "England default 2026-11-30.1"}
         assert cal.la_code == "886"
 
     def test_no_la_file_means_the_default(self, tmp_path: Path) -> None:

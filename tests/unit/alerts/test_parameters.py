@@ -11,14 +11,20 @@ from services.alerts.parameters import default_parameters, load_parameters, merg
 RULES = (
     "no_destination",
     "ehe_vulnerable",
+    "ehe_without_consent",
     "exam_cohort_exit",
     "late_notification",
     "ap_review_overdue",
+    "ap_planned_end_passed",
     "exclusion_then_exit",
     "suspension_limit",
+    "suspension_early_warning",
+    "governors_review",
     "retrospective_deletion",
     "school_exit_pattern",
     "high_mobility",
+    "roll_mismatch",
+    "feed_silent",
 )
 
 
@@ -27,11 +33,27 @@ def test_defaults_carry_every_rule_and_threshold() -> None:
     assert p.version and p.la_code is None
     assert set(RULES) == set(type(p.rules).model_fields)
     assert p.rules.no_destination.school_days == 10
+    assert (p.rules.roll_mismatch.tolerance, p.rules.feed_silent.school_days) == (2, 3)
     assert p.rules.suspension_limit.max_school_days == 45
-    assert p.rules.late_notification.admission_school_days == 5
+    late = p.rules.late_notification
+    assert (late.admission_days, late.admission_day_unit, late.exempt_first_day_entries) == (
+        5,
+        "calendar",
+        True,
+    )
     assert p.rules.retrospective_deletion.school_days == 5
     assert p.rules.exclusion_then_exit.school_days == 30
-    assert p.rules.ap_review_overdue.directed_off_site_school_days == 30
+    ap = p.rules.ap_review_overdue
+    assert ap.directed_off_site_school_days is None  # an LA policy since SI 2012/2532, off by default
+    assert (ap.requested_review_school_days, ap.requested_review_lookback_weeks) == (10, 10)
+    assert p.rules.ap_planned_end_passed.grace_school_days == 0
+    assert p.rules.suspension_early_warning.warn_over_school_days == 40
+    assert (p.rules.governors_review.term_school_days, p.rules.governors_review.decision_school_days) == (
+        15,
+        15,
+    )
+    assert p.rules.ehe_without_consent.in_force_from is None  # s434A not yet in force
+    assert "guest" not in p.rules.no_destination.resolving_enrolment_statuses
     assert (p.rules.school_exit_pattern.min_pupils, p.rules.school_exit_pattern.min_percent_of_roll) == (5, 5)
     assert p.rules.school_exit_pattern.send_share_ratio == 2
     assert (p.rules.high_mobility.min_changes, p.rules.high_mobility.window_months) == (3, 12)

@@ -46,7 +46,9 @@ def facts(draw: Any, n: int) -> list[PupilFact]:
             "looked_after": draw(st.sampled_from([None, True, False])),
             "recorded_at": f.at_noon(draw(dates)),
         }
-        kind = draw(st.sampled_from(["enrol", "delete", "suspend", "exclude", "refer", "end", "retract"]))
+        kind = draw(
+            st.sampled_from(["enrol", "delete", "suspend", "exclude", "refer", "request", "end", "retract"])
+        )
         if kind == "enrol":
             made.append(f.enrolment(**common, la_notified_on=draw(st.none() | dates)))
         elif kind == "delete":
@@ -59,9 +61,17 @@ def facts(draw: Any, n: int) -> list[PupilFact]:
                 )
             )
         elif kind == "suspend":
-            made.append(f.suspension(**common, sessions=draw(st.integers(min_value=1, max_value=60))))
+            made.append(
+                f.suspension(
+                    **common,
+                    sessions=draw(st.integers(min_value=1, max_value=60)),
+                    misses_public_examination=draw(st.booleans()),
+                )
+            )
         elif kind == "exclude":
-            made.append(f.exclusion(**common))
+            made.append(
+                f.exclusion(**common, review=draw(st.sampled_from(["pending", "upheld", "reinstated"])))
+            )
         elif kind == "refer":
             made.append(
                 f.referral(
@@ -70,6 +80,8 @@ def facts(draw: Any, n: int) -> list[PupilFact]:
                     review_by=draw(st.none() | dates),
                 )
             )
+        elif kind == "request" and made:
+            made.append(f.review_request(draw(st.sampled_from(made)).event_id, **common))
         elif kind == "end" and made:
             made.append(f.ap_ended(draw(st.sampled_from(made)).event_id, **common))
         elif made:
@@ -77,7 +89,7 @@ def facts(draw: Any, n: int) -> list[PupilFact]:
     return made
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.integers(min_value=1, max_value=12).flatmap(facts), dates)
 def test_every_rule_on_any_history(history: list[PupilFact], tick: dt.date) -> None:
     s = f.state()

@@ -4,7 +4,14 @@ import dataclasses
 
 from services.alerts.candidates import AlertCandidate
 from services.alerts.resolution import resolutions
-from services.alerts.rules import ap_review_overdue, ehe_vulnerable, no_destination, suspension_limit
+from services.alerts.rules import (
+    ap_planned_end_passed,
+    ap_review_overdue,
+    ehe_vulnerable,
+    governors_review,
+    no_destination,
+    suspension_limit,
+)
 
 from .factories import (
     OTHER_SCHOOL,
@@ -14,9 +21,11 @@ from .factories import (
     d,
     deletion,
     enrolment,
+    exclusion,
     params,
     referral,
     retraction,
+    review_request,
     state,
     suspension,
 )
@@ -88,7 +97,7 @@ def test_a_new_review_date_resolves_the_overdue_alert() -> None:
     alert = overdue(placed)
     review = referral(event_id="ap2", occurred_on="2025-11-19", start_on="2025-11-03", review_by="2025-12-15")
     (done,) = resolutions(state(placed, review), review, [alert], CAL, P)
-    assert done.reason == "a new review date was set"
+    assert done.reason == "the placement was reviewed"
     elsewhere = referral(event_id="ap3", provider="ukprn:1", occurred_on="2025-11-19", review_by="2025-12-15")
     assert resolutions(state(placed, elsewhere), elsewhere, [alert], CAL, P) == []
 
@@ -127,3 +136,31 @@ def test_retracting_a_suspension_under_the_limit_resolves() -> None:
     assert len(resolutions(state(big, small, undo), undo, [alert], CAL, P)) == 1
     extra = suspension(event_id="extra", sessions=2, occurred_on="2025-11-10")
     assert resolutions(state(big, small, extra, undo), undo, [alert], CAL, P) == []
+
+
+def test_a_review_meets_a_requested_review_and_a_new_planned_end_the_passed_one() -> None:
+    placed = referral(
+        event_id="ap1", occurred_on="2025-11-03", review_by="2026-07-20", planned_end_on="2025-12-01"
+    )
+    asked = review_request("ap1", event_id="rq1", occurred_on="2026-01-05")
+    s = state(placed, asked)
+    (requested,) = ap_review_overdue.evaluate_at(s, d("2026-01-20"), CAL, P)
+    (passed,) = ap_planned_end_passed.evaluate_at(s, d("2026-01-20"), CAL, P)
+    review = referral(event_id="ap2", occurred_on="2026-01-21", start_on="2025-11-03", review_by="2026-07-20",
+                      planned_end_on="2026-03-27")  # fmt: skip
+    done = resolutions(state(placed, asked, review), review, [requested, passed], CAL, P)
+    assert sorted(r.rule for r in done) == ["ap_planned_end_passed", "ap_review_overdue"]
+    end = ap_ended("ap1", event_id="end", occurred_on="2026-01-21")
+    assert len(resolutions(state(placed, asked, end), end, [requested, passed], CAL, P)) == 2
+
+
+def test_the_governors_decision_resolves_their_review() -> None:
+    pex = exclusion(event_id="pex", occurred_on="2025-11-03")
+    (alert,) = governors_review.evaluate_at(state(pex), d("2025-11-25"), CAL, P)
+    upheld = exclusion(event_id="up", occurred_on="2025-11-03", review="upheld", recorded_at=None)
+    (done,) = resolutions(state(pex, upheld), upheld, [alert], CAL, P)
+    assert (done.rule, done.reason) == ("governors_review", "the governors decided")
+    other_day = exclusion(occurred_on="2025-11-04", review="upheld")
+    assert resolutions(state(pex, other_day), other_day, [alert], CAL, P) == []
+    off_roll = deletion(ground="permanently_excluded", occurred_on="2025-12-08")
+    assert len(resolutions(state(pex, off_roll), off_roll, [alert], CAL, P)) == 1

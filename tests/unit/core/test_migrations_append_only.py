@@ -10,7 +10,13 @@ import pytest
 
 from rollwatch.core.migrate import Migration, available
 
-APPEND_ONLY = ("movement_ledger", "access_log", "alert_lifecycle", "ledger_verifications")
+APPEND_ONLY = (
+    "movement_ledger",
+    "access_log",
+    "alert_lifecycle",
+    "ledger_verifications",
+    "school_roll_checks",
+)
 
 _NAME = r"(?:`?\w+`?\.)?`?(?P<table>\w+)`?"
 # Statements that change or remove rows of the table they name.

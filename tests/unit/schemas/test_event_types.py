@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import EVENT_TYPES, Envelope, EventInvalid, parse_event
-from schemas.codelists import deletion_grounds, destination_kinds
+from schemas.codelists import deletion_grounds, destination_kinds, non_compulsory_age_grounds
 from schemas.events import (
     EVENT_MODELS,
     ApEndedData,
@@ -259,7 +259,8 @@ class TestDeletion:
     def test_ground_and_destination_follow_the_table(
         self, example: Example, now: dt.datetime, ground: str, kind: str
     ) -> None:
-        raw = example("pupil.deleted.other-school")
+        sixth_former = ground in non_compulsory_age_grounds()
+        raw = example("pupil.deleted.sixth-former-left" if sixth_former else "pupil.deleted.other-school")
         raw["data"]["ground"] = ground
         raw["data"]["destination"] = {"kind": kind}
         raw["data"]["ctf_destination"] = None
@@ -269,6 +270,19 @@ class TestDeletion:
             assert event.data.destination.kind == kind
         else:
             assert problems(raw, now) == {("data.destination.kind", "ground_destination_mismatch")}
+
+    @pytest.mark.parametrize(
+        ("year_group", "allowed"), [(-1, True), (0, True), (1, False), (11, False), (12, True)]
+    )
+    def test_a_9_3_ground_only_for_pupils_not_of_compulsory_school_age(
+        self, example: Example, now: dt.datetime, year_group: int, allowed: bool
+    ) -> None:
+        raw = example("pupil.deleted.sixth-former-left")
+        raw["pupil"]["year_group"] = year_group
+        if allowed:
+            assert parse_event(raw, now=now)
+        else:
+            assert problems(raw, now) == {("data.ground", "ground_needs_non_compulsory_age")}
 
     def test_sensible_pairs(self) -> None:
         assert "school" not in GROUND_DESTINATIONS["died"]
@@ -292,12 +306,15 @@ class TestDeletion:
         raw["data"]["regulation"] = 2024
         assert problems(raw, now) == {("data.regulation", "literal_error")}
 
-    def test_every_ground_can_be_sent_under_2006(self, example: Example, now: dt.datetime) -> None:
-        for ground in deletion_grounds():
+    def test_every_9_1_ground_can_be_sent_under_2006(self, example: Example, now: dt.datetime) -> None:
+        for ground, about in deletion_grounds().items():
             raw = example("pupil.deleted.regulation-2006")
             raw["data"]["ground"] = ground
             raw["data"]["destination"] = {"kind": sorted(GROUND_DESTINATIONS[ground])[0]}
-            assert parse_event(raw, now=now)
+            if about.paragraph == "9(1)":
+                assert parse_event(raw, now=now)
+            else:  # the 2006 regulations have no such ground (nor does a Year 10 pupil)
+                assert ("data.ground", "regulation_2006_ground_unmapped") in problems(raw, now)
 
     @pytest.mark.parametrize("kind", ["school", "independent", "post16"])
     def test_destination_laestab_for_school_kinds(

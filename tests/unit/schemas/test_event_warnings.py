@@ -54,14 +54,27 @@ def test_long_suspension(example: Example, now: dt.datetime) -> None:
     assert warnings(raw, now) == {("data.sessions", "suspension_over_45_days")}
 
 
-def test_off_site_direction_review_interval(example: Example, now: dt.datetime) -> None:
+def test_off_site_direction_review_interval_is_the_governors_choice(
+    example: Example, now: dt.datetime
+) -> None:
+    """SI 2012/2532 replaced the fixed 30-day review: no review date is too late by law."""
     raw = example("pupil.ap_referred")  # directed_off_site, starts 2025-10-06
-    raw["data"]["review_by"] = "2025-11-05"
-    assert warnings(raw, now) == set()
     raw["data"]["review_by"] = "2025-11-06"
-    assert warnings(raw, now) == {("data.review_by", "review_interval_long")}
-    raw["data"]["arrangement"] = "la_arranged"
     assert warnings(raw, now) == set()
+    raw["data"]["review_by"] = "2026-03-06"
+    assert warnings(raw, now) == set()
+
+
+@pytest.mark.parametrize(("requested_by", "sen", "warned"), [("local_authority", "K", True),
+                         ("local_authority", "E", False), ("parent", "N", False)])  # fmt: skip
+def test_review_request_by_the_la_needs_an_ehc_plan(
+    example: Example, now: dt.datetime, requested_by: str, sen: str, warned: bool
+) -> None:
+    raw = example("pupil.ap_review_requested")
+    raw["data"]["requested_by"] = requested_by
+    raw["pupil"]["sen_provision"] = sen
+    found = warnings(raw, now)
+    assert (("data.requested_by", "review_request_by_la_without_ehc_plan") in found) is warned
 
 
 @pytest.mark.parametrize(

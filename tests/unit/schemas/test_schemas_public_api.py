@@ -25,7 +25,7 @@ from schemas.problems import problems_from
 
 def test_names() -> None:
     assert SCHEMA_VERSION == 1
-    assert len(EVENT_TYPES) == 7
+    assert len(EVENT_TYPES) == 10
     assert set(schemas.__all__) >= {
         "EVENT_TYPES",
         "SCHEMA_VERSION",

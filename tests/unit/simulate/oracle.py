@@ -1,111 +1,45 @@
 """Runs simulated events through the real alert rules (services.alerts.judge), in file order, as
 a pure-logic stand-in for the alert service: the ground truth must agree with it.
 
+Events become facts through the service's own adapter, with the simulated schools register.
 Event time is the day (in England) of the latest event's `recorded_at`; a wake-up fires once that
-day reaches its `fires_on`, before the event that got there is applied. School rules run at the
-end of every day of the window on the roll and exits by `occurred_on` (ground_truth.py's
-documented convention).
+day reaches its `fires_on`, before the event that got there is applied. The school rule runs, as
+the service runs it, on each day a deletion at the school took effect, with the roll of that day
+(ground_truth.py's documented convention).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from schemas import parse_event
-from schemas.events import (
-    PupilApEnded,
-    PupilApReferred,
-    PupilDeleted,
-    PupilEnrolled,
-    PupilPermanentlyExcluded,
-    PupilSuspended,
-)
+import orjson
+
+from schemas import canonical_bytes, parse_event
+from services.alerts.adapter import to_fact as adapt
 from services.alerts.calendar import SchoolCalendar, load_calendar, months_before
 from services.alerts.exits import school_exit
-from services.alerts.facts import (
-    APEnded,
-    APReferral,
-    Deletion,
-    Enrolment,
-    PermanentExclusion,
-    PupilFact,
-    PupilState,
-    SchoolExit,
-    SchoolStats,
-    Suspension,
-)
+from services.alerts.facts import Deletion, Enrolment, PupilFact, PupilState, SchoolExit, SchoolStats
 from services.alerts.judge import judge_fact, judge_school, judge_tick
 from services.alerts.parameters import default_parameters
+from services.schools.register import SchoolsRegister
+from services.tracker.reads import is_special_school
 
 Alert = tuple[str, str]  # (rule, fingerprint)
 
 
-def to_fact(raw: bytes, la_of: Mapping[str, str], now: dt.datetime) -> PupilFact:
-    event = parse_event(raw, now=now)
-    common: dict[str, Any] = {
-        "event_id": str(event.event_id),
-        "upn": event.upn,
-        "school_urn": event.school_urn,
-        "la_code": la_of[event.school_urn],
-        "occurred_on": event.occurred_on,
-        "recorded_at": event.recorded_at,
-        "year_group": event.pupil.year_group,
-        "sen_provision": event.pupil.sen_provision,
-        "looked_after": event.pupil.looked_after,
-        "child_in_need": event.pupil.child_in_need,
-    }
-    if isinstance(event, PupilEnrolled):
-        d = event.data
-        return Enrolment(
-            **common,
-            enrolment_status=d.enrolment_status,
-            previous_school=d.previous_school,
-            la_notified_on=d.la_notified_on,
-            managed_move=d.managed_move,
-        )
-    if isinstance(event, PupilDeleted):
-        d2 = event.data
-        return Deletion(
-            **common,
-            ground=d2.ground,
-            regulation=d2.regulation,
-            destination_kind=d2.destination.kind,
-            destination_laestab=d2.destination.laestab,
-            la_notified_on=d2.la_notified_on,
-            ctf_destination=d2.ctf_destination,
-        )
-    if isinstance(event, PupilSuspended):
-        return Suspension(
-            **common, start_on=event.data.start_on, sessions=event.data.sessions, reasons=event.data.reasons
-        )
-    if isinstance(event, PupilPermanentlyExcluded):
-        return PermanentExclusion(**common, reasons=event.data.reasons, review=event.data.review)
-    if isinstance(event, PupilApReferred):
-        d3 = event.data
-        provider = d3.provider.urn or d3.provider.ukprn or d3.provider.name or ""
-        return APReferral(
-            **common,
-            provider=provider,
-            arrangement=d3.arrangement,
-            tier=d3.tier,
-            start_on=d3.start_on,
-            review_by=d3.review_by,
-            planned_end_on=d3.planned_end_on,
-            objective=d3.objective,
-        )
-    assert isinstance(event, PupilApEnded)
-    d4 = event.data
-    return APEnded(
-        **common, referral_event_id=str(d4.referral_event_id), ended_on=d4.ended_on, outcome=d4.outcome
-    )
+def to_fact(raw: bytes, schools: SchoolsRegister, now: dt.datetime) -> PupilFact:
+    event = orjson.loads(canonical_bytes(parse_event(raw, now=now)))
+    fact = adapt(event, schools)
+    assert fact is not None
+    return fact
 
 
 def judge_all(
     lines: Iterable[bytes],
-    la_of: Mapping[str, str],
+    schools: SchoolsRegister,
     now: dt.datetime,
     window: tuple[dt.date, dt.date],
 ) -> tuple[set[Alert], set[Alert]]:
@@ -129,7 +63,9 @@ def judge_all(
                 pupil_alerts.add((candidate.rule, candidate.fingerprint))
 
     for raw in lines:
-        fact = to_fact(raw, la_of, now)
+        if b'"type":"school.roll_checked"' in raw:
+            continue  # a school's roll check: judged by its own rules (test_roll_checks.py)
+        fact = to_fact(raw, schools, now)
         facts.append(fact)
         tick(fact.recorded_on)
         state = states.get(fact.upn, PupilState(fact.upn)).with_fact(fact)
@@ -140,33 +76,42 @@ def judge_all(
         for wake in judgement.wake_ups:
             heapq.heappush(wakes, (wake.fires_on, wake.upn, wake.la_code))
     tick(window[1])
-    return pupil_alerts, _school_alerts(facts, window, calendar)
+    return pupil_alerts, _school_alerts(facts, schools, window, calendar)
 
 
-def _school_alerts(facts: list[PupilFact], window: tuple[dt.date, dt.date], calendar: Any) -> set[Alert]:
+def _school_alerts(
+    facts: list[PupilFact], schools: SchoolsRegister, window: tuple[dt.date, dt.date], calendar: Any
+) -> set[Alert]:
     params = default_parameters()
     by_school: dict[str, list[PupilFact]] = {}
     for fact in facts:
-        if isinstance(fact, Enrolment | Deletion):
+        if isinstance(fact, Deletion) or (isinstance(fact, Enrolment) and fact.enrolment_status != "guest"):
             by_school.setdefault(fact.school_urn, []).append(fact)
     found: set[Alert] = set()
     for urn, moves in by_school.items():
-        moves.sort(key=lambda f: f.occurred_on)
-        exits: list[SchoolExit] = [school_exit(f, params) for f in moves if isinstance(f, Deletion)]
+        moves.sort(key=lambda f: (f.occurred_on, f.recorded_at))
+        exits: list[SchoolExit] = [_exit(f, schools) for f in moves if isinstance(f, Deletion)]
         la = moves[0].la_code
-        roll = send = index = 0
-        day = window[0]
-        while day <= window[1]:
+        latest: dict[str, PupilFact] = {}
+        index = 0
+        for day in sorted(
+            {f.occurred_on for f in moves if isinstance(f, Deletion) and f.occurred_on <= window[1]}
+        ):
             while index < len(moves) and moves[index].occurred_on <= day:
-                step = 1 if isinstance(moves[index], Enrolment) else -1
-                roll += step
-                send += step if moves[index].sen_provision != "N" else 0
+                latest[moves[index].upn] = moves[index]
                 index += 1
+            on_roll = [f for f in latest.values() if isinstance(f, Enrolment)]
+            send = sum(f.sen_provision != "N" for f in on_roll)
             start = months_before(day, 12)
             window_exits = tuple(e for e in exits if start <= e.occurred_on <= day)
-            if sum(e.unexplained for e in window_exits) >= 5:
-                stats = SchoolStats(urn, la, day, roll, send, window_exits)
-                for candidate in judge_school(stats, calendar(la), params):
-                    found.add((candidate.rule, candidate.fingerprint))
-            day += dt.timedelta(days=1)
+            stats = SchoolStats(urn, la, day, len(on_roll), send, window_exits)
+            for candidate in judge_school(stats, calendar(la), params):
+                found.add((candidate.rule, candidate.fingerprint))
     return found
+
+
+def _exit(deletion: Deletion, schools: SchoolsRegister) -> SchoolExit:
+    """As services.alerts.school_stats classifies it: a move into a special school is explained."""
+    destination = schools.by_laestab(deletion.destination_laestab) if deletion.destination_laestab else None
+    special = destination is not None and is_special_school(destination)
+    return school_exit(deletion, default_parameters(), to_special_school=special)

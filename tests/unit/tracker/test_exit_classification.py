@@ -13,13 +13,13 @@ from schemas.events.ground_destinations import GROUND_DESTINATIONS
 from services.alerts.exits import is_unexplained
 from services.alerts.facts import Deletion
 from services.alerts.parameters import default_parameters
+from services.schools.model import top_year_group
 from services.tracker.exit_classification import (
     Exit,
     ExitClass,
     classify_exit,
     default_exit_rules,
     in_end_of_year,
-    top_year_group,
 )
 
 RULES = default_exit_rules()
@@ -128,6 +128,14 @@ def test_the_end_of_year_window(day: str, expected: bool) -> None:
 )
 def test_top_year_group_from_the_statutory_upper_age(age: int | None, year: int | None) -> None:
     assert top_year_group(age) == year
+
+
+@pytest.mark.parametrize(
+    ("age", "sixth_form", "year"),
+    [(18, False, 11), (18, True, 13), (18, None, 13), (16, False, 11), (11, False, 6)],
+)
+def test_no_sixth_form_ends_the_school_at_year_11(age: int, sixth_form: bool | None, year: int) -> None:
+    assert top_year_group(age, sixth_form) == year
 
 
 def test_agrees_with_the_alert_rules_on_every_ground_destination_year_and_date() -> None:

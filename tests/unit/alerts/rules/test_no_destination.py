@@ -101,11 +101,20 @@ def test_an_earlier_dated_enrolment_elsewhere_arriving_later_counts() -> None:
 
 def test_which_enrolments_count_is_a_parameter() -> None:
     s = state(
-        missing(), enrolment(school_urn=OTHER_SCHOOL, occurred_on="2025-11-05", enrolment_status="guest")
+        missing(),
+        enrolment(school_urn=OTHER_SCHOOL, occurred_on="2025-11-05", enrolment_status="subsidiary_dual"),
     )
     assert no_destination.evaluate_at(s, d("2025-11-18"), CAL, P) == []
     strict = params(no_destination={"resolving_enrolment_statuses": ("single", "main_dual")})
     assert len(no_destination.evaluate_at(s, d("2025-11-18"), CAL, strict)) == 1
+
+
+def test_a_guest_is_not_registered_and_answers_nothing() -> None:
+    guest = enrolment(school_urn=OTHER_SCHOOL, occurred_on="2025-11-05", enrolment_status="guest")
+    s = state(missing(), guest)
+    assert len(no_destination.evaluate_at(s, d("2025-11-18"), CAL, P)) == 1
+    lenient = params(no_destination={"resolving_enrolment_statuses": ("single", "guest")})
+    assert len(no_destination.evaluate_at(s, d("2025-11-18"), CAL, lenient)) == 1  # not even when listed
 
 
 def test_the_wait_is_a_parameter() -> None:

@@ -40,8 +40,11 @@ def test_wording() -> None:
 
 
 def test_summer_leavers_recorded_in_september_are_exempt() -> None:
-    assert run("2026-07-15", "2026-09-21", year_group=6) == []
+    """As from deletion returns (reg 13(5)): the most senior class at or after the end of the last
+    term (Wed 22 Jul 2026 on the LA's calendar)."""
+    assert run("2026-07-22", "2026-09-21", year_group=6) == []
     assert run(
-        "2026-07-15", "2026-09-21", p=params(retrospective_deletion={"exempt_end_of_year_leavers": False})
+        "2026-07-22", "2026-09-21", p=params(retrospective_deletion={"exempt_end_of_year_leavers": False})
     )
-    assert run("2026-07-15", "2026-09-21", year_group=4)  # not a top year
+    assert run("2026-07-22", "2026-09-21", year_group=4)  # not a top year
+    assert run("2026-07-15", "2026-09-21", year_group=6)  # still term

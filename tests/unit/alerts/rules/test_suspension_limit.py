@@ -23,18 +23,34 @@ def test_45_school_days_is_the_most_allowed() -> None:
     )
 
 
-def test_45_and_a_half_is_over() -> None:
+def test_45_and_a_half_at_one_school_is_a_breach() -> None:
+    (alert,) = run(
+        suspension(event_id="a", sessions=60, occurred_on="2025-10-01"),
+        suspension(event_id="b", sessions=31, occurred_on="2026-02-02"),
+    )
+    assert alert.reason.startswith(
+        "Suspensions in 2025/26 add up to 45.5 school days (91 sessions over 2 suspensions at school "
+        "100000); more than the 45 school days a pupil may be suspended from one school in a school "
+        "year, at school 100000."
+    )
+    assert alert.evidence == ("a", "b") and alert.severity == "high"
+    assert alert.statutory_reference.startswith("s51A(1) Education Act 2002 (at most 45")
+
+
+def test_45_and_a_half_across_schools_is_a_check() -> None:
     (alert,) = run(
         suspension(event_id="a", sessions=60, occurred_on="2025-10-01"),
         suspension(event_id="b", sessions=31, occurred_on="2026-02-02", school_urn=OTHER_SCHOOL),
     )
     assert alert.reason.startswith(
         "Suspensions in 2025/26 add up to 45.5 school days "
-        "(91 sessions over 2 suspensions at schools 100000 and "
-        "100001); more than the 45 school days allowed in one school year."
+        "(91 sessions over 2 suspensions at schools 100000 and 100001); each school is within 45 school "
+        "days, but together more than 45 school days of school missed: check the pupil's education."
     )
-    assert alert.evidence == ("a", "b") and alert.severity == "high" and alert.school_urn == OTHER_SCHOOL
-    assert alert.statutory_reference.startswith("s51A Education Act 2002")
+    assert "breach" not in alert.reason and alert.school_urn == OTHER_SCHOOL
+    assert alert.statutory_reference.startswith(
+        "s51A(1) Education Act 2002 (45 school days a school year, school"
+    )
 
 
 def test_each_academic_year_stands_alone() -> None:

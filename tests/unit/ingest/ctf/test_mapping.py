@@ -208,6 +208,35 @@ def test_received_is_an_enrolment_from_the_source_school() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("C", "single"), ("M", "main_dual"), ("s", "subsidiary_dual"), ("main_dual", "main_dual")],
+)
+def test_received_takes_basic_details_enrol_status(value: str, status: str) -> None:
+    plan = plan_import(header(CASTLEGATE), received(occurred_on=dt.date(2025, 5, 12)))
+    mapped = map_pupil(plan, pupil(enrol_status=value), NOW)
+    assert mapped.problems == [] and mapped.event["data"]["enrolment_status"] == status
+    assert "enrolment_status_assumed" not in [n.rule for n in mapped.notes]
+
+
+def test_received_without_enrol_status_assumes_single_and_says_so() -> None:
+    plan = plan_import(header(CASTLEGATE), received(occurred_on=dt.date(2025, 5, 12)))
+    mapped = map_pupil(plan, pupil(), NOW)
+    assert mapped.event["data"]["enrolment_status"] == "single"
+    assert [(n.field, n.rule) for n in mapped.notes] == [
+        ("data.enrolment_status", "enrolment_status_assumed")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"), [("G", "ctf_guest_not_registered"), ("Q", "ctf_enrol_status_unknown")]
+)
+def test_a_guest_or_an_unknown_status_is_no_admission(value: str, rule: str) -> None:
+    plan = plan_import(header(CASTLEGATE), received(occurred_on=dt.date(2025, 5, 12)))
+    mapped = map_pupil(plan, pupil(enrol_status=value), NOW)
+    assert [(p.field, p.rule) for p in mapped.problems] == [("data.enrolment_status", rule)]
+
+
 def test_received_from_the_lost_pupils_database_has_no_destination_to_check() -> None:
     plan = plan_import(header(UNKNOWN), received(occurred_on=dt.date(2025, 5, 12)))
     assert event(plan, pupil())["data"]["previous_school"] == "8012000"
@@ -251,6 +280,42 @@ def test_an_unreadable_history_date_is_a_problem() -> None:
     mapped = map_pupil(plan, pupil(schools=spells), NOW)
     assert [(p.field, p.rule) for p in mapped.problems] == [("occurred_on", "date_format")]
     assert "09/05/2025" not in mapped.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("removal_grounds", "leaving_reason", "notes"),
+    [
+        ("9(1)(a)", None, []),  # registered at another school: the ground a CTF to a school implies
+        ("reg 9(1)(g)", None, ["ctf_ground_mismatch"]),  # moved away
+        ("A", None, []),  # a letter: the 2024 regulations on 9 May 2025
+        ("8(1)(b)", None, []),  # the 2006 letter of the same ground
+        ("other_school", "home_education", ["ctf_ground_mismatch"]),
+        (None, "Moving house", ["ctf_leaving_reason_unread"]),
+        (None, None, []),
+    ],
+)
+def test_the_files_own_leaving_reasons_are_checked_against_the_ground(
+    removal_grounds: str | None, leaving_reason: str | None, notes: list[str]
+) -> None:
+    plan = plan_import(header(CASTLEGATE), sent())
+    spell = SchoolSpell("801", "2000", "100000", "2018-09-05", "2025-05-09", leaving_reason, removal_grounds)
+    mapped = map_pupil(plan, pupil(schools=(spell,)), NOW)
+    assert mapped.problems == []  # a warning, never a refusal
+    found = [n for n in mapped.notes if n.field == "data.ground"]
+    assert [n.rule for n in found] == notes
+    assert all("Moving house" not in n.message for n in found)
+    if notes == ["ctf_ground_mismatch"] and removal_grounds == "reg 9(1)(g)":
+        assert found[0].message == (
+            "SchoolHistory/School/RemovalGrounds means moved_away, but the ground the CTF's destination "
+            "implies is 'other_school': check which is right"
+        )
+
+
+def test_a_2006_ground_the_2024_regulations_split_matches_either() -> None:
+    plan = plan_import(header(CASTLEGATE), sent(ground="sao_amended"))
+    spell = SchoolSpell("801", "2000", "100000", "2018-09-05", "2024-05-09", None, "8(1)(a)")
+    mapped = map_pupil(plan, pupil(schools=(spell,)), NOW)
+    assert [n.rule for n in mapped.notes if n.field == "data.ground"] == []
 
 
 def test_the_regulations_follow_occurred_on() -> None:

@@ -108,6 +108,20 @@ def test_a_header_without_destination_and_containers_inside_basic_details() -> N
     assert pupil.fsm == ()
 
 
+def test_enrol_status_and_the_leaving_reasons_of_each_spell() -> None:
+    ctf = read_ctf(
+        _ctf(
+            "<Pupil><UPN>X801200016001</UPN><BasicDetails><EnrolStatus>M</EnrolStatus></BasicDetails>"
+            "<SchoolHistory><School><LEA>801</LEA><Estab>2000</Estab><LeavingDate>2025-05-09</LeavingDate>"
+            "<LeavingReason>Moving house</LeavingReason><RemovalGrounds>9(1)(g)</RemovalGrounds></School>"
+            "</SchoolHistory></Pupil>"
+        )
+    )
+    [pupil] = ctf.pupils
+    assert pupil.enrol_status == "M"
+    assert pupil.schools == (SchoolSpell("801", "2000", None, None, "2025-05-09", "Moving house", "9(1)(g)"),)
+
+
 def test_namespaced_files_are_read_by_local_names() -> None:
     xml = _ctf("<Pupil><UPN>X801200016001</UPN></Pupil>").replace(b"<CTfile>", b'<CTfile xmlns="urn:ctf">')
     assert read_ctf(xml).pupils[0].upn == "X801200016001"

@@ -1,0 +1,29 @@
+"""A school's roll on given days, as the school-level alert rule reads it from the ledger
+(`services.tracker.reads.school_roll_on`), on the fixture ledger of conftest.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.tracker.reads import school_roll_on
+from tests.integration.tracker.conftest import Ledger
+
+pytestmark = pytest.mark.clickhouse
+
+D = dt.date.fromisoformat
+
+
+def test_the_roll_of_each_day_whenever_it_is_read(ledger: Ledger) -> None:
+    """Millhurst (100050): three pupils joined on 3 Sep 2025 (SEN support, an EHC plan, none); the
+    first left on 20 Jan, the second on 10 Feb; the third's deletion on 5 Mar was retracted."""
+    days = [D("2025-09-02"), D("2026-01-19"), D("2026-01-20"), D("2026-02-10"), D("2026-03-10")]
+    rolls = school_roll_on(ledger.world.clients, "100050", days)
+    assert rolls == {
+        D("2025-09-02"): (0, 0),
+        D("2026-01-19"): (3, 2),
+        D("2026-01-20"): (2, 1),
+        D("2026-02-10"): (1, 0),
+        D("2026-03-10"): (1, 0),  # a retracted deletion does not take the pupil off
+    }
