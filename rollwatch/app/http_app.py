@@ -28,6 +28,7 @@ from rollwatch.core.streams import build_stream_app
 from services.alerts.api import router as alerts_router
 from services.alerts.delivery import Dispatcher
 from services.alerts.notify import ClickHouseDeliveryLog, Notifier
+from services.alerts.outbox import ClickHousePendingStore
 from services.alerts.service import AlertService
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
@@ -79,8 +80,13 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     await alerts.load()
                     app.state.alerts = alerts
                     stack.callback(alerts.close)
-                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
+                    dispatcher = Dispatcher.from_settings(
+                        settings, ClickHouseDeliveryLog(clients), ClickHousePendingStore(clients)
+                    )
                     stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
+                    # What a crash left queued (a waiting digest, a retrying webhook) goes out again.
+                    await dispatcher.restore()
+                    app.state.dispatcher = dispatcher
                     alerts.listeners.append(
                         Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
                     )

@@ -7,10 +7,9 @@ import asyncio
 import dataclasses
 import datetime as dt
 
-import orjson
-
 from rollwatch.core.clickhouse import ClientPerThread
 from services.alerts.delivery import Dispatcher, Notification
+from services.alerts.delivery import notification as notification_json
 from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
 from services.alerts.lifecycle import Alert, AlertBook
 from services.schools.register import SchoolsRegister
@@ -28,7 +27,7 @@ class ClickHouseDeliveryLog:
         await asyncio.to_thread(self._clients.get().insert, "alert_deliveries", [row], column_names=_ATTEMPT)
 
     async def dead_letter(self, letter: DeadLetter) -> None:
-        body = orjson.dumps([dataclasses.asdict(n) for n in letter.notifications], default=str).decode()
+        body = notification_json.dumps(letter.notifications)
         values = {
             "delivery_id": letter.delivery_id,
             "channel": letter.channel,
