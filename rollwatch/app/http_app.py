@@ -26,6 +26,7 @@ from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from rollwatch.core.streams import build_stream_app
 from services.alerts.api import router as alerts_router
+from services.alerts.dead_letters_api import router as dead_letters_router
 from services.alerts.delivery import Dispatcher
 from services.alerts.notify import ClickHouseDeliveryLog, Notifier
 from services.alerts.outbox import ClickHousePendingStore
@@ -122,6 +123,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
     if "tracker" in components:
         app.include_router(audit_router)
     if "alerts" in components:
+        app.include_router(dead_letters_router)  # before /v1/alerts/{alert_id}
         app.include_router(alerts_router)
         # The officers' console lives with the alert read side it works on.
         console.install(app, settings)

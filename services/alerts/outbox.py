@@ -134,3 +134,9 @@ def _text(moment: dt.datetime) -> str:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def newest_letter(clients: ClientPerThread, delivery_id: str) -> StoredLetter | None:
+    """The latest dead letter of a delivery (a webhook given up on again keeps its id). Blocking."""
+    found = dead_letters(clients, delivery_id=delivery_id)
+    return found[0] if found else None

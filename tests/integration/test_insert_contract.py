@@ -24,8 +24,8 @@ from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.alerts.delivery import Notification
 from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
-from services.alerts.lifecycle import Alert, Silence
 from services.alerts.delivery.pending import Queued
+from services.alerts.lifecycle import Alert, Silence
 from services.alerts.notify import ClickHouseDeliveryLog
 from services.alerts.outbox import ClickHousePendingStore
 from services.alerts.store import AlertStore
