@@ -34,7 +34,9 @@ from services.alerts.service import AlertService
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
 from services.ingest.ctf.api import router as ctf_router
+from services.ingest.id_log import IdLog
 from services.ingest.publisher import EventPublisher
+from services.ingest.recent_ids import RecentIds
 from services.schools.api import router as schools_router
 from services.schools.register import serve_register
 from services.tracker.agent import Tracker
@@ -106,6 +108,12 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 await publisher.start()
                 stack.push_async_callback(publisher.stop)
                 app.state.publisher = publisher
+                # Every id accepted lately, by any ingest process, before the first request.
+                app.state.recent_ids = RecentIds()
+                id_log = IdLog(settings.kafka_bootstrap, settings.topics.event_ids, app.state.recent_ids)
+                await id_log.start()
+                stack.push_async_callback(id_log.stop)
+                app.state.id_log = id_log
             log.info("rollwatch started", extra={"components": sorted(components)})
             yield
         log.info("rollwatch stopped")

@@ -36,12 +36,13 @@ class Topics:
         return f"{self.namespace}pupil-moves.dlq"
 
     @property
-    def alert_events(self) -> str:
-        return f"{self.namespace}alert-events"
-
-    @property
     def access_keys(self) -> str:
         return f"{self.namespace}access-keys"
+
+    @property
+    def event_ids(self) -> str:
+        """Each event id ingest accepted, with a digest of its content (services/ingest/id_log.py)."""
+        return f"{self.namespace}pupil-event-ids"
 
     def partitions(self, events_partitions: int) -> dict[str, int]:
         # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
@@ -50,13 +51,21 @@ class Topics:
             self.pupil_events_dlq: 1,
             self.pupil_moves: events_partitions,
             self.pupil_moves_dlq: 1,
-            self.alert_events: 1,
             self.access_keys: 1,
+            self.event_ids: events_partitions,
         }
 
     def configs(self) -> dict[str, dict[str, str]]:
         # Key records: the latest record per key id is the key's state, so compaction keeps it.
-        return {self.access_keys: {"cleanup.policy": "compact"}}
+        # Event ids: one record per id (compacted), kept for EVENT_IDS_RETENTION_MS: they answer
+        # a changed resend until the ledger, which answers for good, has the event.
+        return {
+            self.access_keys: {"cleanup.policy": "compact"},
+            self.event_ids: {"cleanup.policy": "compact,delete", "retention.ms": str(EVENT_IDS_RETENTION_MS)},
+        }
+
+
+EVENT_IDS_RETENTION_MS = 7 * 24 * 3600 * 1000
 
 
 MAX_REPLICATION = 3

@@ -4,15 +4,14 @@ effect within moments, in every process, without a restart."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import ConsumerRecord
 from kafka import KafkaConsumer, KafkaProducer
 from pydantic import ValidationError
 
 from rollwatch.core.access.keys import KeyRecord, key_id_of, matches
+from rollwatch.core.compacted import TopicFollower
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +28,8 @@ def _decode(value: bytes | None) -> KeyRecord | None:
 
 class KeyRing:
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._bootstrap = bootstrap
-        self._topic = topic
         self._records: dict[str, KeyRecord] = {}
-        self._consumer: AIOKafkaConsumer | None = None
-        self._follower: asyncio.Task[None] | None = None
+        self._follower = TopicFollower(bootstrap, topic, self._apply)
 
     def authenticate(self, token: str) -> KeyRecord | None:
         key_id = key_id_of(token)
@@ -57,51 +53,18 @@ class KeyRing:
         self._records[record.key_id] = record
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
-        )
-        await consumer.start()
-        for _ in range(60):  # a topic created a moment ago takes a little while to appear
-            if self._topic in await consumer.topics():
-                break
-            await asyncio.sleep(0.25)
-        else:
-            await consumer.stop()
-            raise RuntimeError(
-                f"topic {self._topic} does not exist; run `rollwatch kafka start` or create topics"
-            )
-        # The key topic has one partition (rollwatch.core.topics), so there is nothing to discover.
-        assigned = [TopicPartition(self._topic, 0)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        # Serve nothing until every existing key is known.
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            batch = await consumer.getmany(timeout_ms=1000)
-            self._apply([m.value for messages in batch.values() for m in messages])
-        self._consumer = consumer
-        self._follower = asyncio.create_task(self._follow(), name="keyring-follow")
+        # Serve nothing until every existing key is known (TopicFollower reads to the end first).
+        await self._follower.start()
         log.info("key ring loaded", extra={"keys": len(self._records)})
 
-    async def _follow(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=1000)
-            self._apply([m.value for messages in batch.values() for m in messages])
-
-    def _apply(self, values: list[bytes | None]) -> None:
-        for value in values:
-            record = _decode(value)
+    def _apply(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for message in messages:
+            record = _decode(message.value)
             if record is not None:
                 self._records[record.key_id] = record
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._follower
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await self._follower.stop()
 
 
 def publish_record(bootstrap: str, topic: str, record: KeyRecord) -> None:

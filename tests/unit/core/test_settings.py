@@ -34,6 +34,5 @@ def test_namespace_prefixes_every_topic() -> None:
         "staging.pupil-events.dlq",
         "staging.pupil-moves",
         "staging.pupil-moves.dlq",
-        "staging.alert-events",
         "staging.access-keys",
     }
