@@ -35,4 +35,5 @@ def test_namespace_prefixes_every_topic() -> None:
         "staging.pupil-moves",
         "staging.pupil-moves.dlq",
         "staging.access-keys",
+        "staging.pupil-event-ids",
     }
