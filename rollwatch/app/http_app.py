@@ -83,16 +83,16 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     await alerts.load()
                     app.state.alerts = alerts
                     stack.callback(alerts.close)
-                    dispatcher = Dispatcher.from_settings(
-                        settings, ClickHouseDeliveryLog(clients), ClickHousePendingStore(clients)
-                    )
+                    # What a crash left queued (a waiting digest, a retrying webhook) goes out again,
+                    # and so does a step recorded just before a crash but never queued.
+                    pending = ClickHousePendingStore(clients)
+                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients), pending)
                     stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
-                    # What a crash left queued (a waiting digest, a retrying webhook) goes out again.
                     await dispatcher.restore()
                     app.state.dispatcher = dispatcher
-                    alerts.listeners.append(
-                        Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
-                    )
+                    notifier = Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
+                    await notifier.catch_up(pending)
+                    alerts.listeners.append(notifier)
                 await stream_app.start()
                 app.state.stream_app = stream_app
                 stack.push_async_callback(_stop_stream_app, stream_app)

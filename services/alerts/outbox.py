@@ -46,6 +46,28 @@ class ClickHousePendingStore:
     async def pending(self) -> list[Queued]:
         return await asyncio.to_thread(self._pending)
 
+    async def last_queued_at(self) -> dt.datetime | None:
+        def query() -> dt.datetime | None:
+            [(count, latest)] = (
+                self._clients.get()
+                .query(f"SELECT countIf(state = 'queued'), maxIf(at, state = 'queued') FROM {OUTBOX}")
+                .result_rows
+            )
+            return _utc(latest) if count else None
+
+        return await asyncio.to_thread(query)
+
+    async def known(self, transition_keys: Sequence[str]) -> set[str]:
+        def query() -> set[str]:
+            wanted = "transition_key IN {keys:Array(String)}"
+            result = self._clients.get().query(
+                f"SELECT DISTINCT transition_key FROM {OUTBOX} WHERE {wanted}",
+                parameters={"keys": list(transition_keys)},
+            )
+            return {key for (key,) in result.result_rows}
+
+        return await asyncio.to_thread(query) if transition_keys else set()
+
     def _insert(self, rows: list[list[Any]]) -> None:
         self._clients.get().insert(OUTBOX, rows, column_names=_COLUMNS)
 

@@ -7,7 +7,9 @@ commits the Kafka offset that raised it only after that), records it `delivered`
 `dead_lettered` when its delivery settles, and on `restore()` at start takes up again every
 notification still queued: a digest keeps its place in time (it is sent `digest_interval_s` after
 the first notification of the batch was queued, even across a restart), a webhook starts its
-attempts again with the same delivery id. Delivery is at least once: a crash between a receiver's
+attempts again with the same delivery id. A step recorded in `alert_lifecycle` whose notification
+a crash stopped before it was queued is caught up at start too (`Notifier.catch_up`). Delivery is
+at least once: a crash between a receiver's
 acceptance and the `delivered` row sends it again, with the same `Idempotency-Key` (webhooks) or,
 for the same set of alert changes, the same `Message-ID` (email).
 """
@@ -50,6 +52,14 @@ class PendingStore(Protocol):
         """Every notification whose latest record is `queued`, oldest first."""
         ...
 
+    async def last_queued_at(self) -> dt.datetime | None:
+        """When the latest notification was queued; None when none ever was."""
+        ...
+
+    async def known(self, transition_keys: Sequence[str]) -> set[str]:
+        """Those of `transition_keys` queued on some route, ever."""
+        ...
+
 
 class InMemoryPendingStore:
     def __init__(self) -> None:
@@ -68,3 +78,9 @@ class InMemoryPendingStore:
             latest[(route_id, key)] = (state, queued)
         found = [entry for state, entry in latest.values() if state == "queued" and entry is not None]
         return sorted(found, key=lambda entry: entry.at)
+
+    async def last_queued_at(self) -> dt.datetime | None:
+        return max((entry.at for *_, entry in self.rows if entry is not None), default=None)
+
+    async def known(self, transition_keys: Sequence[str]) -> set[str]:
+        return {key for _, key, _, _ in self.rows} & set(transition_keys)

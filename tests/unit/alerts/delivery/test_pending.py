@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import httpx
 
+from services.alerts.candidates import AlertCandidate
 from services.alerts.delivery import Dispatcher, InMemoryDeliveryLog, Router
 from services.alerts.delivery.pending import InMemoryPendingStore, Queued
+from services.alerts.lifecycle import AlertBook
+from services.alerts.notify import Notifier
+from services.schools.register import SchoolsRegister
 from tests.support.alert_notifications import (
+    LA,
     SECRET,
     UPN,
     email_route,
@@ -24,6 +30,7 @@ from tests.support.alert_notifications import (
 
 HOOK_ENV = "ROLLWATCH_TEST_WEBHOOK_SECRET"
 NOW = dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.UTC)
+GIAS = Path(__file__).resolve().parents[3] / "fixtures" / "gias"
 
 
 def _dispatcher(
@@ -105,3 +112,44 @@ def test_a_notification_queued_for_a_route_since_removed_becomes_a_dead_letter()
         assert await store.pending() == []
 
     asyncio.run(scenario())
+
+
+def test_a_step_recorded_but_never_queued_is_caught_up_at_start_and_only_that_one() -> None:
+    """A crash between appending a step to alert_lifecycle and queueing its notification: the
+    replayed Kafka record folds into the recorded alert and raises nothing, so the start sends it."""
+
+    async def scenario() -> None:
+        store = InMemoryPendingStore()
+        book = AlertBook()
+        register = SchoolsRegister.from_gias_files(GIAS / "edubasealldata20250106.csv")
+        sent = book.raise_candidate(_candidate("a" * 32), NOW - dt.timedelta(minutes=1))
+        lost = book.raise_candidate(_candidate("b" * 32), NOW)
+        old = book.raise_candidate(_candidate("c" * 32), NOW - dt.timedelta(days=2))
+        assert sent and lost and old
+        dispatcher = _dispatcher(store, webhook_route(), client=_accepting())
+        notifier = Notifier(dispatcher, register, book)
+        await notifier([sent])  # queued before the crash; `lost` and `old` never were
+        assert await notifier.catch_up(store) == 1
+        assert lost.alert_id in {entry.notification.alert_id for *_, entry in store.rows if entry}
+        assert await notifier.catch_up(store) == 0
+        await dispatcher.close()
+
+    asyncio.run(scenario())
+
+
+def test_nothing_is_caught_up_when_nothing_was_ever_queued() -> None:
+    async def scenario() -> None:
+        book = AlertBook()
+        assert book.raise_candidate(_candidate("d" * 32), NOW)
+        register = SchoolsRegister.from_gias_files(GIAS / "edubasealldata20250106.csv")
+        notifier = Notifier(_dispatcher(InMemoryPendingStore(), webhook_route()), register, book)
+        assert await notifier.catch_up(InMemoryPendingStore()) == 0
+
+    asyncio.run(scenario())
+
+
+def _candidate(fingerprint: str) -> AlertCandidate:
+    return AlertCandidate(
+        rule="no_destination", severity="high", la_code=LA, school_urn="100001", upn=UPN, evidence=("e1",),
+        fingerprint=fingerprint, reason="r", statutory_reference="s", as_of=NOW.date(),
+    )  # fmt: skip
