@@ -76,6 +76,11 @@ class Stream:
     def build(cls, seed: int = SEED) -> Stream:
         return cls(tuple(_events(seed)), seed)
 
+    @property
+    def leavers(self) -> int:
+        """Pupils who leave for home education: one alert each in a clean run."""
+        return len(range(0, PUPILS, LEAVE_EVERY))
+
     @cached_property
     def ids(self) -> frozenset[str]:
         return frozenset(event["event_id"] for event in self.events)
@@ -104,3 +109,8 @@ class Stream:
             raised.update((c.rule, c.fingerprint) for c in judgement.candidates)
             states[fact.upn] = state.with_fact(fact)
         return frozenset(raised)
+
+
+def clean_alerts_of(seed: int) -> frozenset[Alert]:
+    """`Stream.build(seed).clean_alerts`, for a process of its own (the same stream from the seed)."""
+    return Stream.build(seed).clean_alerts

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from tools.harness import product as child
 from tools.harness.ports import free_port
@@ -76,13 +77,28 @@ class RunningProduct:
     def metric(self, name: str) -> float:
         return child.metric_value(httpx.get(f"{self.url}/metrics", timeout=10).text, name)
 
+    def ledger_ids(self) -> dict[str, Any]:
+        """Once stopped: every event id in its embedded ledger (`tools.harness.ledger_probe`)."""
+        assert self.process is None or self.process.poll() is not None, "stop the product first"
+        result = child.run_module("tools.harness.ledger_probe", env=self.env, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"ledger probe failed: {result.stderr[-2000:]}")
+        report: dict[str, Any] = orjson.loads(result.stdout)
+        return report
+
 
 @contextmanager
 def rollwatch_process(
-    bootstrap: str, workdir: Path, command: tuple[str, ...] = ("run", "--no-local-kafka"), **settings: str
+    bootstrap: str,
+    workdir: Path,
+    command: tuple[str, ...] = ("run", "--no-local-kafka"),
+    namespace: str | None = None,
+    **settings: str,
 ) -> Iterator[RunningProduct]:
+    """The product (or one service) started on `bootstrap` with its data in `workdir`; pass the
+    `namespace` of another to run the services apart, each process with its own folder."""
     port = free_port()
-    namespace = f"e2e{uuid.uuid4().hex[:8]}."
+    namespace = namespace or f"e2e{uuid.uuid4().hex[:8]}."
     env = child.rollwatch_env(
         {
             "kafka_bootstrap": bootstrap,
