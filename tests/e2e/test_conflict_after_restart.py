@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -27,10 +28,7 @@ def test_a_changed_resend_after_a_restart_is_a_conflict(kafka: KafkaForTests, tm
         key = product.create_key("--role", "school", "--urn", SCHOOL)
         event = enrolment(upn_for(886, 2100, 19, 5), school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
 
-        def post(body: dict[str, object]) -> httpx.Response:
-            return httpx.post(f"{product.url}/v1/events", json=body,
-                              headers={"Authorization": f"Bearer {key}"}, timeout=30)  # fmt: skip
-
+        post = _poster(product.url, key)
         assert post(event).status_code == 202
         deadline = time.monotonic() + 60
         while product.metric("rollwatch_tracker_rows_written_total") < 1:
@@ -53,6 +51,15 @@ def test_a_changed_resend_after_a_restart_is_a_conflict(kafka: KafkaForTests, tm
         assert product.metric("rollwatch_tracker_dead_letters_total") == 0
 
 
+def _poster(url: str, key: str) -> Callable[[dict[str, object]], httpx.Response]:
+    def post(body: dict[str, object]) -> httpx.Response:
+        return httpx.post(
+            f"{url}/v1/events", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+
+    return post
+
+
 def _published(bootstrap: str, topic: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
@@ -71,10 +78,7 @@ def test_a_changed_resend_of_an_event_still_only_in_kafka_is_a_conflict_after_a_
         key = ingest.create_key("--role", "school", "--urn", SCHOOL)
         event = enrolment(upn_for(886, 2100, 19, 6), school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
 
-        def post(body: dict[str, object]) -> httpx.Response:
-            return httpx.post(f"{ingest.url}/v1/events", json=body,
-                              headers={"Authorization": f"Bearer {key}"}, timeout=30)  # fmt: skip
-
+        post = _poster(ingest.url, key)
         assert post(event).status_code == 202
         ingest.kill()
         ingest.start()

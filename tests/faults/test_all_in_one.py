@@ -33,10 +33,10 @@ from tests.faults.checks import (
     verified,
     wait_for_alerts,
 )
-from tests.faults.receiver import FlakyReceiver, Mode
 from tests.faults.stream import SCHOOLS, Alert, Stream
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.feeder import Feeder
+from tests.support.flaky_receiver import FlakyReceiver, Mode
 from tools.harness.broker import local_broker, running
 from tools.harness.lag import wait_caught_up
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +19,18 @@ from rollwatch.core.settings import Settings
 from services.alerts.delivery import DeadLetter
 from services.alerts.notify import ClickHouseDeliveryLog
 from tests.support.alert_notifications import SECRET, notification
+from tests.support.flaky_receiver import FlakyReceiver
 
 pytestmark = [pytest.mark.clickhouse, pytest.mark.delivery]
 
 HOOK_ENV = "ROLLWATCH_TEST_WEBHOOK_SECRET"
 
 
-class _Receiver(ThreadingHTTPServer):
-    received: list[dict[str, str]]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        assert isinstance(self.server, _Receiver)
-        self.server.received.append(dict(self.headers))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[_Receiver]:
-    server = _Receiver(("127.0.0.1", 0), _Handler)
-    server.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def receiver() -> Iterator[FlakyReceiver]:
+    server = FlakyReceiver()
     yield server
-    server.shutdown()
+    server.stop()
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], settings: Settings,
@@ -61,13 +42,12 @@ def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], se
 
 
 def test_list_then_redeliver_then_list_again(
-    ledger_settings: Settings, receiver: _Receiver, tmp_path: Path,
+    ledger_settings: Settings, receiver: FlakyReceiver, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     routes = tmp_path / "routes.json"
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/h"
-    route = {"id": "la-hook", "kind": "webhook", "url": url, "secret_env": HOOK_ENV, "max_attempts": 2,
-             "backoff_base_s": 0.1, "backoff_max_s": 0.2}  # fmt: skip
+    route = {"id": "la-hook", "kind": "webhook", "url": receiver.url, "secret_env": HOOK_ENV,
+             "max_attempts": 2, "backoff_base_s": 0.1, "backoff_max_s": 0.2}  # fmt: skip
     routes.write_text(json.dumps({"format_version": 1, "version": "t", "las": {"801": {"routes": [route]}}}))
     monkeypatch.setenv(HOOK_ENV, SECRET)
     settings = ledger_settings.model_copy(update={"alert_routes_file": routes})
@@ -86,8 +66,8 @@ def test_list_then_redeliver_then_list_again(
 
     code, [sent] = _run(monkeypatch, capsys, settings, "redeliver", "d-1")
     assert code == 0 and sent["state"] == "redelivered"
-    [headers] = receiver.received
-    assert headers["X-Rollwatch-Attempt"] == "1" and headers["Idempotency-Key"]
+    [received] = receiver.received
+    assert received.alert_id == "a1" and received.answered == 204 and received.delivery_id
     code, [listed] = _run(monkeypatch, capsys, settings, "list")
     assert listed["state"] == "redelivered"
     code, _ = _run(monkeypatch, capsys, settings, "redeliver", "no-such-id")
