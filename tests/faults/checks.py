@@ -4,12 +4,17 @@ hash chain verifies, and the alerts are those of a clean run."""
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import Future
 from typing import Any
 
 from tests.faults.stream import Alert
 from tests.support.allinone import RunningProduct
+
+# How long one fault test may take (FAULTS_TIMEOUT_S): a guard, well above what a test takes on an
+# idle 2-core machine; raise it on a loaded one.
+TIMEOUT_S = float(os.environ.get("FAULTS_TIMEOUT_S", "600"))
 
 
 def alerts_of(product: RunningProduct, key: str) -> list[dict[str, Any]]:

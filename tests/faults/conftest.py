@@ -1,6 +1,5 @@
 """What the fault-injection tests share: the 100,001-event stream (built once), the alerts a
-clean run raises over it (judged once, in a process of its own while the first test runs), and
-the figures each test prints at the end."""
+clean run raises over it (judged once, in a process of its own while the first test runs)."""
 
 from __future__ import annotations
 

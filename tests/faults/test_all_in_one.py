@@ -27,6 +27,7 @@ import pytest
 from rollwatch.app import cli
 from rollwatch.core.local_kafka import LocalKafka
 from tests.faults.checks import (
+    TIMEOUT_S,
     exactly_once,
     figures,
     same_alerts_as_a_clean_run,
@@ -96,7 +97,7 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     return sorted(steps)
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(TIMEOUT_S)
 def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
     stream: Stream, clean_alerts: Future[frozenset[Alert]], own_broker: LocalKafka,
     receiver: FlakyReceiver, product: RunningProduct, capsys: pytest.CaptureFixture[str],

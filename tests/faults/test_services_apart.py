@@ -30,7 +30,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.checks import exactly_once, figures, same_alerts_as_a_clean_run, verified, wait_for_alerts
+from tests.faults.checks import (
+    TIMEOUT_S,
+    exactly_once,
+    figures,
+    same_alerts_as_a_clean_run,
+    verified,
+    wait_for_alerts,
+)
 from tests.faults.stream import SCHOOLS, Alert, Stream
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
@@ -88,7 +95,7 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     return sorted([*steps, (full, "disk")])
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(TIMEOUT_S)
 def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
     stream: Stream, clean_alerts: Future[frozenset[Alert]], kafka: KafkaForTests,
     services: dict[str, RunningProduct], ledger_disk: Path,
