@@ -15,7 +15,7 @@ def lag(bootstrap: str, group: str, topics: list[str]) -> int:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        committed = admin.list_group_offsets(group)[group]
         partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         ends = consumer.end_offsets(partitions)
         return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
