@@ -174,12 +174,7 @@ class Dispatcher:
             if route is None:
                 await self._orphan(entry, pending)
                 continue
-            self._watch(route.id, pending)
-            PENDING.labels(route.kind).inc()
-            if isinstance(route, EmailRoute):
-                self._buffer(route, pending, since=entry.at)
-            else:
-                self._send_webhook(route, pending)
+            self._take(route, pending, since=entry.at)
             restored += 1
         if restored:
             log.info("pending notifications taken up again", extra={"notifications": restored})
@@ -266,11 +261,11 @@ class Dispatcher:
             self._take(route, pending)
         return Submission((route.id,), tuple(pending.outcome for _, pending in taken))
 
-    def _take(self, route: Route, pending: _Pending) -> None:
+    def _take(self, route: Route, pending: _Pending, since: dt.datetime | None = None) -> None:
         self._watch(route.id, pending)
         PENDING.labels(route.kind).inc()
         if isinstance(route, EmailRoute):
-            self._buffer(route, pending)
+            self._buffer(route, pending, since)
         else:
             self._send_webhook(route, pending)
 
