@@ -146,15 +146,18 @@ class Tracker:
             # pupil-moves is co-partitioned with pupil-events (rollwatch.core.topics): the record goes
             # to the partition its event came from, in the order the events came.
             moves[item.partition].append((upn.encode(), orjson.dumps(record)))
+        # Placements first, so that whoever reads a move can find the placement it led to; in
+        # the ledger before the changelog, so that the table recovered after a crash is never
+        # ahead of `pupil_placements` (a replay would find nothing changed and never write the
+        # row: the faults suite caught a pupil with ledger rows and no placement).
+        if changed:
+            latest = {upn: (offset, after) for upn, (_, offset, after) in changed.items()}
+            await self._until_done(self.writer.record_placements, latest)
         # A batch has no single "current event" for Faust to take the changelog partition from,
         # so each change is filed under the partition the pupil's events come from. The changelog
         # is compacted by key: a pupil's last placement in the batch is all it needs.
         for upn, (partition, _, after) in changed.items():
             self.placements.send_changelog(partition, upn, after)
-        # Placements first, so that whoever reads a move can find the placement it led to.
-        if changed:
-            latest = {upn: (offset, after) for upn, (_, offset, after) in changed.items()}
-            await self._until_done(self.writer.record_placements, latest)
         await self._publish(self.settings.topics.pupil_moves, moves)
         for pending in failed:
             await pending

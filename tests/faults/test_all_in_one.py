@@ -92,7 +92,7 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     rng = random.Random(SEED)
     restart = int(batches * BROKER_RESTART_AT)
     candidates = [b for b in range(3, batches - 3) if abs(b - restart) > batches // 10]
-    steps = [(b, "kill") for b in rng.sample(candidates, KILLS)] + [(restart, "broker")]
+    steps = [(b, "kill") for b in rng.choices(candidates, k=KILLS)] + [(restart, "broker")]
     steps += [(int(batches * share), f"receiver:{mode}") for share, mode in RECEIVER_PHASES]
     return sorted(steps)
 

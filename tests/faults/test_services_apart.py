@@ -90,7 +90,7 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     rng = random.Random(SEED)
     full = int(batches * DISK_FULL_AT)
     candidates = [b for b in range(2, batches - 2) if abs(b - full) > batches // 8]
-    points = sorted(rng.sample(candidates, 2 * KILLS_EACH))
+    points = sorted(rng.choices(candidates, k=2 * KILLS_EACH))
     steps = [(b, ("tracker", "alerts")[i % 2]) for i, b in enumerate(points)]
     return sorted([*steps, (full, "disk")])
 
