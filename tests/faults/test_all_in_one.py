@@ -5,8 +5,8 @@ through the batch endpoint, on a broker of the test's own:
   answer), each followed by a start of the same product;
 - the broker stopped mid-stream and started again: ingest answers 503 with Retry-After while it
   is down, and the same process (no restart) takes the stream up again once it is back;
-- the LA's webhook receiver answers 500 for the first quarter of the stream, is down (its port
-  closed) for the next, then slow, then well: every notification is delivered once it recovers or
+- the LA's webhook receiver answers 500 for 8 s from the first notification on, is down (its port
+  closed) for 6 s, slow for 8 s, then well: every notification is delivered once it recovers or
   kept in the dead-letter table, and those are sent again with `rollwatch alerts dead-letters`.
 
 At the end: every event answered 202 is in the ledger exactly once, every hash chain verifies,
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -49,8 +50,9 @@ KILLS = 5
 SEED = 29
 SECRET = "w" * 40
 HOOK_LA = "886"
-# Where in the stream (a share of its batches) the receiver changes, and the broker restarts.
-RECEIVER_PHASES: list[tuple[float, Mode]] = [(0.0, "failing"), (0.25, "down"), (0.45, "slow"), (0.65, "ok")]
+# How the receiver behaves from the first notification on (seconds, mode), then well; and where
+# in the stream (a share of its batches) the broker restarts.
+RECEIVER_PHASES: list[tuple[float, Mode]] = [(8.0, "failing"), (6.0, "down"), (8.0, "slow")]
 BROKER_RESTART_AT = 0.55
 
 
@@ -92,9 +94,24 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     rng = random.Random(SEED)
     restart = int(batches * BROKER_RESTART_AT)
     candidates = [b for b in range(3, batches - 3) if abs(b - restart) > batches // 10]
-    steps = [(b, "kill") for b in rng.choices(candidates, k=KILLS)] + [(restart, "broker")]
-    steps += [(int(batches * share), f"receiver:{mode}") for share, mode in RECEIVER_PHASES]
-    return sorted(steps)
+    return sorted([(b, "kill") for b in rng.choices(candidates, k=KILLS)] + [(restart, "broker")])
+
+
+def _misbehave(receiver: FlakyReceiver) -> threading.Thread:
+    """The receiver's bad phases, in a thread, from the first notification it gets."""
+
+    def run() -> None:
+        while not receiver.received:
+            time.sleep(0.1)
+        for seconds, mode in RECEIVER_PHASES:
+            receiver.set(mode)
+            time.sleep(seconds)
+        receiver.set("ok")
+
+    receiver.set("failing")
+    thread = threading.Thread(target=run, name="misbehave", daemon=True)
+    thread.start()
+    return thread
 
 
 @pytest.mark.timeout(TIMEOUT_S)
@@ -105,14 +122,13 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
     started = time.monotonic()
     school = product.create_key("--role", "school", *[arg for urn in SCHOOLS for arg in ("--urn", urn)])
     batches = stream.batches()
+    misbehaving = _misbehave(receiver)
     feeder = Feeder(product.url, school, batches).start()
     rng = random.Random(SEED)
     kills = 0
     for batch, step in _plan(len(batches)):
         feeder.wait_for(batch, timeout_s=300)
-        if step.startswith("receiver:"):
-            receiver.set(step.split(":")[1])  # type: ignore[arg-type]
-        elif step == "kill":
+        if step == "kill":
             time.sleep(rng.uniform(0, 0.5))  # between requests or during one
             product.kill()
             product.start()
@@ -121,6 +137,7 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
             _restart_broker(own_broker, product, feeder)
     feeder.join(timeout_s=600)
     assert feeder.accepted == stream.ids, "the sender resends until every batch is accepted"
+    misbehaving.join(timeout=120)
 
     group = f"{product.namespace}rollwatch-alerts-tracker"
     topics = [f"{product.namespace}pupil-events", f"{product.namespace}pupil-moves"]

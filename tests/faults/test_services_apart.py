@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.clickhouse, pyt
 KILLS_EACH = 5
 SEED = 31
 LEDGER_DISK = "384m"
-DISK_FULL_AT = 0.4
+DISK_FULL_AT = 0.15
 
 
 @pytest.fixture
@@ -86,13 +86,12 @@ def services(kafka: KafkaForTests, tmp_path: Path, ledger_disk: Path) -> Iterato
 
 
 def _plan(batches: int) -> list[tuple[int, str]]:
-    """Five kills of each service at random batches, alternating, away from the full disk."""
+    """The full disk early in the stream (so that events keep coming while it is full), then five
+    kills of each service at random batches after it, alternating."""
     rng = random.Random(SEED)
     full = int(batches * DISK_FULL_AT)
-    candidates = [b for b in range(2, batches - 2) if abs(b - full) > batches // 8]
-    points = sorted(rng.choices(candidates, k=2 * KILLS_EACH))
-    steps = [(b, ("tracker", "alerts")[i % 2]) for i, b in enumerate(points)]
-    return sorted([*steps, (full, "disk")])
+    points = sorted(rng.choices(range(full + 1, batches), k=2 * KILLS_EACH))
+    return [(full, "disk"), *((b, ("tracker", "alerts")[i % 2]) for i, b in enumerate(points))]
 
 
 @pytest.mark.timeout(TIMEOUT_S)
