@@ -112,9 +112,13 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
             held = _fill_the_disk(ledger_disk, tracker, feeder)
             continue
         time.sleep(rng.uniform(0, 1.0))
+        # Restarts overlap the feed and each other; a service is ready again before its next kill.
+        services[step].wait_ready()
         services[step].kill()
-        services[step].start()
+        services[step].launch()
         kills[step] += 1
+    for service in (tracker, alerts):
+        service.wait_ready()
     feeder.join(timeout_s=600)
     assert feeder.accepted == stream.ids
 

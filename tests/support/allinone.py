@@ -47,9 +47,13 @@ class RunningProduct:
         child.rollwatch_output("schools", "import", str(GIAS_FILE), *links, env=self.env, timeout=120)
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Started, not waited for (`wait_ready` then)."""
         self.starts += 1
         self.process = child.start(self.command, self.env, self.log_path)
-        self.wait_ready()
 
     def wait_ready(self, timeout_s: float = 90) -> None:
         assert self.process is not None
