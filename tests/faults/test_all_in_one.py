@@ -141,7 +141,7 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
 
     group = f"{product.namespace}rollwatch-alerts-tracker"
     topics = [f"{product.namespace}pupil-events", f"{product.namespace}pupil-moves"]
-    wait_caught_up(own_broker.bootstrap, group, topics, timeout_s=300)
+    wait_caught_up(own_broker.bootstrap, group, topics, timeout_s=TIMEOUT_S)
     found = wait_for_alerts(product, product.auditor_key, stream.leavers, timeout_s=120)
     alerts = same_alerts_as_a_clean_run(found, clean_alerts)
     ledger_rows = verified(product)["rows"]

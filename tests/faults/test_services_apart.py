@@ -17,9 +17,8 @@ replaces tests/e2e/test_crash_recovery.py.)"""
 
 from __future__ import annotations
 
-import os
+import errno
 import random
-import shutil
 import subprocess
 import time
 import uuid
@@ -123,8 +122,8 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
     assert feeder.accepted == stream.ids
 
     ns = tracker.namespace
-    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-tracker", [f"{ns}pupil-events"], timeout_s=300)
-    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-alerts", [f"{ns}pupil-moves"], timeout_s=300)
+    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-tracker", [f"{ns}pupil-events"], timeout_s=TIMEOUT_S)
+    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-alerts", [f"{ns}pupil-moves"], timeout_s=TIMEOUT_S)
     found = wait_for_alerts(alerts, alerts.auditor_key, stream.leavers, timeout_s=120)
     raised = same_alerts_as_a_clean_run(found, clean_alerts)
     rows = verified(tracker)["rows"]
@@ -142,9 +141,14 @@ def _fill_the_disk(folder: Path, tracker: RunningProduct, feeder: Feeder) -> flo
     """Take every free byte of the ledger's disk until the tracker has failed to write (and says
     it is not ready) while ingest went on accepting; then free it. Returns the seconds held."""
     ballast = folder / "ballast"
-    free = shutil.disk_usage(folder).free
-    with open(ballast, "wb") as handle:
-        os.posix_fallocate(handle.fileno(), 0, free)
+    with open(ballast, "wb", buffering=0) as handle:
+        for chunk in (b"\0" * (1 << 20), b"\0" * 4096):  # every byte: large writes, then small
+            try:
+                while True:
+                    handle.write(chunk)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
     held_from = time.monotonic()
     failures = tracker.metric("rollwatch_tracker_write_failures_total")
     accepted = feeder.sent_batches
