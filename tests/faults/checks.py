@@ -9,8 +9,10 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from rollwatch.core.kafka_connection import KafkaConnection
 from tests.faults.stream import Alert
 from tests.support.allinone import RunningProduct
+from tools.harness.lag import LagWatch, wait_caught_up
 
 # How long one fault test may take (FAULTS_TIMEOUT_S): a guard, well above what a test takes on an
 # idle 2-core machine; raise it on a loaded one.
@@ -22,7 +24,7 @@ def alerts_of(product: RunningProduct, key: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     page = 1
     while True:
-        answer = product.get("/v1/alerts", key=key, per_page=500, page=page).json()
+        answer = product.get("/v1/alerts", key=key, per_page=500, page=page, purpose="test").json()
         found += answer["alerts"]
         if len(found) >= answer["total"] or not answer["alerts"]:
             return found
@@ -67,3 +69,26 @@ def figures(mode: str, **values: object) -> None:
         f"\n[faults] {mode}: "
         + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in values.items())
     )
+
+
+def service_groups(namespace: str, alerts_app: str) -> dict[str, tuple[str, list[str]]]:
+    """Each service's consumer group and the topics it reads: the tracker is a batch consumer of
+    its own group (services/tracker/batch_consumer.py), the alert service a Faust app named after
+    the components its process hosts."""
+    return {
+        "tracker": (f"{namespace}rollwatch-tracker", [f"{namespace}pupil-events"]),
+        "alerts": (f"{namespace}{alerts_app}", [f"{namespace}pupil-moves"]),
+    }
+
+
+def watch_lag(kafka: KafkaConnection, groups: dict[str, tuple[str, list[str]]]) -> LagWatch:
+    return LagWatch(kafka, groups).start()
+
+
+def catch_up(kafka: KafkaConnection, groups: dict[str, tuple[str, list[str]]]) -> dict[str, float]:
+    """Seconds each service took, after the feed, to commit everything (in turn: the alert
+    service's wait includes the tracker's)."""
+    return {
+        name: round(wait_caught_up(kafka, group, topics, timeout_s=TIMEOUT_S), 1)
+        for name, (group, topics) in groups.items()
+    }

@@ -1,4 +1,4 @@
-"""What the fault-injection tests share: the 100,001-event stream (built once), the alerts a
+"""What the fault-injection tests share: the stream (tests/faults/stream.py, built once), the alerts a
 clean run raises over it (judged once, in a process of its own while the first test runs)."""
 
 from __future__ import annotations
@@ -20,6 +20,6 @@ def stream() -> Stream:
 @pytest.fixture(scope="session")
 def clean_alerts() -> Iterator[Future[frozenset[Alert]]]:
     """The clean run's alerts, computed beside the product (the pure rules over 100,001 events
-    take some 10 s of one core, mostly idle while a killed process restarts)."""
+    take some 10 s of one core, at a time a killed process restarts)."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield pool.submit(clean_alerts_of, SEED)

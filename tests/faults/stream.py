@@ -1,5 +1,6 @@
-"""The stream every fault mode sends: 100,001 events of 99,010 pupils at nine open primary schools
-of three LAs in the test register. Each pupil is enrolled; every 100th then leaves for home
+"""The stream every fault mode sends: FAULTS_PUPILS pupils (default 10,000: 10,100 events, so that
+the suite fits in `make test`; 99,010 gives the issue's 100,001 events) at nine open primary
+schools of three LAs in the test register. Each pupil is enrolled; every 100th then leaves for home
 education with an EHC plan, which the `ehe_vulnerable` rule flags at once (no clock, no school
 statistics: the alerts do not depend on when a tick runs). Built in about a second.
 
@@ -28,10 +29,13 @@ from services.schools.register import SchoolsRegister
 from tests.support.allinone import GIAS_FILE, GIAS_LINKS
 from tests.support.events import deletion, enrolment, upn_for
 
-# FAULTS_PUPILS makes the stream smaller, to try the suite on a machine too loaded for it.
-PUPILS = int(os.environ.get("FAULTS_PUPILS", "99010"))
+# The stream's size: small by default, to keep `make test` under its budget; FAULTS_PUPILS=99010
+# for the issue's 100,001 events (docs/testing.md gives the figures of both).
+PUPILS = int(os.environ.get("FAULTS_PUPILS", "10000"))
 LEAVE_EVERY = 100
-BATCH = 1_000  # the largest batch POST /v1/events takes
+# Some 40 batches whatever the size, so that kills land at as many points of a small stream;
+# 1,000 is the largest batch POST /v1/events takes.
+BATCH = max(50, min(1_000, PUPILS // 40))
 # Open schools taking Year 6, in LAs 886, 330 and 201 of tests/fixtures/gias.
 SCHOOLS = ("100001", "100007", "100025", "100054", "100058", "100012", "100021", "100051", "100061")
 SEED = 13

@@ -1,4 +1,4 @@
-"""Faults against the all-in-one product (`rollwatch run`) over one stream of 100,001 events posted
+"""Faults against the all-in-one product (`rollwatch run`) over one stream (FAULTS_PUPILS) posted
 through the batch endpoint, on a broker of the test's own:
 
 - kill -9 at five random moments (between or during requests; the sender resends what got no
@@ -26,21 +26,24 @@ from pathlib import Path
 import pytest
 
 from rollwatch.app import cli
+from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka
 from tests.faults.checks import (
     TIMEOUT_S,
+    catch_up,
     exactly_once,
     figures,
     same_alerts_as_a_clean_run,
+    service_groups,
     verified,
     wait_for_alerts,
+    watch_lag,
 )
 from tests.faults.stream import SCHOOLS, Alert, Stream
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.feeder import Feeder
 from tests.support.flaky_receiver import FlakyReceiver, Mode
 from tools.harness.broker import local_broker, running
-from tools.harness.lag import wait_caught_up
 
 pytestmark = [
     pytest.mark.faults, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e, pytest.mark.delivery,
@@ -122,6 +125,9 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
     started = time.monotonic()
     school = product.create_key("--role", "school", *[arg for urn in SCHOOLS for arg in ("--urn", urn)])
     batches = stream.batches()
+    kafka = KafkaConnection(own_broker.bootstrap)
+    groups = service_groups(product.namespace, "rollwatch-alerts-tracker")
+    lagging = watch_lag(kafka, groups)
     misbehaving = _misbehave(receiver)
     feeder = Feeder(product.url, school, batches).start()
     rng = random.Random(SEED)
@@ -135,13 +141,12 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
             kills += 1
         else:
             _restart_broker(own_broker, product, feeder)
-    feeder.join(timeout_s=600)
+    feeder.join(timeout_s=TIMEOUT_S)
+    fed = round(time.monotonic() - started)
     assert feeder.accepted == stream.ids, "the sender resends until every batch is accepted"
     misbehaving.join(timeout=120)
-
-    group = f"{product.namespace}rollwatch-alerts-tracker"
-    topics = [f"{product.namespace}pupil-events", f"{product.namespace}pupil-moves"]
-    wait_caught_up(own_broker.bootstrap, group, topics, timeout_s=TIMEOUT_S)
+    caught_up = catch_up(kafka, groups)
+    most_behind = lagging.stop()
     found = wait_for_alerts(product, product.auditor_key, stream.leavers, timeout_s=120)
     alerts = same_alerts_as_a_clean_run(found, clean_alerts)
     ledger_rows = verified(product)["rows"]
@@ -161,7 +166,8 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
             broker_restarts=1, unanswered_requests=feeder.unanswered, answers_503=feeder.unavailable,
             ledger_rows=ledger_rows, lost=lost, duplicated=duplicated, alerts=alerts,
             webhook_answers=receiver.answers(), dead_letters_redelivered=len(dead),
-            seconds=round(time.monotonic() - started),
+            most_messages_behind=most_behind, seconds_to_catch_up_after_the_feed=caught_up,
+            seconds_feeding=fed, seconds=round(time.monotonic() - started),
         )  # fmt: skip
 
 

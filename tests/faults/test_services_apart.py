@@ -1,5 +1,5 @@
 """Faults against the services run apart (`rollwatch ingest`, `rollwatch tracker`, `rollwatch
-alerts`: three processes, one namespace), over one stream of 100,001 events posted through the
+alerts`: three processes, one namespace), over one stream (FAULTS_PUPILS) posted through the
 batch endpoint:
 
 - the tracker and the alert service each killed with kill -9 five times, at random moments, and
@@ -31,17 +31,19 @@ import pytest
 
 from tests.faults.checks import (
     TIMEOUT_S,
+    catch_up,
     exactly_once,
     figures,
     same_alerts_as_a_clean_run,
+    service_groups,
     verified,
     wait_for_alerts,
+    watch_lag,
 )
 from tests.faults.stream import SCHOOLS, Alert, Stream
 from tests.support.allinone import RunningProduct, rollwatch_process
 from tests.support.brokers import KafkaForTests
 from tests.support.feeder import Feeder
-from tools.harness.lag import wait_caught_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
@@ -101,6 +103,8 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
     started = time.monotonic()
     tracker, alerts, ingest = services["tracker"], services["alerts"], services["ingest"]
     school = ingest.create_key("--role", "school", *[arg for urn in SCHOOLS for arg in ("--urn", urn)])
+    groups = service_groups(tracker.namespace, "rollwatch-alerts")
+    lagging = watch_lag(kafka.connection, groups)
     feeder = Feeder(ingest.url, school, stream.batches()).start()
     rng = random.Random(SEED)
     kills = {"tracker": 0, "alerts": 0}
@@ -118,12 +122,12 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
         kills[step] += 1
     for service in (tracker, alerts):
         service.wait_ready()
-    feeder.join(timeout_s=600)
+    feeder.join(timeout_s=TIMEOUT_S)
+    fed = round(time.monotonic() - started)
     assert feeder.accepted == stream.ids
 
-    ns = tracker.namespace
-    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-tracker", [f"{ns}pupil-events"], timeout_s=TIMEOUT_S)
-    wait_caught_up(kafka.bootstrap, f"{ns}rollwatch-alerts", [f"{ns}pupil-moves"], timeout_s=TIMEOUT_S)
+    caught_up = catch_up(kafka.connection, groups)
+    most_behind = lagging.stop()
     found = wait_for_alerts(alerts, alerts.auditor_key, stream.leavers, timeout_s=120)
     raised = same_alerts_as_a_clean_run(found, clean_alerts)
     rows = verified(tracker)["rows"]
@@ -133,7 +137,8 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
         "services apart", events=len(stream.events), accepted=len(feeder.accepted),
         tracker_kills=kills["tracker"], alert_service_kills=kills["alerts"],
         seconds_held_on_a_full_disk=round(held, 1), ledger_rows=rows, lost=lost, duplicated=duplicated,
-        alerts=raised, seconds=round(time.monotonic() - started),
+        alerts=raised, most_messages_behind=most_behind, seconds_to_catch_up_after_the_feed=caught_up,
+        seconds_feeding=fed, seconds=round(time.monotonic() - started),
     )  # fmt: skip
 
 
