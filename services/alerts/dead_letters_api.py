@@ -13,12 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from rollwatch.core.access.dependencies import require_role
 from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.access.rate_limits import RATE_LIMITED
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.http_errors import ApiError
 from services.alerts.delivery import Dispatcher
 from services.alerts.outbox import StoredLetter, dead_letters, newest_letter
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], responses=RATE_LIMITED)
 
 Reader = Annotated[KeyRecord, Depends(require_role("la_officer", "auditor"))]
 DELIVERY_ID = Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$", description="the delivery id of the dead letter")

@@ -16,7 +16,7 @@ from tools.harness.lag import LagWatch, wait_caught_up
 
 # How long one fault test may take (FAULTS_TIMEOUT_S): a guard, well above what a test takes on an
 # idle 2-core machine; raise it on a loaded one.
-TIMEOUT_S = float(os.environ.get("FAULTS_TIMEOUT_S", "600"))
+TIMEOUT_S = float(os.environ.get("FAULTS_TIMEOUT_S", "900"))
 
 
 def alerts_of(product: RunningProduct, key: str) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 -- `dead_lettered` row once the delivery settles. At start the service takes up again every
 -- notification whose latest row is `queued` (an email digest still waiting, a webhook still
 -- retrying), so a crash loses none. `notification` is the copy the route receives (no UPN unless
--- the route is secure), as JSON; empty on the settling rows.
+-- the route is secure), as JSON; empty on the settling rows. Kept as long as the dead letters
+-- (ROLLWATCH_DEAD_LETTERS_TTL_DAYS, 90; set again at every start by rollwatch/core/retention.py):
+-- a secure route's copy holds UPNs, and the dead-letter listing reads what became of each here.
 CREATE TABLE IF NOT EXISTS alert_outbox
 (
     route_id       String,
@@ -16,4 +18,5 @@ CREATE TABLE IF NOT EXISTS alert_outbox
     notification   String
 )
 ENGINE = MergeTree
-ORDER BY (route_id, transition_key, at);
+ORDER BY (route_id, transition_key, at)
+TTL toDateTime(at) + INTERVAL 90 DAY;
