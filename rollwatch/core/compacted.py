@@ -86,9 +86,14 @@ class TopicFollower:
                 backoff = min(backoff * 2, 30.0)
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._follower
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await stop_following(self._follower, self._consumer)
+
+
+async def stop_following(follower: asyncio.Task[None] | None, consumer: AIOKafkaConsumer | None) -> None:
+    """Cancel a follower task, then close its consumer (the key ring's too)."""
+    if follower is not None:
+        follower.cancel()
+        with suppress(asyncio.CancelledError):
+            await follower
+    if consumer is not None:
+        await consumer.stop()
