@@ -29,6 +29,7 @@ from rollwatch.app import cli
 from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka
 from tests.faults.checks import (
+    KILLS,
     TIMEOUT_S,
     catch_up,
     exactly_once,
@@ -49,7 +50,6 @@ pytestmark = [
     pytest.mark.faults, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e, pytest.mark.delivery,
 ]  # fmt: skip
 
-KILLS = 5
 SEED = 29
 SECRET = "w" * 40
 HOOK_LA = "886"

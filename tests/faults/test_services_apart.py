@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from tests.faults.checks import (
+    KILLS,
     TIMEOUT_S,
     catch_up,
     exactly_once,
@@ -47,7 +48,6 @@ from tests.support.feeder import Feeder
 
 pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
-KILLS_EACH = 5
 SEED = 31
 LEDGER_DISK = "384m"
 DISK_FULL_AT = 0.15
@@ -91,7 +91,7 @@ def _plan(batches: int) -> list[tuple[int, str]]:
     kills of each service at random batches after it, alternating."""
     rng = random.Random(SEED)
     full = int(batches * DISK_FULL_AT)
-    points = sorted(rng.choices(range(full + 1, batches), k=2 * KILLS_EACH))
+    points = sorted(rng.choices(range(full + 1, batches), k=2 * KILLS))
     return [(full, "disk"), *((b, ("tracker", "alerts")[i % 2]) for i, b in enumerate(points))]
 
 
