@@ -5,6 +5,7 @@ then listed as redelivered. (Through a running service, `--url`: tests/faults/te
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,8 @@ def test_list_then_redeliver_then_list_again(
     hook = notification(alert_id="a1", upn=None, upn_withheld=True, fingerprint=None)
     letter = DeadLetter(
         delivery_id="d-1", channel="webhook", route_id="la-hook", la_code="801", attempts=8,
-        error="HTTP 500", at=hook.updated_at, notifications=(hook,),
+        # Dated now: dead letters older than their TTL expire as they are inserted.
+        error="HTTP 500", at=dt.datetime.now(dt.UTC), notifications=(hook,),
     )  # fmt: skip
     asyncio.run(ClickHouseDeliveryLog(clients).dead_letter(letter))
 
