@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext + " (production: one service per process)")
         p.set_defaults(handler=run_one, component=name)
+        if name == "alerts":
+            from services.alerts.dead_letters_command import add_parser as add_dead_letters
+
+            add_dead_letters(p)
 
     kafka = sub.add_parser("kafka", help="the local Kafka broker (KRaft), or a local cluster of several")
     kafka_sub = kafka.add_subparsers(title="actions", metavar="ACTION", required=True)

@@ -28,14 +28,18 @@ from rollwatch.core.migrate import migrate_for
 from rollwatch.core.settings import Settings
 from rollwatch.core.streams import build_stream_app
 from services.alerts.api import router as alerts_router
+from services.alerts.dead_letters_api import router as dead_letters_router
 from services.alerts.delivery import Dispatcher
 from services.alerts.notify import ClickHouseDeliveryLog, Notifier
+from services.alerts.outbox import ClickHousePendingStore
 from services.alerts.service import AlertService
 from services.alerts.statistics_api import router as statistics_router
 from services.alerts.store import AlertStore
 from services.ingest.api import router as ingest_router
 from services.ingest.ctf.api import router as ctf_router
+from services.ingest.id_log import IdLog
 from services.ingest.publisher import EventPublisher
+from services.ingest.recent_ids import RecentIds
 from services.schools.api import router as schools_router
 from services.schools.register import serve_register
 from services.tracker.agent import Tracker
@@ -95,11 +99,16 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     await alerts.load()
                     app.state.alerts = alerts
                     stack.callback(alerts.close)
-                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients))
+                    # What a crash left queued (a waiting digest, a retrying webhook) goes out again,
+                    # and so does a step recorded just before a crash but never queued.
+                    pending = ClickHousePendingStore(clients)
+                    dispatcher = Dispatcher.from_settings(settings, ClickHouseDeliveryLog(clients), pending)
                     stack.push_async_callback(dispatcher.close, settings.delivery_shutdown_timeout_s)
-                    alerts.listeners.append(
-                        Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
-                    )
+                    await dispatcher.restore()
+                    app.state.dispatcher = dispatcher
+                    notifier = Notifier(dispatcher, app.state.schools, alerts.book, settings.public_url)
+                    await notifier.catch_up(pending)
+                    alerts.listeners.append(notifier)
                     await stream_app.start()
                     app.state.stream_app = stream_app
                     stack.push_async_callback(_stop_stream_app, stream_app)
@@ -117,6 +126,12 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 await publisher.start()
                 stack.push_async_callback(publisher.stop)
                 app.state.publisher = publisher
+                # Every id accepted lately, by any ingest process, before the first request.
+                app.state.recent_ids = RecentIds()
+                id_log = IdLog(settings.kafka, settings.topics.event_ids, app.state.recent_ids)
+                await id_log.start()
+                stack.push_async_callback(id_log.stop)
+                app.state.id_log = id_log
             log.info("rollwatch started", extra={"components": sorted(components)})
             yield
         log.info("rollwatch stopped")
@@ -141,6 +156,7 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
         app.include_router(audit_router)
         app.include_router(cnis_router)
     if "alerts" in components:
+        app.include_router(dead_letters_router)  # before /v1/alerts/{alert_id}
         app.include_router(alerts_router)
         app.include_router(statistics_router)
         # The officers' console lives with the alert read side it works on.

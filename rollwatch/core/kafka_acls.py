@@ -56,7 +56,12 @@ def grants(topics: Topics) -> dict[Role, tuple[Grant, ...]]:
     """Each role's grants. Only `admin` (the command line: `rollwatch keys`, topic creation) writes
     `access-keys`; only ingest (and integrators' own principals) write `pupil-events`."""
     keys = Grant("topic", topics.access_keys, ("Read",))
-    ingest = (Grant("topic", topics.pupil_events, ("Write",)), keys)
+    ingest = (
+        Grant("topic", topics.pupil_events, ("Write",)),
+        # The ids accepted (services/ingest/id_log.py): written after each 202, read by every replica.
+        Grant("topic", topics.event_ids, ("Read", "Write")),
+        keys,
+    )
     tracker = (
         Grant("topic", topics.pupil_events, ("Read",)),
         Grant("topic", topics.pupil_events_dlq, ("Write",)),
@@ -70,7 +75,6 @@ def grants(topics: Topics) -> dict[Role, tuple[Grant, ...]]:
     alerts = (
         Grant("topic", topics.pupil_moves, ("Read",)),
         Grant("topic", topics.pupil_moves_dlq, ("Write",)),
-        Grant("topic", topics.alert_events, ("Write",)),
         keys,
         *_faust_app(topics, "rollwatch-alerts"),
     )

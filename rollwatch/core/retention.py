@@ -17,7 +17,13 @@ from rollwatch.core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Table -> the setting that says for how many days its rows are kept (after their `at`).
-RETENTION = {"alert_deliveries": "delivery_log_ttl_days", "alert_dead_letters": "dead_letters_ttl_days"}
+# The outbox (0015) holds secure routes' notifications whole, and the dead letters' fate: as long
+# as the dead letters.
+RETENTION = {
+    "alert_deliveries": "delivery_log_ttl_days",
+    "alert_dead_letters": "dead_letters_ttl_days",
+    "alert_outbox": "dead_letters_ttl_days",
+}
 _DAYS = re.compile(r"\bTTL\s+toDateTime\(at\)\s*\+\s*toIntervalDay\((\d+)\)")
 
 

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     # quiet; under load they fill by size first.
     tracker_batch_seconds: float = Field(default=0.2, gt=0)
     checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # Static membership of the stream processors' consumer group (Kafka's group.instance.id): a
+    # process restarted with the same id (a crashed pod restarted in place) gets its partitions
+    # back at once instead of after the dead member's session (`stream_session_timeout_s`). One
+    # distinct id per process, stable across its restarts (e.g. the pod name); unset: dynamic.
+    stream_instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,200}$")
+    # How long Kafka waits for a silent stream processor before giving its partitions to others.
+    stream_session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     # Waiting alert rules fire on event time ("event": the newest event's date, so a replay gives
     # the same alerts) or on the later of that and today's date ("wall", for live service).
     alert_clock: Literal["event", "wall"] = "wall"

@@ -26,9 +26,11 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
         # A worker killed without leaving its group is noticed after this long; Faust's default
-        # (60 s) would hold a restarted worker's partitions that long.
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
+        # (60 s) would hold a restarted worker's partitions that long. With a static instance id
+        # the same worker restarted takes them back at once.
+        broker_session_timeout=settings.stream_session_timeout_s,
+        broker_heartbeat_interval=settings.stream_session_timeout_s / 3,
+        consumer_group_instance_id=_instance_id(settings, service),
         stream_buffer_maxsize=max(4096, settings.tracker_batch_size),
         # The tracker publishes a record per event (pupil-moves, the placements changelog): let
         # the producer gather them into a few large requests rather than one request each.
@@ -36,3 +38,8 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         producer_max_batch_size=512 * 1024,
         autodiscover=False,
     )
+
+
+def _instance_id(settings: Settings, service: str) -> str | None:
+    # The group is per service, so one process's id may serve every group it joins.
+    return f"{settings.stream_instance_id}-{service}" if settings.stream_instance_id else None

@@ -38,10 +38,6 @@ class Topics:
         return f"{self.namespace}pupil-moves.dlq"
 
     @property
-    def alert_events(self) -> str:
-        return f"{self.namespace}alert-events"
-
-    @property
     def access_keys(self) -> str:
         return f"{self.namespace}access-keys"
 
@@ -50,6 +46,11 @@ class Topics:
         """The tracker's signed checkpoints: a copy of each outside the database."""
         return f"{self.namespace}ledger-checkpoints"
 
+    @property
+    def event_ids(self) -> str:
+        """Each event id ingest accepted, with a digest of its content (services/ingest/id_log.py)."""
+        return f"{self.namespace}pupil-event-ids"
+
     def partitions(self, events_partitions: int) -> dict[str, int]:
         # pupil-moves is keyed by UPN like pupil-events, so it is co-partitioned with it.
         return {
@@ -57,9 +58,9 @@ class Topics:
             self.pupil_events_dlq: 1,
             self.pupil_moves: events_partitions,
             self.pupil_moves_dlq: 1,
-            self.alert_events: 1,
             self.access_keys: 1,
             self.ledger_checkpoints: 1,
+            self.event_ids: events_partitions,
         }
 
     def configs(self, dead_letters_retention_ms: int | None = None) -> dict[str, dict[str, str]]:
@@ -68,6 +69,8 @@ class Topics:
         # would keep them all too, but it would also let a later record under the same key (a
         # forgery by anyone who can produce to the topic) erase the original; without it, both
         # stay and verify sees the conflict. A checkpoint every 5 minutes is ~30 MB a year.
+        # Event ids: one record per id (compacted), kept for EVENT_IDS_RETENTION_MS: they answer
+        # a changed resend until the ledger, which answers for good, has the event.
         configs = {
             self.access_keys: {"cleanup.policy": "compact"},
             self.ledger_checkpoints: {
@@ -75,6 +78,7 @@ class Topics:
                 "retention.ms": "-1",
                 "retention.bytes": "-1",
             },
+            self.event_ids: {"cleanup.policy": "compact,delete", "retention.ms": str(EVENT_IDS_RETENTION_MS)},
         }
         if dead_letters_retention_ms is not None:
             # Dead letters hold whole events (UPNs): kept ROLLWATCH_DEAD_LETTERS_TTL_DAYS.
@@ -85,6 +89,9 @@ class Topics:
     @property
     def dead_letter_topics(self) -> tuple[str, str]:
         return (self.pupil_events_dlq, self.pupil_moves_dlq)
+
+
+EVENT_IDS_RETENTION_MS = 7 * 24 * 3600 * 1000
 
 
 MAX_REPLICATION = 3

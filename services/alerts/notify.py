@@ -7,14 +7,17 @@ import asyncio
 import dataclasses
 import datetime as dt
 
-import orjson
-
 from rollwatch.core.clickhouse import ClientPerThread
 from services.alerts.delivery import Dispatcher, Notification
+from services.alerts.delivery import notification as notification_json
 from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
+from services.alerts.delivery.pending import PendingStore
 from services.alerts.lifecycle import Alert, AlertBook
 from services.schools.register import SchoolsRegister
 
+# Steps this much older than the last queued notification were queued before it (one agent records
+# and queues them in order); the margin covers clocks between processes.
+CATCH_UP_MARGIN = dt.timedelta(minutes=5)
 # `retry_in_s` only schedules the next attempt; `alert_deliveries` (migration 0006) has no column for it.
 _ATTEMPT = [f.name for f in dataclasses.fields(DeliveryAttempt) if f.name != "retry_in_s"]
 
@@ -28,7 +31,7 @@ class ClickHouseDeliveryLog:
         await asyncio.to_thread(self._clients.get().insert, "alert_deliveries", [row], column_names=_ATTEMPT)
 
     async def dead_letter(self, letter: DeadLetter) -> None:
-        body = orjson.dumps([dataclasses.asdict(n) for n in letter.notifications], default=str).decode()
+        body = notification_json.dumps(letter.notifications)
         values = {
             "delivery_id": letter.delivery_id,
             "channel": letter.channel,
@@ -87,3 +90,18 @@ class Notifier:
             # A silence mutes the notification only; the step itself is recorded all the same.
             if step.silenced_by is None and self.book.silence_for(step, now) is None:
                 await self.dispatcher.submit(notification(step, self.schools, self.public_url))
+
+    async def catch_up(self, store: PendingStore) -> int:
+        """At start: the latest step of each alert changed since shortly before the last queued
+        notification, whose notification no route ever queued (a crash between recording the step
+        and queueing it), goes out now. Returns how many. Nothing when nothing was ever queued (no
+        routes, or a store older than the pending table: old steps are not sent again)."""
+        last = await store.last_queued_at()
+        if last is None:
+            return 0
+        since = last - CATCH_UP_MARGIN
+        recent = [alert for alert in self.book.alerts.values() if alert.updated_at >= since]
+        known = await store.known([notification(a, self.schools).transition_key for a in recent])
+        missed = [a for a in recent if notification(a, self.schools).transition_key not in known]
+        await self(missed)
+        return len(missed)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
 import orjson
 from faust.types.tables import TableT
-from faust.types.tuples import RecordMetadata
 from kafka.partitioner.default import murmur2
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -84,9 +82,6 @@ class AlertService:
         )
         self.dlq_topic = app.topic(
             settings.topics.pupil_moves_dlq, key_serializer="raw", value_serializer="raw"
-        )
-        self.alert_topic = app.topic(
-            settings.topics.alert_events, key_serializer="raw", value_serializer="raw"
         )
         partitions = settings.events_partitions
         self.partitions = partitions
@@ -360,15 +355,11 @@ class AlertService:
         for step in steps:
             if step.rule == "feed_silent":
                 (self.feeds.silent.add if step.is_open else self.feeds.silent.discard)(step.school_urn)
-        # In the ledger before the source offset can be committed (the agent acks after this).
+        # In the ledger before the source offset can be committed (the agent acks after this);
+        # the notifier keeps what it sends in its pending store before returning, likewise.
         await asyncio.get_running_loop().run_in_executor(self._executor, self.store.append, steps)
-        sent: list[Awaitable[RecordMetadata]] = []
         for step in steps:
             TRANSITIONS.labels(step.rule, step.transition).inc()
-            body = orjson.dumps(step.as_dict() | {"fingerprint": None})  # the fingerprint hashes the UPN
-            sent.append(await self.alert_topic.send(key=step.alert_id.encode(), value=body))
-        for pending in sent:
-            await pending
         for listener in self.listeners:
             await listener(steps)
 

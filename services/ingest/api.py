@@ -20,6 +20,7 @@ from schemas import Envelope, Problem, message_key
 from services.ingest.authority import forbidden_pupil, recent_events, refused
 from services.ingest.batch import WRITE_RESPONSES, broker_unavailable, check_batch
 from services.ingest.dependencies import AppSettings, Publisher, Schools
+from services.ingest.id_log import IdLog
 from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.recent_ids import RecentIds, digest
 from services.schools.register import SchoolsRegister
@@ -144,7 +145,7 @@ async def post_events(
         refusal = await check_authority(request, result, items)
         if refusal is not None:
             return refusal
-    response = await accept(result, publisher, recent)
+    response = await accept(result, publisher, recent, getattr(request.app.state, "id_log", None))
     if response.status_code == 202:
         recent_events(request).remember(
             result.events[event_id] for event_id in result.to_publish if event_id in result.events
@@ -184,7 +185,9 @@ def check_ledger(result: Sorted, recorded: dict[str, bytes], recent: RecentIds) 
     result.conflicts.sort()
 
 
-async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -> JSONResponse:
+async def accept(
+    result: Sorted, publisher: EventPublisher, recent: RecentIds, id_log: IdLog | None = None
+) -> JSONResponse:
     """Answer for sorted-out events: refuse the request whole, or publish and report."""
     if result.foreign:
         # A key writes only for its own schools; a request that tries otherwise is refused whole.
@@ -210,6 +213,10 @@ async def accept(result: Sorted, publisher: EventPublisher, recent: RecentIds) -
         )
     try:
         await publisher.publish([(key, value) for key, value, _ in result.to_publish.values()])
+        if id_log is not None:  # durable: a changed resend is a 409 after a restart, on any replica
+            await id_log.record(
+                [(event_id, content) for event_id, (_, _, content) in result.to_publish.items()]
+            )
     except BrokerUnavailable:
         EVENTS.labels("unavailable").inc(len(result.to_publish))
         return broker_unavailable()

@@ -25,8 +25,10 @@ from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.alerts.delivery import Notification
 from services.alerts.delivery.outcomes import DeadLetter, DeliveryAttempt
+from services.alerts.delivery.pending import Queued
 from services.alerts.lifecycle import Alert, Silence
 from services.alerts.notify import ClickHouseDeliveryLog
+from services.alerts.outbox import ClickHousePendingStore
 from services.alerts.store import AlertStore
 from services.schools.importer import import_register
 from services.tracker import placement
@@ -163,9 +165,13 @@ def _drive_every_store(clients: ClientPerThread) -> None:
         at=now, notifications=(_notification(alert),),
     )  # fmt: skip
 
+    pending = ClickHousePendingStore(clients)  # alert_outbox
+
     async def deliveries() -> None:
         await log.record(attempt)
         await log.dead_letter(letter)
+        await pending.queued([Queued("r1", "webhook", letter.notifications[0], NOW)])
+        await pending.settled("r1", letter.notifications, "delivered")
 
     asyncio.run(deliveries())
 

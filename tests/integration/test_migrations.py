@@ -46,7 +46,7 @@ def test_a_ledger_migrated_before_0004_existed_gets_it(ledger_settings: Settings
 
 
 def test_the_delivery_log_and_dead_letters_expire_as_the_settings_say(ledger_settings: Settings) -> None:
-    """Migration 0012 gives the tables holding UPNs outside the ledger a TTL (the defaults); a start
+    """Migrations 0012 and 0015 give the tables holding UPNs outside the ledger a TTL (the defaults); a start
     with other settings sets theirs, and an unchanged start changes nothing."""
 
     client = connect(ledger_settings)
@@ -54,11 +54,13 @@ def test_the_delivery_log_and_dead_letters_expire_as_the_settings_say(ledger_set
     assert {table: ttl_days(client, table) for table in RETENTION} == {
         "alert_deliveries": Settings().delivery_log_ttl_days,
         "alert_dead_letters": Settings().dead_letters_ttl_days,
+        "alert_outbox": Settings().dead_letters_ttl_days,
     }
     shorter = ledger_settings.model_copy(update={"delivery_log_ttl_days": 30, "dead_letters_ttl_days": 7})
     migrate_for(client, shorter)
     assert {table: ttl_days(client, table) for table in RETENTION} == {
         "alert_deliveries": 30,
         "alert_dead_letters": 7,
+        "alert_outbox": 7,
     }
     assert apply_retention(client, shorter) == []

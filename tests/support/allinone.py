@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from rollwatch.core.topics import Topics
 from tools.harness import product as child
@@ -51,9 +52,13 @@ class RunningProduct:
         child.rollwatch_output("schools", "import", str(GIAS_FILE), *links, env=self.env, timeout=120)
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Started, not waited for (`wait_ready` then)."""
         self.starts += 1
         self.process = child.start(self.command, self.env, self.log_path)
-        self.wait_ready()
 
     def wait_ready(self, timeout_s: float = 90) -> None:
         assert self.process is not None
@@ -129,6 +134,15 @@ class RunningProduct:
 
     def metric(self, name: str) -> float:
         return child.metric_value(httpx.get(f"{self.url}/metrics", timeout=10).text, name)
+
+    def ledger_ids(self) -> dict[str, Any]:
+        """Once stopped: every event id in its embedded ledger (`tools.harness.ledger_probe`)."""
+        assert self.process is None or self.process.poll() is not None, "stop the product first"
+        result = child.run_module("tools.harness.ledger_probe", env=self.env, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"ledger probe failed: {result.stderr[-2000:]}")
+        report: dict[str, Any] = orjson.loads(result.stdout)
+        return report
 
 
 def new_namespace() -> str:

@@ -29,6 +29,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from rollwatch.core.access.keys import KeyRecord, key_id_of, matches
+from rollwatch.core.compacted import stop_following
 from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.signing import GOOD, SecretKeys, Verdict, canonical
 from rollwatch.core.topic_reads import read_partition
@@ -221,12 +222,7 @@ class KeyRing:
                 self._next_offset = message.offset + 1
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._follower
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await stop_following(self._follower, self._consumer)
 
 
 def publish_record(kafka: KafkaConnection, topic: str, record: KeyRecord, secrets: SecretKeys) -> None:

@@ -13,12 +13,16 @@
   (`Idempotency-Key`, `Message-ID`) and can drop it.
 - `flush` sends every buffered digest now and waits for all deliveries in flight; `close` flushes,
   then (after `timeout`) cancels what is left, keeping each cancelled delivery as a dead letter.
+- With a `PendingStore` (`pending.py`) every notification a route takes is kept as queued before
+  `submit` returns and marked settled when delivered or dead-lettered; `restore` at start takes up
+  what a crash left queued, so a waiting digest or a retrying webhook is never lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import random
 import ssl
@@ -33,11 +37,20 @@ import httpx
 from rollwatch.core.settings import Settings
 from services.alerts.delivery import email_digest, smtp, webhook
 from services.alerts.delivery.notification import Notification
-from services.alerts.delivery.outcomes import PENDING, RECIPIENTS_REFUSED, DeadLetter, DeliveryLog
+from services.alerts.delivery.outcomes import (
+    LOG_FAILURES,
+    PENDING,
+    RECIPIENTS_REFUSED,
+    DeadLetter,
+    DeliveryLog,
+)
+from services.alerts.delivery.pending import PendingStore, Queued, Settled
 from services.alerts.delivery.route_secrets import resolve_secrets
 from services.alerts.delivery.routes import EmailRoute, Router, WebhookRoute
 from services.alerts.delivery.runner import Delivery, DeliveryRunner, Route, Sleep
 from services.alerts.delivery.tls import verifying_context
+
+log = logging.getLogger(__name__)
 
 
 def _utc_now() -> dt.datetime:
@@ -80,10 +93,12 @@ class Dispatcher:
         rng: random.Random | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         remember: int = 50_000,
+        pending: PendingStore | None = None,
     ) -> None:
         """`environ` (default `os.environ`) holds the secrets the routes name; a missing one
         raises `DeliveryConfigError` here. `http_client`, `sleep`, `rng` and `clock` are for
-        tests; by default each webhook route gets its own client. `sleep` paces retries only."""
+        tests; by default each webhook route gets its own client. `sleep` paces retries only.
+        `pending` keeps what the routes took until it settles (see `restore`); None: memory only."""
         self._router = router
         self._secrets = resolve_secrets(router.routes, os.environ if environ is None else environ)
         self._shared_client = http_client
@@ -99,12 +114,16 @@ class Dispatcher:
         self._chains: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._store = pending
+        self._settling: dict[tuple[str, Settled], list[Notification]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, delivery_log: DeliveryLog) -> Dispatcher:
+    def from_settings(
+        cls, settings: Settings, delivery_log: DeliveryLog, pending: PendingStore | None = None
+    ) -> Dispatcher:
         """The routes file `ROLLWATCH_ALERT_ROUTES_FILE` (unset: no routes), secrets from the
         environment."""
-        return cls(Router.from_file(settings.alert_routes_file), delivery_log)
+        return cls(Router.from_file(settings.alert_routes_file), delivery_log, pending=pending)
 
     @property
     def router(self) -> Router:
@@ -118,20 +137,111 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         route_ids: list[str] = []
         outcomes: list[asyncio.Future[bool]] = []
+        taken: list[tuple[Route, _Pending]] = []
         for route in self._router.routes_for(notification):
             route_ids.append(route.id)
-            key = f"{route.id}\x1e{notification.transition_key}"
+            key = _seen_key(route.id, notification)
             known = self._seen.get(key)
             if known is not None:
                 outcomes.append(known)
                 continue
             outcome: asyncio.Future[bool] = loop.create_future()
-            self._seen[key] = outcome
-            while len(self._seen) > self._remember:
-                self._seen.popitem(last=False)
+            self._remember_seen(key, outcome)
             outcomes.append(outcome)
-            self._take(route, _Pending(notification.for_route(route.secure), outcome))
+            taken.append((route, _Pending(notification.for_route(route.secure), outcome)))
+        await self._keep(taken)
+        for route, pending in taken:
+            self._take(route, pending)
         return Submission(tuple(route_ids), tuple(outcomes))
+
+    async def restore(self) -> int:
+        """Take up every notification the pending store holds as queued (left by a crash or a
+        kill); returns how many. A digest is sent `digest_interval_s` after the oldest of its
+        batch was first queued; a route no longer in the routes file dead-letters its own."""
+        if self._store is None:
+            return 0
+        loop = asyncio.get_running_loop()
+        routes = {route.id: route for route in self._router.routes}
+        restored = 0
+        for entry in await self._store.pending():
+            key = _seen_key(entry.route_id, entry.notification)
+            if key in self._seen:
+                continue
+            outcome: asyncio.Future[bool] = loop.create_future()
+            self._remember_seen(key, outcome)
+            pending = _Pending(entry.notification, outcome)
+            route = routes.get(entry.route_id)
+            if route is None:
+                await self._orphan(entry, pending)
+                continue
+            self._take(route, pending, since=entry.at)
+            restored += 1
+        if restored:
+            log.info("pending notifications taken up again", extra={"notifications": restored})
+        return restored
+
+    def _remember_seen(self, key: str, outcome: asyncio.Future[bool]) -> None:
+        self._seen[key] = outcome
+        while len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+
+    async def _keep(self, taken: list[tuple[Route, _Pending]]) -> None:
+        """Queued in the pending store before anyone may count them as taken."""
+        if self._store is None or not taken:
+            return
+        now = self._clock()
+        try:
+            await self._store.queued([Queued(r.id, r.kind, p.notification, now) for r, p in taken])
+        except BaseException:
+            for route, pending in taken:
+                self._seen.pop(_seen_key(route.id, pending.notification), None)
+            raise
+
+    def _watch(self, route_id: str, pending: _Pending) -> None:
+        """Mark the notification settled in the pending store once its delivery settles."""
+        if self._store is None:
+            return
+
+        def settled(outcome: asyncio.Future[bool]) -> None:
+            state: Settled = "delivered" if not outcome.cancelled() and outcome.result() else "dead_lettered"
+            batch = self._settling.setdefault((route_id, state), [])
+            batch.append(pending.notification)
+            if len(self._settling) == 1 and len(batch) == 1:
+                self._spawn(self._write_settled())
+
+        pending.outcome.add_done_callback(settled)
+
+    async def _write_settled(self) -> None:
+        await asyncio.sleep(0)  # gather what settles in the same turn of the loop
+        assert self._store is not None
+        batches, self._settling = self._settling, {}
+        for (route_id, state), notifications in batches.items():
+            try:
+                await self._store.settled(route_id, notifications, state)
+            except Exception as problem:
+                # Left queued: the next start sends them again (at least once, same delivery ids).
+                LOG_FAILURES.labels("pending").inc()
+                log.error(
+                    "pending store failed to mark notifications settled",
+                    extra={"route_id": route_id, "notifications": len(notifications),
+                           "error": type(problem).__name__},
+                )  # fmt: skip
+
+    async def _orphan(self, entry: Queued, pending: _Pending) -> None:
+        """A queued notification whose route was removed from the routes file: a dead letter."""
+        letter = DeadLetter(
+            delivery_id=f"orphan-{entry.route_id}-{entry.notification.alert_id}",
+            channel=entry.channel,
+            route_id=entry.route_id,
+            la_code=entry.notification.la_code,
+            attempts=0,
+            error=f"route {entry.route_id} is no longer in the routes file",
+            at=self._clock(),
+            notifications=(entry.notification,),
+        )
+        await self._runner.keep_dead_letter(letter)
+        self._watch(entry.route_id, pending)
+        pending.outcome.set_result(False)
 
     async def redeliver(self, letter: DeadLetter) -> Submission:
         """Try a dead letter again on its route (e.g. once the receiver is fixed). A webhook keeps
@@ -142,17 +252,20 @@ class Dispatcher:
         if route is None:
             raise LookupError(f"route {letter.route_id!r} is not in the routes file any more")
         loop = asyncio.get_running_loop()
-        outcomes: list[asyncio.Future[bool]] = []
-        for notification in letter.notifications:
-            outcome: asyncio.Future[bool] = loop.create_future()
-            outcomes.append(outcome)
-            self._take(route, _Pending(notification.for_route(route.secure), outcome))
-        return Submission((route.id,), tuple(outcomes))
+        taken = [
+            (route, _Pending(notification.for_route(route.secure), loop.create_future()))
+            for notification in letter.notifications
+        ]
+        await self._keep(taken)
+        for _, pending in taken:
+            self._take(route, pending)
+        return Submission((route.id,), tuple(pending.outcome for _, pending in taken))
 
-    def _take(self, route: Route, pending: _Pending) -> None:
+    def _take(self, route: Route, pending: _Pending, since: dt.datetime | None = None) -> None:
+        self._watch(route.id, pending)
         PENDING.labels(route.kind).inc()
         if isinstance(route, EmailRoute):
-            self._buffer(route, pending)
+            self._buffer(route, pending, since)
         else:
             self._send_webhook(route, pending)
 
@@ -201,13 +314,17 @@ class Dispatcher:
 
     # -- email ------------------------------------------------------------------------------
 
-    def _buffer(self, route: EmailRoute, pending: _Pending) -> None:
+    def _buffer(self, route: EmailRoute, pending: _Pending, since: dt.datetime | None = None) -> None:
+        """Into the route's next digest, sent `digest_interval_s` after the first of the batch
+        arrived (`since`: when it was first queued, before a restart)."""
         self._digests.setdefault(route.id, []).append(pending)
         if route.id not in self._timers:
-            self._timers[route.id] = self._spawn(self._digest_timer(route))
+            waited = (self._clock() - since).total_seconds() if since is not None else 0.0
+            delay = max(0.0, route.digest_interval_s - waited)
+            self._timers[route.id] = self._spawn(self._digest_timer(route, delay))
 
-    async def _digest_timer(self, route: EmailRoute) -> None:
-        await asyncio.sleep(route.digest_interval_s)
+    async def _digest_timer(self, route: EmailRoute, delay: float) -> None:
+        await asyncio.sleep(delay)
         self._timers.pop(route.id, None)
         self._send_digests(route)
 
@@ -324,3 +441,7 @@ class Dispatcher:
                 self._spawn(self._runner.give_up(delivery, 0, "stopped at shutdown before the first attempt"))
 
         task.add_done_callback(done)
+
+
+def _seen_key(route_id: str, notification: Notification) -> str:
+    return f"{route_id}\x1e{notification.transition_key}"

@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
+
+import orjson
 
 from services.alerts.candidates import AlertCandidate, Severity
 
@@ -148,3 +151,20 @@ class Notification:
             upn=candidate.upn,
             looked_after=candidate.looked_after,
         )
+
+
+def dumps(notifications: Iterable[Notification]) -> str:
+    """Notifications as they are stored (a dead letter, a pending delivery): a JSON list."""
+    return orjson.dumps([dataclasses.asdict(n) for n in notifications]).decode()
+
+
+def loads(text: str | bytes) -> tuple[Notification, ...]:
+    """What `dumps` stored, as notifications again."""
+    return tuple(_from_record(record) for record in orjson.loads(text))
+
+
+def _from_record(record: dict[str, Any]) -> Notification:
+    for name in ("opened_at", "updated_at"):
+        record[name] = dt.datetime.fromisoformat(record[name])
+    record["evidence"] = tuple(record["evidence"])
+    return Notification(**record)

@@ -167,9 +167,17 @@ class DeliveryRunner:
             at=self._clock(),
             notifications=delivery.notifications,
         )
+        try:
+            await self.keep_dead_letter(letter)
+        finally:
+            _settle(delivery, False)
+
+    async def keep_dead_letter(self, letter: DeadLetter) -> None:
+        """Into the delivery log (a failure there is counted and logged, never raised)."""
+        ids = {"route_id": letter.route_id, "channel": letter.channel, "delivery_id": letter.delivery_id}
         log.error(
             "delivery dead-lettered",
-            extra={**delivery.ids, "alert_ids": letter.alert_ids, "attempts": attempts, "error": error},
+            extra={**ids, "alert_ids": letter.alert_ids, "attempts": letter.attempts, "error": letter.error},
         )
         try:
             await self._log.dead_letter(letter)
@@ -177,10 +185,8 @@ class DeliveryRunner:
             LOG_FAILURES.labels("dead_letter").inc()
             log.error(
                 "delivery log failed to keep a dead letter",
-                extra={**delivery.ids, "alert_ids": letter.alert_ids, "error": _describe(problem)},
+                extra={**ids, "alert_ids": letter.alert_ids, "error": _describe(problem)},
             )
-        finally:
-            _settle(delivery, False)
 
 
 def _settle(delivery: Delivery, delivered: bool) -> None:

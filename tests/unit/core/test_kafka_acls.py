@@ -18,7 +18,7 @@ def test_only_the_admin_writes_keys_and_only_ingest_and_integrators_write_events
     assert _writers(TOPICS.access_keys) == {"admin"}
     assert _writers(TOPICS.pupil_events) == {"ingest", "rollwatch", "integrator"}
     assert _writers(TOPICS.pupil_moves) == {"tracker", "rollwatch"}
-    assert _writers(TOPICS.alert_events) == {"alerts", "rollwatch"}
+    assert _writers(TOPICS.event_ids) == {"ingest", "rollwatch"}
 
 
 def test_an_integrator_may_only_write_pupil_events() -> None:
@@ -42,7 +42,7 @@ def test_faust_groups_and_internal_topics_are_granted_by_the_app_id_prefix() -> 
 
 
 def test_each_service_makes_sure_only_of_its_own_topics() -> None:
-    assert topics_of(TOPICS, "ingest") == [TOPICS.pupil_events, TOPICS.access_keys]
+    assert topics_of(TOPICS, "ingest") == [TOPICS.pupil_events, TOPICS.event_ids, TOPICS.access_keys]
     assert set(topics_of(TOPICS, "rollwatch")) == set(TOPICS.partitions(1))
     assert set(topics_of(TOPICS, "admin")) == set(TOPICS.partitions(1))
     assert set(grants(TOPICS)) == set(ROLES)

@@ -57,7 +57,7 @@ def test_namespace_prefixes_every_topic() -> None:
         "staging.pupil-events.dlq",
         "staging.pupil-moves",
         "staging.pupil-moves.dlq",
-        "staging.alert-events",
         "staging.access-keys",
         "staging.ledger-checkpoints",
+        "staging.pupil-event-ids",
     }
