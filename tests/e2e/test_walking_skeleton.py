@@ -36,7 +36,7 @@ def _history(product: RunningProduct, upn: str) -> list[dict[str, Any]]:
     return events
 
 
-def _wait_for_histories(product: RunningProduct, expected: dict[str, int], timeout_s: float = 60) -> None:
+def _wait_for_histories(product: RunningProduct, expected: dict[str, int], timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     pending = dict(expected)
     while pending and time.monotonic() < deadline:
