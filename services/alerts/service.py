@@ -30,6 +30,7 @@ from services.alerts.fingerprints import rekeyed, use_key
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.partition_watchdog import PartitionWatchdog
 from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
@@ -45,6 +46,7 @@ DEAD_LETTERS = Counter(
 )
 ROLL_CHECKS_PENDING = Gauge("rollwatch_alert_roll_checks_pending", "Roll checks waiting to be judged")
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
+WATCHDOG_INTERVAL_S = 5.0
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
 # In event time, a partition's own clock is the newest event it has judged: a pupil's clocks fire
 # on it, so an answer (a review, an enrolment) still queued in that partition is judged before
@@ -91,8 +93,16 @@ class AlertService:
         self.feeds = SchoolFeeds(clients, schools, self.rules_for)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
+        self.watchdog = PartitionWatchdog(app, settings.topics.pupil_moves)
+        app.timer(WATCHDOG_INTERVAL_S)(self._watch_partitions)
         # Feeds are judged from the whole ledger: by one worker only.
         app.timer(settings.alert_tick_seconds, on_leader=True)(self._tick_feeds)
+
+    async def _watch_partitions(self) -> None:
+        try:
+            await self.watchdog.check()
+        except Exception as exc:  # a check that fails must not stop the timer; the next one retries
+            log.warning("partition watchdog check failed", extra={"error_type": type(exc).__name__})
 
     async def load(self) -> None:
         alerts, silences = await asyncio.get_running_loop().run_in_executor(self._executor, self.store.load)
