@@ -1,14 +1,17 @@
 """Keep every assigned `pupil-moves` partition moving.
 
-Faust can leave an assigned source partition unfetched after a rebalance (faust-streaming issues
-#166 and #629: a partition "not sending fetch requests since initial start"): the agent judges the
-other partitions while this one's messages wait, silently, so alerts never come. The watchdog
-notices a partition whose read offset has not moved for `stall_s` while messages wait behind it,
-and resumes it and seeks it back to its committed offset. At least once is safe here: alerts fold
-by fingerprint, so a message judged twice raises nothing twice.
+Faust can stop a `pupil-moves` partition after a rebalance or a restart (faust-streaming issues
+#166 and #629): either the partition is never fetched again, or its messages are read but its
+committed offset stops for good behind a message that was never acknowledged (seen here: read up
+to 522, committed 319, 146 later acknowledgements queued behind the hole). The agent judges the
+other partitions meanwhile; this one's alerts never come, or are judged again after every restart.
+The watchdog notices a partition whose committed offset has not moved for `stall_s` while messages
+wait behind it, and resumes it and seeks it back to its committed offset, so Faust reads (and
+acknowledges) from the hole on. At least once is safe here: alerts fold by fingerprint, so a
+message judged twice raises nothing twice.
 
-It reads Faust's consumer bookkeeping (`_read_offset`, `_committed_offset`,
-`_buffered_partitions`): the library offers no public view of them. Logs name the partition only."""
+It reads Faust's consumer bookkeeping (`_committed_offset`, `_buffered_partitions`): the library
+offers no public view of them. Logs name the partition and offsets only."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ RESUMED = Counter(
 
 @dataclass
 class Progress:
-    read: int | None
+    committed: int | None
     since: float
 
 
@@ -45,7 +48,7 @@ class PartitionWatchdog:
         now = time.monotonic() if now is None else now
         app = self.app
         if app.rebalancing or app.in_recovery:
-            self._seen.clear()  # a rebalance moves offsets on purpose
+            self._seen.clear()  # a rebalance or a recovery holds partitions on purpose
             return []
         consumer = app.consumer
         mine = [tp for tp in consumer.assignment() if tp.topic == self.topic]
@@ -54,27 +57,29 @@ class PartitionWatchdog:
         ends = await consumer.highwaters(*mine)
         stalled = []
         for tp in mine:
-            read = consumer._read_offset.get(tp)
             committed = consumer._committed_offset.get(tp)
-            done = read if read is not None else (committed - 1 if committed is not None else -1)
             seen = self._seen.get(tp)
-            if seen is None or seen.read != read:
-                self._seen[tp] = Progress(read, now)
+            if seen is None or seen.committed != committed:
+                self._seen[tp] = Progress(committed, now)
                 continue
-            waiting = (ends.get(tp) or 0) - 1 > done
+            waiting = (ends.get(tp) or 0) > (committed or 0)
             # A partition Faust paused because its stream buffer is full is held on purpose.
             held = tp in consumer._buffered_partitions
             if waiting and not held and now - seen.since >= self.stall_s:
                 stalled.append(tp)
         for tp in stalled:
-            offset = consumer._committed_offset.get(tp)
+            committed = consumer._committed_offset.get(tp)
             log.warning(
-                "pupil-moves partition stalled; resuming it",
-                extra={"partition": tp.partition, "from_offset": offset},
+                "pupil-moves partition stalled; resuming it from its committed offset",
+                extra={
+                    "partition": tp.partition,
+                    "committed": committed,
+                    "read": consumer._read_offset.get(tp),
+                    "end": ends.get(tp),
+                },
             )
             RESUMED.inc()
             consumer.resume_partitions({tp})
-            if offset is not None:
-                await consumer.seek(tp, offset)
-            self._seen[tp] = Progress(consumer._read_offset.get(tp), now)
+            await consumer.seek(tp, committed or 0)
+            self._seen[tp] = Progress(committed, now)
         return [tp.partition for tp in stalled]
