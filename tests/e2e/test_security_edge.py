@@ -155,8 +155,13 @@ def test_each_role_is_held_to_its_rate_limit(product: RunningProduct, kafka: Kaf
     ):
         answers = [product.get(path, key, **params).status_code for _ in range(LIMIT)]
         assert 429 not in answers
-        over = product.get(path, key, **params)
-        assert over.status_code == 429, over.text
+        # The limiter's sliding window is two weighted counters: when the requests straddle the
+        # counters' minute boundary, one or two more may fit before the 429.
+        over = next(
+            (answer for _ in range(3) if (answer := product.get(path, key, **params)).status_code == 429),
+            None,
+        )
+        assert over is not None, f"no 429 within {LIMIT + 3} requests of {path}"
         assert over.json()["error"] == "rate_limited"
         assert 1 <= int(over.headers["Retry-After"]) <= 60
     # Denied requests are logged with the route, never the path's UPN.
