@@ -51,24 +51,24 @@ class PartitionWatchdog:
             self._seen.clear()  # a rebalance or a recovery holds partitions on purpose
             return []
         consumer = app.consumer
-        mine = [tp for tp in consumer.assignment() if tp.topic == self.topic]
-        if not mine:
-            return []
-        ends = await consumer.highwaters(*mine)
-        stalled = []
-        for tp in mine:
+        # Partitions whose commit has not moved for `stall_s` (and that Faust does not hold on
+        # purpose for a full stream buffer); only those cost a request for their end offsets.
+        still = []
+        for tp in consumer.assignment():
+            if tp.topic != self.topic:
+                continue
             committed = consumer._committed_offset.get(tp)
             seen = self._seen.get(tp)
             if seen is None or seen.committed != committed:
                 self._seen[tp] = Progress(committed, now)
-                continue
-            waiting = (ends.get(tp) or 0) > (committed or 0)
-            # A partition Faust paused because its stream buffer is full is held on purpose.
-            held = tp in consumer._buffered_partitions
-            if waiting and not held and now - seen.since >= self.stall_s:
-                stalled.append(tp)
+            elif now - seen.since >= self.stall_s and tp not in consumer._buffered_partitions:
+                still.append(tp)
+        if not still:
+            return []
+        ends = await consumer.highwaters(*still)
+        stalled = [tp for tp in still if (ends.get(tp) or 0) > (self._seen[tp].committed or 0)]
         for tp in stalled:
-            committed = consumer._committed_offset.get(tp)
+            committed = self._seen[tp].committed
             log.warning(
                 "pupil-moves partition stalled; resuming it from its committed offset",
                 extra={
