@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -20,6 +20,8 @@ from rollwatch.core.topics import Topics
 from tools.harness import product as child
 from tools.harness.ports import free_port
 from tools.harness.product import ROOT
+
+T = TypeVar("T")
 
 GIAS_FILE = ROOT / "tests" / "fixtures" / "gias" / "edubasealldata20250106.csv"
 GIAS_LINKS = ROOT / "tests" / "fixtures" / "gias" / "links_edubasealldata20250106.csv"
@@ -110,14 +112,21 @@ class RunningProduct:
     ) -> list[dict[str, Any]]:
         """The alerts `key` sees that match `predicate`, once there is one; AssertionError after
         `timeout_s`."""
+        return self.wait_for(
+            lambda: [a for a in self.alerts(key, **params) if predicate(a)], "such alert", timeout_s
+        )
+
+    def wait_for(self, read: Callable[[], T], what: str, timeout_s: float) -> T:
+        """What `read` returns once it is truthy (the pipeline is asynchronous); AssertionError,
+        with how far each stage got and the log's tail, after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            found = [a for a in self.alerts(key, **params) if predicate(a)]
-            if found:
-                return found
+            value = read()
+            if value:
+                return value
             time.sleep(0.2)
         state, log = self.pipeline_state(), self.log()[-3000:]
-        raise AssertionError(f"no such alert within {timeout_s}s; pipeline:\n{state}\nlog:\n{log}")
+        raise AssertionError(f"no {what} within {timeout_s:.0f} s; pipeline:\n{state}\nlog:\n{log}")
 
     def pipeline_state(self) -> str:
         """How far each stage got (ingest, tracker, alert judge, dead letters), from `/metrics`:

@@ -4,7 +4,6 @@ posted to the API, through Kafka, the tracker and the alert rules."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,14 +70,7 @@ class ConsoleProduct:
     def wait_for(self, read: Callable[[], T], what: str, timeout_s: float = 120) -> T:
         """What `read` returns once it is truthy (the pipeline is asynchronous; generous, as on CI
         the whole suite shares two cores with Chromium and the broker)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = read()
-            if value:
-                return value
-            time.sleep(0.2)
-        state, log = self.product.pipeline_state(), self.product.log()[-3000:]
-        raise AssertionError(f"no {what} within {timeout_s:.0f} s; pipeline:\n{state}\nlog:\n{log}")
+        return self.product.wait_for(read, what, timeout_s)
 
 
 def issue_key(product: RunningProduct, bootstrap: str, role: str, **scope: Any) -> str:
