@@ -25,6 +25,7 @@ from prometheus_client import Counter, Histogram
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.settings import Settings
+from rollwatch.core.table_store import put
 from services.alerts.adapter import to_fact
 from services.alerts.candidates import AlertCandidate, WakeUp
 from services.alerts.facts import Deletion, PupilState
@@ -34,6 +35,7 @@ from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
+from services.alerts.wake_ups import DueIndex
 from services.schools.register import SchoolsRegister
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,9 @@ class AlertService:
         self.pupils = app.Table("alert-pupils", default=None, partitions=partitions)
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
+        # The ticks read only the due pupils' clocks (wake_ups.py); rebuilt after each recovery.
+        self.due = DueIndex()
+        self.clocks.on_recover(self._index_clocks)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
 
@@ -189,10 +194,15 @@ class AlertService:
     def _put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         # Written from the agent and from the timer alike, so the changelog partition is given
         # explicitly: the pupil's own partition.
-        table.data[key] = value
+        put(table, partition, key, value)
         table.send_changelog(partition, key, value)
+        if table is self.clocks:
+            self.due.set(key, value)
 
     # -- clocks ------------------------------------------------------------------------------
+    async def _index_clocks(self) -> None:
+        self.due.rebuild(self.clocks.data.items())
+
     def today(self) -> dt.date | None:
         marks = [dt.date.fromisoformat(v) for v in self.watermarks.data.values() if v]
         event_day = max(marks) if marks else None
@@ -206,11 +216,7 @@ class AlertService:
         day = self.today()
         if day is None:
             return
-        due = [
-            (upn, clocks)
-            for upn, clocks in list(self.clocks.data.items())
-            if clocks and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks)
-        ]
+        due = [(upn, clocks) for upn in self.due.take_due(day) if (clocks := self.clocks.get(upn))]
         for upn, clocks in due:
             try:
                 await self._fire(upn, clocks, day)

@@ -27,10 +27,13 @@ class Scale:
     # Each kind of query stops after this long (and at least 100 requests) if not done before.
     query_budget_s: float
     schools: int = 1000
+    # The national replay's share of England's schools (`rollwatch simulate --england --scale`):
+    # about 25M events a year at 1.0, so ~50k quick and ~500k full.
+    national_scale: float = 0.002
 
 
 QUICK = Scale("quick", 200_000, 200_000, 1_000_000, 1_000, 300, 50, 60.0)
-FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 2_000, 500, 100, 240.0)
+FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 2_000, 500, 100, 240.0, national_scale=0.02)
 
 
 @dataclass
