@@ -79,11 +79,17 @@ class Session:
     def product(self, name: str, command: tuple[str, ...], **settings: str) -> tuple[Product, Topics]:
         """A product on a fresh folder and namespace, its topics created and the schools register
         imported; not started yet (stopped when the session ends)."""
+        product, topics = self.bare_product(name, command, **settings)
+        schools, links = self.register_files
+        product.cli("schools", "import", str(schools), "--links", str(links))
+        return product, topics
+
+    def bare_product(self, name: str, command: tuple[str, ...], **settings: str) -> tuple[Product, Topics]:
+        """As `product`, with no schools register (for a figure that brings its own)."""
         namespace = new_namespace(name.replace("_", ""))
         topics = create_topics(self.bootstrap, namespace)
         product = Product(self.workdir / name, self.bootstrap, namespace, command, settings)
-        schools, links = self.register_files
-        product.cli("schools", "import", str(schools), "--links", str(links))
+        product.workdir.mkdir(parents=True, exist_ok=True)
         self._stack.callback(product.stop)
         return product, topics
 
