@@ -23,6 +23,7 @@ from tools.bench.session import Session
 from tools.bench.stats import rate
 from tools.bench.tracker_throughput import ROWS_METRIC
 from tools.harness.product import metric_total
+from tools.simulate.population import ENGLAND_SCHOOLS
 
 ENGLAND_EVENTS = 25_000_000
 # Every event ends as a row, a duplicate or a dead letter.
@@ -82,14 +83,19 @@ class NationalReplay:
         session.progress("national replay: starting rollwatch run to drain them ...")
         product.start()
         drained = _drain(product, events, session)
+        # With the alert service's tables on disk, its peak RSS no longer grows with the pupils.
+        peak_rss_kib = product.memory_kib()["VmHWM"]
         product.stop()
         seconds = drained["done_at"] - drained["first_at"]
         value_rate = rate(events, seconds)
         details = {
             "scale": scale,
+            # Every LA gets at least one school, so a small --scale simulates more than its share.
+            "share_of_england_schools": round(int(summary["schools"]) / ENGLAND_SCHOOLS, 4),
+            "share_of_england_year": round(events / ENGLAND_EVENTS, 4),
             "events": events,
-            "schools": summary.get("schools"),
-            "pupils": summary.get("pupils"),
+            "schools": summary["schools"],
+            "pupils_at_start": summary.get("pupils_at_start"),
             "rows_written": drained["rows"],
             "duplicates_and_dead_letters": drained["tracked"] - drained["rows"],
             "judged": drained["judged"],
@@ -97,10 +103,12 @@ class NationalReplay:
             "events_per_s": round(value_rate),
             "tracker_seconds": round(drained["tracker_at"] - drained["first_at"], 1),
             "bare_consumer_events_per_s": round(bare_rate),
+            "peak_rss_kib": peak_rss_kib,
             "simulate_and_produce_seconds": round(simulate_s, 1),
         }
         note = (
-            f"scale {scale} of England: {events:,} events drained at {value_rate:,.0f} events/s "
+            f"scale {scale} of England ({summary['schools']} schools, every LA): {events:,} events "
+            f"drained at {value_rate:,.0f} events/s "
             f"(tracker done after {details['tracker_seconds']} s); 25M events in "
             f"{projected_minutes(value_rate):.1f} min"
         )
