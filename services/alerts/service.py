@@ -27,6 +27,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.hold import until_done
 from rollwatch.core.settings import Settings
+from rollwatch.core.table_store import put
 from services.alerts.adapter import to_fact
 from services.alerts.batch import Batch
 from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
@@ -39,6 +40,7 @@ from services.alerts.partition_watchdog import PartitionWatchdog
 from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
+from services.alerts.wake_ups import DueIndex
 from services.schools.register import SchoolsRegister
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,9 @@ class AlertService:
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
         self.feeds = SchoolFeeds(clients, schools, self.rules_for)
+        # The ticks read only the due pupils' clocks (wake_ups.py); rebuilt after each recovery.
+        self.due = DueIndex()
+        self.clocks.on_recover(self._index_clocks)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
         self.watchdog = PartitionWatchdog(app, settings.topics.pupil_moves)
@@ -288,14 +293,18 @@ class AlertService:
         else:
             self._write(table, key, value, partition)
 
-    @staticmethod
-    def _write(table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
+    def _write(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         # Written from the agent and from the timer alike, so the changelog partition is given
         # explicitly: the pupil's own partition.
-        table.data[key] = value
+        put(table, partition, key, value)
         table.send_changelog(partition, key, value)
+        if table is self.clocks:
+            self.due.set(key, value)
 
     # -- clocks ------------------------------------------------------------------------------
+    async def _index_clocks(self) -> None:
+        self.due.rebuild(self.clocks.data.items())
+
     def today(self, partition: int | None = None) -> dt.date | None:
         """The day clocks fire at: the wall clock (or the newest event, when later); with
         `alert_clock=event`, the newest event judged, in `partition` unless it is idle."""
@@ -316,11 +325,19 @@ class AlertService:
         self._ticks += 1
         await self._judge_schools()
         await self._judge_roll_checks()
+        latest = self.today()
+        if latest is None:
+            return
         due = []
-        for upn, clocks in list(self.clocks.data.items()):
-            day = self.today(int(clocks[0]["partition"])) if clocks else None
+        for upn in self.due.take_due(latest):
+            clocks = self._get(self.clocks, upn)
+            if not clocks:
+                continue
+            day = self.today(int(clocks[0]["partition"]))
             if day is not None and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks):
                 due.append((upn, clocks, day))
+            else:
+                self.due.set(upn, clocks)  # due by a partition further ahead than its own: waits
         for upn, clocks, day in due:
             try:
                 await self._fire(upn, clocks, day)
