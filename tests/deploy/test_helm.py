@@ -86,7 +86,13 @@ def test_the_services_are_deployments_with_probes_resources_and_secrets() -> Non
     deployments = {d["metadata"]["name"]: d for d in _kind("defaults", "Deployment")}
     assert sorted(deployments) == ["rollwatch-alerts", "rollwatch-ingest", "rollwatch-tracker"]
     for name, deployment in deployments.items():
-        assert deployment["spec"]["replicas"] >= 2
+        if name == "rollwatch-alerts":
+            # The alert book lives in the one process's memory: one pod, never two in a rollout.
+            assert deployment["spec"]["replicas"] == 1
+            assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        else:
+            assert deployment["spec"]["replicas"] >= 2
+            assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         assert container["args"] == [name.removeprefix("rollwatch-")]
