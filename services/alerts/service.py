@@ -99,9 +99,8 @@ class AlertService:
         # and the book as the one before left them, stored.
         self._turn = asyncio.Lock()
         self._batch: Batch | None = None
-        # The ticks' ledger reads (school statistics, feeds, roll checks) scan a school's moves or
-        # the whole ledger: in a thread of their own, never queued ahead of the store.
-        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-reads")
+        # Feed reads scan a school's moves or the whole ledger: never queued ahead of the store.
+        self._feeds_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-feeds")
         self.moves_topic = app.topic(
             settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
         )
@@ -319,16 +318,13 @@ class AlertService:
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
-        self._ticks += 1
-        # The ledger reads first, outside the turn, so the agent judges on while they run.
-        schools = await self._read_schools()
-        checks = await self._read_roll_checks()
         async with self._batched():
-            await self._raise(schools)
-            await self._judge_roll_checks(checks)
-            await self._fire_due()
+            await self._tick_turn()
 
-    async def _fire_due(self) -> None:
+    async def _tick_turn(self) -> None:
+        self._ticks += 1
+        await self._judge_schools()
+        await self._judge_roll_checks()
         latest = self.today()
         if latest is None:
             return
@@ -371,56 +367,44 @@ class AlertService:
         remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
         self._put(self.clocks, upn, remaining, fired[0]["partition"])
 
-    async def _read_schools(self) -> list[AlertCandidate]:
-        """What the school-level rule finds in each school with a new exit, on each day an exit
-        took effect (a school whose read fails goes to the DLQ; the others are judged)."""
+    async def _judge_schools(self) -> None:
         dirty, self._dirty_schools = self._dirty_schools, {}
-        candidates: list[AlertCandidate] = []
         for urn, (la_code, days) in dirty.items():
             try:
-                candidates += await self._judge_school(urn, la_code, sorted(days))
+                await self._judge_school(urn, la_code, sorted(days))
             except Exception as exc:
                 body = orjson.dumps(
                     {"school_urn": urn, "la_code": la_code, "days": [d.isoformat() for d in days]}
                 )
                 await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
-        return candidates
 
-    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> list[AlertCandidate]:
+    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> None:
         """The school judged on each day an exit took effect, in order (one read for all)."""
+        loop = asyncio.get_running_loop()
         rules = self.rules_for(la_code)
-        every = await asyncio.get_running_loop().run_in_executor(
-            self._reads, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
+        every = await loop.run_in_executor(
+            self._executor, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
         )
-        return [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
-
-    async def _raise(self, candidates: list[AlertCandidate]) -> None:
         now = dt.datetime.now(dt.UTC)
+        candidates = [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
-    async def _read_roll_checks(self) -> list[AlertCandidate | Resolution] | None:
-        """The verdicts on the roll checks now settled (None: none to judge, or the read failed and
-        they went to the DLQ)."""
+    async def _judge_roll_checks(self) -> None:
         due = self.feeds.settled(self.feeds.low_watermark())
         ROLL_CHECKS_PENDING.set(len(self.feeds.pending))
         if not due:
-            return None
+            return
         try:
             verdicts = await asyncio.get_running_loop().run_in_executor(
-                self._reads, self.feeds.judge_checks, due
+                self._feeds_executor, self.feeds.judge_checks, due
             )
         except Exception as exc:
             body = orjson.dumps([check.event_id for check in due])
             await self._dead_letter("roll-checks", exc, None, body, "roll-checks", 0, -1)
-            return None
-        return list(verdicts.in_order)
-
-    async def _judge_roll_checks(self, verdicts: list[AlertCandidate | Resolution] | None) -> None:
-        if not verdicts:
             return
         now = dt.datetime.now(dt.UTC)
         steps = []
-        for verdict in verdicts:
+        for verdict in verdicts.in_order:
             if isinstance(verdict, Resolution):
                 step = self.book.apply_resolution(verdict, now)
             elif self._is_open(verdict.fingerprint):
@@ -433,22 +417,25 @@ class AlertService:
         await self._record(steps)
 
     async def _tick_feeds(self) -> None:
+        async with self._batched():
+            await self._tick_feeds_turn()
+
+    async def _tick_feeds_turn(self) -> None:
         day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self.feeds.low_watermark())
         if day is None or not self.feeds.feeds_due(day):
             return
-        try:  # the read outside the turn, as the tick's
+        try:
             verdicts = await asyncio.get_running_loop().run_in_executor(
-                self._reads, self.feeds.judge_feeds, day
+                self._feeds_executor, self.feeds.judge_feeds, day
             )
         except Exception as exc:
             body = orjson.dumps({"day": day.isoformat()})
             await self._dead_letter("feeds", exc, None, body, "feeds", 0, -1)
             return
-        async with self._batched():
-            now = dt.datetime.now(dt.UTC)
-            steps = [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
-            steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
-            await self._record(steps)
+        now = dt.datetime.now(dt.UTC)
+        steps = [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
+        steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
+        await self._record(steps)
 
     def _is_open(self, fingerprint: str) -> bool:
         alert_id = self.book.by_fingerprint.get(fingerprint)
@@ -488,7 +475,7 @@ class AlertService:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        self._reads.shutdown(wait=True)
+        self._feeds_executor.shutdown(wait=True)
 
 
 def _count_failure(ok: bool) -> None:
