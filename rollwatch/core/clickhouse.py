@@ -5,7 +5,9 @@ a client of that thread's own (`ClientPerThread`)."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import clickhouse_connect
@@ -15,6 +17,20 @@ from rollwatch.core.settings import Settings
 
 _databases_ready: set[tuple[str, str]] = set()
 _databases_lock = threading.Lock()
+
+
+# For a query that names a whole batch (its event ids, its pupils): ClickHouse's default limit on
+# a query's text (256 KiB) is some 6,000 UUIDs, less than a tracker's or a replay's batch.
+LONG_QUERY = {"max_query_size": 64 * 1024 * 1024}
+
+
+def batch_token(pieces: Iterable[str]) -> str:
+    """An `insert_deduplication_token` for a batch named by `pieces` (each row's own id): a digest,
+    since the setting travels in the query's text, which the whole list would overflow."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(f"{piece};".encode())
+    return digest.hexdigest()
 
 
 def connect(settings: Settings) -> Client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from rollwatch.core.settings import Settings
+from rollwatch.core.table_store import STORE_URL
 from rollwatch.core.topics import cluster_replication
 
 
@@ -19,7 +20,8 @@ def build_stream_app(settings: Settings, service: str = "rollwatch") -> faust.Ap
         processing_guarantee="at_least_once",
         web_enabled=False,
         datadir=str(settings.stream_data_dir),
-        store="memory://",
+        # Tables on disk, rebuilt from their changelogs when the folder is lost (table_store.py).
+        store=STORE_URL,
         topic_partitions=settings.events_partitions,
         # Faust's own topics (table changelogs, the assignor's) get the product topics' factor.
         topic_replication_factor=settings.topic_replication or cluster_replication(settings.kafka),

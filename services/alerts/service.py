@@ -9,9 +9,12 @@ nothing new and a clock that fires twice changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import faust
@@ -22,8 +25,11 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
+from rollwatch.core.hold import until_done
 from rollwatch.core.settings import Settings
+from rollwatch.core.table_store import put
 from services.alerts.adapter import to_fact
+from services.alerts.batch import Batch
 from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
 from services.alerts.facts import ENGLAND, Deletion, PupilState
 from services.alerts.fingerprints import rekeyed, use_key
@@ -34,6 +40,7 @@ from services.alerts.partition_watchdog import PartitionWatchdog
 from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
+from services.alerts.wake_ups import DueIndex
 from services.schools.register import SchoolsRegister
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,15 @@ DEAD_LETTERS = Counter(
 )
 ROLL_CHECKS_PENDING = Gauge("rollwatch_alert_roll_checks_pending", "Roll checks waiting to be judged")
 JUDGE_SECONDS = Histogram("rollwatch_alert_judge_seconds", "Time to judge one ledger event")
+BATCH_SECONDS = Histogram(
+    "rollwatch_alert_batch_seconds", "Time to judge one batch of pupil-moves records and store its steps"
+)
+STORE_FAILURES = Counter(
+    "rollwatch_alert_store_failures_total", "Alert store appends that failed and were retried"
+)
+# Records judged together: their steps stored in one append, then acknowledged (batch.py).
+BATCH_MAX = 500
+BATCH_WITHIN_S = 0.2
 WATCHDOG_INTERVAL_S = 5.0
 HISTORY_YEARS = 2  # the longest look-back of any rule is 12 months; keep a margin
 # In event time, a partition's own clock is the newest event it has judged: a pupil's clocks fire
@@ -72,11 +88,17 @@ class AlertService:
         self._ticks = 0
         self._busy: dict[int, int] = {}  # partition -> the tick count when it last judged an event
         self.settings = settings
+        directory = settings.alerts_config_dir  # asked for each record: the paths made once
+        self._rule_dirs = ((directory / "calendars",), (directory / "rules",))
         self.store = store
         self.schools = schools
         self.book = AlertBook()
         self.listeners: list[Any] = []  # async callables given each new alert step (notifications)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-store")
+        # The agent's batches, the ticks and officers' actions take turns: each reads the tables
+        # and the book as the one before left them, stored.
+        self._turn = asyncio.Lock()
+        self._batch: Batch | None = None
         # Feed reads scan a school's moves or the whole ledger: never queued ahead of the store.
         self._feeds_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-feeds")
         self.moves_topic = app.topic(
@@ -91,6 +113,9 @@ class AlertService:
         self.clocks = app.Table("alert-clocks", default=None, partitions=partitions)
         self.watermarks = app.Table("alert-watermarks", default=None, partitions=partitions)
         self.feeds = SchoolFeeds(clients, schools, self.rules_for)
+        # The ticks read only the due pupils' clocks (wake_ups.py); rebuilt after each recovery.
+        self.due = DueIndex()
+        self.clocks.on_recover(self._index_clocks)
         app.agent(self.moves_topic, name="alerts")(self._consume)
         app.timer(settings.alert_tick_seconds)(self._tick)
         self.watchdog = PartitionWatchdog(app, settings.topics.pupil_moves)
@@ -111,28 +136,60 @@ class AlertService:
         log.info("alerts loaded", extra={"alerts": len(alerts), "silences": len(silences)})
 
     def rules_for(self, la_code: str) -> LARules:
-        directory = self.settings.alerts_config_dir
-        return load_la_rules(la_code, (directory / "calendars",), (directory / "rules",))
+        return load_la_rules(la_code, *self._rule_dirs)
 
     # -- the stream ---------------------------------------------------------------------------
     async def _consume(self, stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            started = asyncio.get_running_loop().time()
+        # Faust acknowledges a batch's records once this loop's body has run for it: after the
+        # batch's steps are stored and its table writes made.
+        loop = asyncio.get_running_loop()
+        # An agent's stream is a faust.Stream; faust's StreamT interface lacks take_events.
+        assert isinstance(stream, faust.Stream)
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            batch_started = loop.time()
+            async with self._batched():
+                for event in events:
+                    started = loop.time()
+                    try:
+                        await self._judge_record(event.value, event.message.partition)
+                    except Exception as exc:
+                        # One record must never stop the judging of the next: to the DLQ, counted.
+                        message = event.message
+                        await self._dead_letter(
+                            "pupil-moves",
+                            exc,
+                            message.key,
+                            message.value,
+                            message.topic,
+                            message.partition,
+                            message.offset,
+                        )
+                    JUDGE_SECONDS.observe(loop.time() - started)
+            BATCH_SECONDS.observe(loop.time() - batch_started)
+
+    @contextlib.asynccontextmanager
+    async def _batched(self) -> AsyncIterator[Batch]:
+        """One turn of work whose steps are stored in one append and whose table writes follow it
+        (batch.py). Stopped (cancelled) midway, nothing is stored: its records were not acknowledged."""
+        async with self._turn:
+            self._batch = batch = Batch()
             try:
-                await self._judge_record(event.value, event.message.partition)
-            except Exception as exc:
-                # One record must never stop the judging of the next: it goes to the DLQ, counted.
-                message = event.message
-                await self._dead_letter(
-                    "pupil-moves",
-                    exc,
-                    message.key,
-                    message.value,
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                )
-            JUDGE_SECONDS.observe(asyncio.get_running_loop().time() - started)
+                yield batch
+            except asyncio.CancelledError:
+                raise
+            except BaseException:
+                await self._flush(batch)
+                raise
+            else:
+                await self._flush(batch)
+            finally:
+                self._batch = None
+
+    async def _flush(self, batch: Batch) -> None:
+        self._batch = None
+        await self._store(batch.steps)
+        for table, key, value, partition in batch.writes.values():
+            self._write(table, key, value, partition)
 
     async def _judge_record(self, value: bytes, partition: int) -> None:
         record = orjson.loads(value)
@@ -185,14 +242,14 @@ class AlertService:
         if fact is None:
             return
         upn = fact.upn
-        history: list[dict[str, Any]] = list(self.pupils.get(upn) or [])
+        history: list[dict[str, Any]] = list(self._get(self.pupils, upn) or [])
         if any(item["event_id"] == fact.event_id for item in history):
             return  # a replayed event: judged already
         if not resolve_only:
             # The pupil's clocks due by the day this event was recorded fire first, on the history
             # before it: an answer recorded after its deadline does not undo the alert, however
             # the ticks fall (as the ground truth and the rules' own tests judge).
-            waiting = self.clocks.get(upn) or []
+            waiting = self._get(self.clocks, upn) or []
             if any(dt.date.fromisoformat(c["fires_on"]) <= fact.recorded_on for c in waiting):
                 await self._fire(upn, waiting, fact.recorded_on)
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
@@ -209,7 +266,7 @@ class AlertService:
         clocks = [c for c in self._clocks_of(upn) if c["fingerprint"] not in _closed(judgement)]
         known = {c["fingerprint"] for c in clocks}
         clocks += [_clock(w, partition) for w in judgement.wake_ups if w.fingerprint not in known]
-        if clocks or self.clocks.get(upn):
+        if clocks or self._get(self.clocks, upn):
             self._put(self.clocks, upn, clocks, partition)
         if isinstance(fact, Deletion):
             self._dirty_schools.setdefault(fact.school_urn, (fact.la_code, set()))[1].add(fact.occurred_on)
@@ -219,21 +276,35 @@ class AlertService:
         """The partition judged a record (it is busy) up to `day` on the event clock."""
         self._busy[partition] = self._ticks
         watermark = day.isoformat()
-        if watermark > (self.watermarks.get(partition) or ""):
+        if watermark > (self._get(self.watermarks, partition) or ""):
             self._put(self.watermarks, partition, watermark, partition)
 
     def _clocks_of(self, upn: str) -> list[dict[str, Any]]:
         """The pupil's pending clocks; one set before fingerprints were keyed is re-keyed, so the
         wake-up that made it and the resolutions that end it still match it."""
-        return [c | {"fingerprint": rekeyed(c["fingerprint"])} for c in self.clocks.get(upn) or []]
+        return [c | {"fingerprint": rekeyed(c["fingerprint"])} for c in self._get(self.clocks, upn) or []]
+
+    def _get(self, table: TableT[Any, Any], key: Any) -> Any:
+        return self._batch.get(table, key) if self._batch is not None else table.get(key)
 
     def _put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
+        if self._batch is not None:
+            self._batch.put(table, key, value, partition)
+        else:
+            self._write(table, key, value, partition)
+
+    def _write(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         # Written from the agent and from the timer alike, so the changelog partition is given
         # explicitly: the pupil's own partition.
-        table.data[key] = value
+        put(table, partition, key, value)
         table.send_changelog(partition, key, value)
+        if table is self.clocks:
+            self.due.set(key, value)
 
     # -- clocks ------------------------------------------------------------------------------
+    async def _index_clocks(self) -> None:
+        self.due.rebuild(self.clocks.data.items())
+
     def today(self, partition: int | None = None) -> dt.date | None:
         """The day clocks fire at: the wall clock (or the newest event, when later); with
         `alert_clock=event`, the newest event judged, in `partition` unless it is idle."""
@@ -247,14 +318,26 @@ class AlertService:
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
+        async with self._batched():
+            await self._tick_turn()
+
+    async def _tick_turn(self) -> None:
         self._ticks += 1
         await self._judge_schools()
         await self._judge_roll_checks()
+        latest = self.today()
+        if latest is None:
+            return
         due = []
-        for upn, clocks in list(self.clocks.data.items()):
-            day = self.today(int(clocks[0]["partition"])) if clocks else None
+        for upn in self.due.take_due(latest):
+            clocks = self._get(self.clocks, upn)
+            if not clocks:
+                continue
+            day = self.today(int(clocks[0]["partition"]))
             if day is not None and any(dt.date.fromisoformat(c["fires_on"]) <= day for c in clocks):
                 due.append((upn, clocks, day))
+            else:
+                self.due.set(upn, clocks)  # due by a partition further ahead than its own: waits
         for upn, clocks, day in due:
             try:
                 await self._fire(upn, clocks, day)
@@ -271,7 +354,7 @@ class AlertService:
                 self._put(self.clocks, upn, remaining, partition)
 
     async def _fire(self, upn: str, clocks: list[dict[str, Any]], day: dt.date) -> None:
-        history = self.pupils.get(upn) or []
+        history = self._get(self.pupils, upn) or []
         state = PupilState(upn, tuple(f for f in (to_fact(item, self.schools) for item in history) if f))
         fired = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) <= day]
         candidates: list[AlertCandidate] = []
@@ -334,6 +417,10 @@ class AlertService:
         await self._record(steps)
 
     async def _tick_feeds(self) -> None:
+        async with self._batched():
+            await self._tick_feeds_turn()
+
+    async def _tick_feeds_turn(self) -> None:
         day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self.feeds.low_watermark())
         if day is None or not self.feeds.feeds_due(day):
             return
@@ -356,18 +443,31 @@ class AlertService:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def record_steps(self, steps: list[Alert]) -> None:
-        """For officers' actions through the API: same path as the stream's own steps."""
-        await self._record(steps)
+        """For officers' actions through the API: stored in their own turn, like a batch's."""
+        async with self._batched():
+            await self._record(steps)
 
     async def _record(self, steps: list[Alert]) -> None:
+        """The steps taken: stored with the batch under way, else at once."""
         if not steps:
             return
         for step in steps:
             if step.rule == "feed_silent":
                 (self.feeds.silent.add if step.is_open else self.feeds.silent.discard)(step.school_urn)
-        # In the ledger before the source offset can be committed (the agent acks after this);
-        # the notifier keeps what it sends in its pending store before returning, likewise.
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.store.append, steps)
+        if self._batch is not None:
+            self._batch.steps.extend(steps)
+        else:
+            await self._store(steps)
+
+    async def _store(self, steps: list[Alert]) -> None:
+        if not steps:
+            return
+        # In the alert store before the source offsets are committed (the agent acknowledges its
+        # batch after this), retried until it lands: a ledger outage holds the stream. The
+        # notifier keeps what it sends in its pending store before returning, likewise.
+        await until_done(
+            self._executor, partial(self.store.append, steps), "alert store append", _count_failure
+        )
         for step in steps:
             TRANSITIONS.labels(step.rule, step.transition).inc()
         for listener in self.listeners:
@@ -376,6 +476,11 @@ class AlertService:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._feeds_executor.shutdown(wait=True)
+
+
+def _count_failure(ok: bool) -> None:
+    if not ok:
+        STORE_FAILURES.inc()
 
 
 def partition_of(upn: str, partitions: int) -> int:

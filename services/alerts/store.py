@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread, batch_token
 from rollwatch.core.sealed_log import SealedWriter
 from services.alerts.fingerprints import rekeyed
 from services.alerts.lifecycle import Alert, Silence
@@ -43,6 +43,7 @@ class AlertStore:
             for alert_id, seq in client.query(
                 f"SELECT alert_id, seq FROM {LIFECYCLE} WHERE alert_id IN {{ids:Array(String)}}",
                 parameters={"ids": sorted({a.alert_id for a in alerts})},
+                settings=LONG_QUERY,  # a tick's batch can step thousands of alerts
             ).result_rows
         }
         fresh = [alert for alert in alerts if (alert.alert_id, alert.seq) not in recorded]
@@ -52,7 +53,7 @@ class AlertStore:
         for row in rows:
             row[_FIELDS.index("evidence")] = list(row[_FIELDS.index("evidence")])
         # The token makes a retried append (same steps, same seal) a no-op.
-        token = "|".join(f"{a.alert_id}:{a.seq}" for a in fresh)
+        token = batch_token(f"{a.alert_id}:{a.seq}" for a in fresh)
         _SEALED.append(client, rows, settings={"insert_deduplication_token": token})
 
     def add_silence(self, silence: Silence) -> None:

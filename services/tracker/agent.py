@@ -12,6 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
 import orjson
@@ -21,6 +22,7 @@ from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Histogram
 
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
+from rollwatch.core.hold import until_done
 from rollwatch.core.settings import Settings
 from schemas import EventInvalid, Problem, parse_event
 from schemas.authority import refusals, upns_to_read
@@ -351,29 +353,14 @@ class Tracker:
         return await self._dead_letter(message, headers)
 
     async def _until_done(self, call: Callable[[_A], _R], argument: _A) -> _R:
-        """Run a blocking ledger call in the writer's thread, retrying with backoff until it
-        succeeds: a ledger outage holds the partition rather than losing a batch."""
-        loop = asyncio.get_running_loop()
-        delay = 0.2
-        while True:
-            future = loop.run_in_executor(self._executor, call, argument)
-            try:
-                result = await asyncio.shield(future)
-                self.last_write_ok = True
-                return result
-            except asyncio.CancelledError:
-                # Stopping mid-write: the batch is not committed, so a restart replays it; the
-                # writer's thread finishes first so that the ledger clients close cleanly.
-                await asyncio.wait([future])
-                raise
-            except Exception as exc:
-                self.last_write_ok = False
-                WRITE_FAILURES.inc()
-                log.error(
-                    "ledger write failed; retrying", extra={"call": call.__name__, "error": repr(exc)[:300]}
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        """A blocking ledger call in the writer's thread, retried until it succeeds
+        (`rollwatch.core.hold`): a ledger outage holds the partition rather than losing a batch."""
+        return await until_done(self._executor, partial(call, argument), call.__name__, self._write_ok)
+
+    def _write_ok(self, ok: bool) -> None:
+        self.last_write_ok = ok
+        if not ok:
+            WRITE_FAILURES.inc()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -18,14 +18,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 from prometheus_client import Counter
 
 from rollwatch.core.settings import Settings
-from services.tracker.agent import Record, Tracker
+from services.tracker.agent import Record
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,30 @@ COMMIT_FAILURES = Counter(
 )
 
 
+class BatchSink(Protocol):
+    """What the consumer hands its batches to: the tracker, or the bench's I/O floor
+    (tools/bench/io_floor.py), which measures this same loop with a bare insert behind it."""
+
+    last_write_ok: bool
+
+    async def process(self, records: Sequence[Record]) -> None: ...
+
+    async def checkpoint(self) -> None: ...
+
+    async def forget(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def tracker_group(settings: Settings) -> str:
     return f"{settings.namespace}rollwatch-tracker"
 
 
 class LedgerConsumer:
-    def __init__(self, settings: Settings, tracker: Tracker) -> None:
+    def __init__(self, settings: Settings, tracker: BatchSink, group: str | None = None) -> None:
         self.settings = settings
         self.tracker = tracker
+        self.group = group or tracker_group(settings)
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -84,7 +100,7 @@ class LedgerConsumer:
         while True:
             consumer = AIOKafkaConsumer(
                 **settings.kafka.client_options(),
-                group_id=tracker_group(settings),
+                group_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=settings.tracker_batch_size,

@@ -10,7 +10,6 @@ event sent twice by a producer)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from uuid import UUID
 
 import orjson
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread, batch_token
 from rollwatch.core.signing import SecretKeys
 from schemas import Event
 from schemas.authority import Records
@@ -138,7 +137,7 @@ class LedgerWriter:
         result = self._clients.get().query(
             f"SELECT upn, max(version), argMax(state, version), argMax(placement, version) "
             f"FROM {PLACEMENTS} WHERE upn IN {_in_list(sorted(upns))} GROUP BY upn",
-            settings=_LONG_QUERY,
+            settings=LONG_QUERY,
         )
         return {
             str(upn): orjson.loads(state)
@@ -230,7 +229,7 @@ class LedgerWriter:
         result = self._clients.get().query(
             f"SELECT event_id, any(event) FROM {LEDGER} WHERE upn IN {upns} AND event_id IN {ids} "
             "GROUP BY event_id",
-            settings=_LONG_QUERY,
+            settings=LONG_QUERY,
         )
         return {
             (row[0] if isinstance(row[0], UUID) else UUID(str(row[0]))): row[1].encode()
@@ -250,7 +249,7 @@ class LedgerWriter:
             result = self._clients.get().query(
                 f"SELECT upn, max(chain_seq), argMax(hash, chain_seq) FROM {LEDGER} "
                 f"WHERE upn IN {_in_list(sorted(missing))} GROUP BY upn",
-                settings=_LONG_QUERY,
+                settings=LONG_QUERY,
             )
             for upn, seq, digest in result.result_rows:
                 heads[upn] = (int(seq), digest)
@@ -260,7 +259,6 @@ class LedgerWriter:
 _PLAIN = re.compile(r"[0-9A-Za-z-]*")
 # A batch's ids written out in the query text take some 40 bytes each (the default limit of the
 # query text is 256 KiB).
-_LONG_QUERY = {"max_query_size": 64 * 1024 * 1024}
 
 
 def _in_list(values: list[str]) -> str:
@@ -273,9 +271,6 @@ def _in_list(values: list[str]) -> str:
 
 
 def _token(items: list[Received]) -> str:
-    digest = hashlib.sha256()
-    for item in items:
-        # The event id is part of it so that a recreated topic (offsets from 0 again) can never
-        # make a new batch look like a replay.
-        digest.update(f"{item.partition}:{item.offset}:{item.event.event_id};".encode())
-    return digest.hexdigest()
+    # The event id is part of it so that a recreated topic (offsets from 0 again) can never make a
+    # new batch look like a replay.
+    return batch_token(f"{item.partition}:{item.offset}:{item.event.event_id}" for item in items)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread, batch_token
 from rollwatch.core.sealed_log import SealedWriter
 from schemas.events import SchoolRollChecked
 from services.tracker.ledger_writer import Received, WriteResult
@@ -40,6 +40,7 @@ class RollCheckWriter:
                 f"SELECT event_id, any(event) FROM {ROLL_CHECKS} WHERE event_id IN {{ids:Array(UUID)}} "
                 "GROUP BY event_id",
                 parameters={"ids": [str(i) for i in unique]},
+                settings=LONG_QUERY,
             ).result_rows
         }
         fresh = [item for event_id, item in unique.items() if event_id not in known]
@@ -47,7 +48,7 @@ class RollCheckWriter:
         if fresh:
             now = dt.datetime.now(dt.UTC)
             rows = [_row(item, now) for item in fresh]
-            token = "|".join(f"{i.partition}:{i.offset}:{i.event.event_id}" for i in fresh)
+            token = batch_token(f"{i.partition}:{i.offset}:{i.event.event_id}" for i in fresh)
             self._sealed.append(client, rows, settings={"insert_deduplication_token": token})
         return WriteResult(
             written=len(fresh), duplicates=len(batch) - len(fresh) - len(conflicts), conflicts=conflicts

@@ -86,7 +86,13 @@ def test_the_services_are_deployments_with_probes_resources_and_secrets() -> Non
     deployments = {d["metadata"]["name"]: d for d in _kind("defaults", "Deployment")}
     assert sorted(deployments) == ["rollwatch-alerts", "rollwatch-ingest", "rollwatch-tracker"]
     for name, deployment in deployments.items():
-        assert deployment["spec"]["replicas"] >= 2
+        if name == "rollwatch-alerts":
+            # The alert book lives in the one process's memory: one pod, never two in a rollout.
+            assert deployment["spec"]["replicas"] == 1
+            assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        else:
+            assert deployment["spec"]["replicas"] >= 2
+            assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         assert container["args"] == [name.removeprefix("rollwatch-")]
@@ -98,6 +104,9 @@ def test_the_services_are_deployments_with_probes_resources_and_secrets() -> Non
         assert "$(CLICKHOUSE_PASSWORD)" in env["ROLLWATCH_CLICKHOUSE_URL"]["value"]
         assert env["ROLLWATCH_ENVIRONMENT"]["value"] == "production"
         assert pod["securityContext"]["runAsNonRoot"] is True
+    budgets = {d["metadata"]["name"]: d["spec"] for d in _kind("defaults", "PodDisruptionBudget")}
+    assert budgets["rollwatch-alerts"].get("maxUnavailable") == 1  # one pod: a drain may still move it
+    assert budgets["rollwatch-tracker"]["minAvailable"] == 1
     # The tracker's request follows the bench's peak RSS (README, Benchmarks: ~1.5 GiB at 10M rows).
     tracker = deployments["rollwatch-tracker"]["spec"]["template"]["spec"]["containers"][0]
     assert tracker["resources"]["limits"]["memory"] == "2Gi"

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from services.alerts.rules import ALL_RULES
-from tools.bench.harness import Product, create_topics, new_namespace, publish_key
+from tools.bench.harness import Product, publish_key
 from tools.bench.report import Result
 from tools.bench.session import Session
 
@@ -35,19 +35,16 @@ class AlertQuality:
 
     def run(self, session: Session) -> list[Result]:
         schools = "40" if session.scale.ledger_rows <= 1_000_000 else "150"
-        folder = session.workdir / self.name
-        namespace = new_namespace("alertquality")
-        topics = create_topics(session.bootstrap, namespace)
-        product = Product(
-            folder,
-            session.bootstrap,
-            namespace,
+        # Event time: the ground truth is as of the end of the simulated window, and on the wall
+        # clock every clock (a silent feed's, a waiting rule's) would keep counting past it.
+        product, topics = session.bare_product(
+            self.name,
             ("run", "--no-local-kafka"),
-            # Event time: the ground truth is as of the end of the simulated window, and on the wall
-            # clock every clock (a silent feed's, a waiting rule's) would keep counting past it.
-            {"alert_tick_seconds": "0.5", "tracker_batch_seconds": "0.2", "alert_clock": "event"},
+            alert_tick_seconds="0.5",
+            tracker_batch_seconds="0.2",
+            alert_clock="event",
         )
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = product.workdir
         session.progress(f"alerts: simulating LA 886 with {schools} schools for a year ...")
         product.cli(
             "simulate",

@@ -11,13 +11,16 @@ from typing import Any
 
 DESCRIPTION = (
     "Measure Rollwatch's performance figures, each beside a baseline measured in the same run and "
-    "reported as a ratio (README, Benchmarks): tracker throughput (baseline: a bare Kafka "
-    "consumer), ingest throughput (baseline: a bare Kafka producer), pupil history and school "
+    "reported as a ratio (README, Benchmarks): tracker throughput (baseline: the I/O floor, the "
+    "tracker's consumer inserting the same rows bare; beside it a bare Kafka consumer and a Faust "
+    "agent doing nothing), ingest throughput (baseline: a bare Kafka producer), pupil history and school "
     "movements p99 on a 10M-row ledger (1M with --quick; baseline: GET /healthz), peak RSS of "
     "`rollwatch run` (baseline: its RSS when ready), alert latency (ingest -> alert on the "
     "API), alert precision/recall per rule against the simulator's ground truth, and the time "
-    "`verify` takes (baseline: writing the same rows), and the console's inbox, pupil timeline and "
-    "LA dashboard pages (baseline: GET /healthz). The bench "
+    "`verify` takes (baseline: writing the same rows), a national replay (`rollwatch simulate "
+    "--england`, a slice of a year, drained by the tracker and the alert service; projected for 25M "
+    "events; baseline: a bare consumer reading the slice), and the console's inbox, pupil timeline "
+    "and LA dashboard pages (baseline: GET /healthz). The bench "
     "starts its own Kafka "
     "broker on free ports (or uses ROLLWATCH_KAFKA_BOOTSTRAP when set) and runs the product in "
     "processes of its own, on ledgers in a temporary folder. Progress goes to stderr, the table to "
@@ -26,7 +29,7 @@ DESCRIPTION = (
 )
 FIGURE_NAMES = (
     "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
-    "alert_precision_recall, verify, console_inbox, console_timeline, console_dashboard"
+    "alert_precision_recall, verify, national_replay, console_inbox, console_timeline, console_dashboard"
 )
 
 

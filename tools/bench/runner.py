@@ -29,6 +29,7 @@ from tools.bench.harness import Progress, kafka_for_bench
 from tools.bench.ingest_throughput import IngestThroughput
 from tools.bench.ledger_queries import LedgerQueries
 from tools.bench.memory import PeakMemory
+from tools.bench.national_replay import NationalReplay
 from tools.bench.pending import NotYetAvailable
 from tools.bench.report import Result, format_table, machine_info, report_dict, write_json
 from tools.bench.session import Scale, Session
@@ -43,6 +44,7 @@ FIGURES: list[Figure] = [
     AlertLatency(),
     AlertQuality(),
     VerifyTime(),
+    NationalReplay(),
     ConsoleInbox(),
     ConsoleTimeline(),
     ConsoleDashboard(),  # last: it restarts the shared ledger's process with alerts added

@@ -27,10 +27,13 @@ class Scale:
     # Each kind of query stops after this long (and at least 100 requests) if not done before.
     query_budget_s: float
     schools: int = 1000
+    # The national replay's share of England's schools (`rollwatch simulate --england --scale`):
+    # about 25M events a year at 1.0, so ~50k quick and ~500k full.
+    national_scale: float = 0.002
 
 
 QUICK = Scale("quick", 200_000, 200_000, 1_000_000, 1_000, 300, 50, 60.0)
-FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 2_000, 500, 100, 240.0)
+FULL = Scale("full", 2_000_000, 1_000_000, 10_000_000, 2_000, 500, 100, 240.0, national_scale=0.02)
 
 
 @dataclass
@@ -76,11 +79,17 @@ class Session:
     def product(self, name: str, command: tuple[str, ...], **settings: str) -> tuple[Product, Topics]:
         """A product on a fresh folder and namespace, its topics created and the schools register
         imported; not started yet (stopped when the session ends)."""
+        product, topics = self.bare_product(name, command, **settings)
+        schools, links = self.register_files
+        product.cli("schools", "import", str(schools), "--links", str(links))
+        return product, topics
+
+    def bare_product(self, name: str, command: tuple[str, ...], **settings: str) -> tuple[Product, Topics]:
+        """As `product`, with no schools register (for a figure that brings its own)."""
         namespace = new_namespace(name.replace("_", ""))
         topics = create_topics(self.bootstrap, namespace)
         product = Product(self.workdir / name, self.bootstrap, namespace, command, settings)
-        schools, links = self.register_files
-        product.cli("schools", "import", str(schools), "--links", str(links))
+        product.workdir.mkdir(parents=True, exist_ok=True)
         self._stack.callback(product.stop)
         return product, topics
 

@@ -150,6 +150,15 @@ def read_log(path: Path, chars: int | None = None) -> str:
     return text if chars is None else text[-chars:]
 
 
+def metric_total(metrics_text: str, name: str) -> float:
+    """The sum of every sample of `name` (all its label sets); 0 when not yet reported."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith(name + " ") or line.startswith(name + "{")
+    )
+
+
 def metric_value(metrics_text: str, name: str) -> float:
     """The first sample of `name` in a Prometheus `/metrics` page; 0 when not yet reported."""
     for line in metrics_text.splitlines():
