@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -58,7 +58,7 @@ DEFINITION = (
 
 @dataclass(frozen=True)
 class Bucket:
-    """Events of one school sharing everything the report counts by."""
+    """Events of one school sharing everything the report counts by (in one period asked for)."""
 
     school_urn: str
     type: str
@@ -79,6 +79,10 @@ WITH retracted AS (
     SELECT refers_to FROM {references} WHERE type = 'event.retracted'
 )
 SELECT
+    arrayJoin(arrayFilter(
+        i -> l.occurred_on >= {{starts:Array(Date32)}}[i] AND l.occurred_on <= {{ends:Array(Date32)}}[i],
+        range(1, length({{starts:Array(Date32)}}) + 1)
+    )) AS period,
     l.school_urn AS school_urn,
     l.type AS event_type,
     toStartOfMonth(l.occurred_on) AS month,
@@ -102,7 +106,7 @@ FROM {school_events} AS l
 {successor_join}
 WHERE l.school_urn IN {{urns:Array(String)}}
   AND l.occurred_on >= {{start:Date32}} AND l.occurred_on <= {{end:Date32}}
-GROUP BY school_urn, event_type, month, is_retracted, ground, destination_kind, year_group,
+GROUP BY period, school_urn, event_type, month, is_retracted, ground, destination_kind, year_group,
          sen_provision, in_end_of_year, to_successor_school, to_special_school
 """
 
@@ -163,9 +167,14 @@ def _special_laestabs(register: SchoolsRegister, version: int | None) -> tuple[s
     return tuple(sorted({s.laestab for s in register.schools() if is_special_school(s) and s.laestab}))
 
 
+Period = tuple[dt.date, dt.date]
+
+
 def buckets_query(
-    facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
+    facts: RegisterFacts, periods: Sequence[Period], rules: ExitRules
 ) -> tuple[str, dict[str, Any]]:
+    """One query for every period (a period and the same a year earlier, for the dashboard): the
+    rows from the first day to the last are read once and counted in each period they fall in."""
     successor_urns = sorted({pair.split(":", 1)[0] for pair in facts.succession})
     joined = bool(successor_urns)
     before, after = SUCCESSOR_ENROLMENT_DAYS
@@ -180,8 +189,10 @@ def buckets_query(
     )
     return sql, {
         "urns": list(facts.urns),
-        "start": start,
-        "end": end,
+        "start": min(start for start, _ in periods),
+        "end": max(end for _, end in periods),
+        "starts": [start for start, _ in periods],
+        "ends": [end for _, end in periods],
         "end_of_year": rules.end_of_year_month_day,
         "successor_laestabs": list(facts.successor_laestabs),
         "special_laestabs": list(facts.special_laestabs),
@@ -194,27 +205,35 @@ def read_buckets(
     clients: ClientPerThread, facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
 ) -> list[Bucket]:
     """Blocking: the LA's events in [start, end] grouped into buckets, counted by ClickHouse."""
+    return read_period_buckets(clients, facts, [(start, end)], rules)[0]
+
+
+def read_period_buckets(
+    clients: ClientPerThread, facts: RegisterFacts, periods: Sequence[Period], rules: ExitRules
+) -> list[list[Bucket]]:
+    """Blocking: the buckets of each period, in one query."""
+    found: list[list[Bucket]] = [[] for _ in periods]
     if not facts.urns:
-        return []
-    sql, parameters = buckets_query(facts, start, end, rules)
-    rows = clients.get().query(sql, parameters=parameters).result_rows
-    return [
-        Bucket(
-            school_urn=row[0],
-            type=row[1],
-            month=row[2],
-            retracted=bool(row[3]),
-            ground=row[4],
-            destination_kind=row[5],
-            year_group=int(row[6]),
-            sen_provision=row[7],
-            in_end_of_year=bool(row[8]),
-            to_successor_school=bool(row[9]),
-            to_special_school=bool(row[10]),
-            events=int(row[11]),
+        return found
+    sql, parameters = buckets_query(facts, periods, rules)
+    for row in clients.get().query(sql, parameters=parameters).result_rows:
+        found[row[0] - 1].append(
+            Bucket(
+                school_urn=row[1],
+                type=row[2],
+                month=row[3],
+                retracted=bool(row[4]),
+                ground=row[5],
+                destination_kind=row[6],
+                year_group=int(row[7]),
+                sen_provision=row[8],
+                in_end_of_year=bool(row[9]),
+                to_successor_school=bool(row[10]),
+                to_special_school=bool(row[11]),
+                events=int(row[12]),
+            )
         )
-        for row in rows
-    ]
+    return found
 
 
 def summarise(
@@ -342,8 +361,18 @@ def exit_counts(
     clients: ClientPerThread, facts: RegisterFacts, start: dt.date, end: dt.date, rules: ExitRules
 ) -> dict[str, Any]:
     """Blocking: the counts of `summarise` for these schools over [start, end], month by month."""
-    buckets = read_buckets(clients, facts, start, end, rules)
-    return summarise(buckets, rules, facts.top_year_groups, (start, end))
+    return period_exit_counts(clients, facts, [(start, end)], rules)[0]
+
+
+def period_exit_counts(
+    clients: ClientPerThread, facts: RegisterFacts, periods: Sequence[Period], rules: ExitRules
+) -> list[dict[str, Any]]:
+    """Blocking: `exit_counts` of each period, from one query."""
+    found = read_period_buckets(clients, facts, periods, rules)
+    return [
+        summarise(buckets, rules, facts.top_year_groups, period)
+        for buckets, period in zip(found, periods, strict=True)
+    ]
 
 
 def la_summary(
