@@ -36,26 +36,24 @@ WHERE last_move = 'pupil.enrolled'
 GROUP BY school_urn, sen
 """
 
-# The retractions and the ends read are only those naming these schools' referrals (or their
-# ends), so the sets built per query stay the size of the LA's placements, not of the country's.
+# A referral is open unless a retraction names it or an end does that no retraction names. Only the
+# references naming these schools' referrals are read into the set, so it stays the size of the
+# LA's placements, not of every AP end in the country (the retractions' set is every retraction).
 _AP_PLACEMENTS = f"""
-WITH referrals AS (
-    SELECT school_urn, event_id, review_by FROM {SCHOOL_EVENTS}
-    WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
-),
-ends AS (
-    SELECT event_id, refers_to FROM {REFERENCES}
-    WHERE type = 'pupil.ap_ended' AND refers_to IN (SELECT event_id FROM referrals)
-),
-retracted AS (
-    SELECT refers_to FROM {REFERENCES}
-    WHERE type = 'event.retracted'
-      AND (refers_to IN (SELECT event_id FROM referrals) OR refers_to IN (SELECT event_id FROM ends))
-),
-ended AS (SELECT refers_to FROM ends WHERE event_id NOT IN retracted)
 SELECT school_urn, count(), countIf(review_by < {{as_of:Date32}})
-FROM referrals
-WHERE event_id NOT IN retracted AND event_id NOT IN ended
+FROM {SCHOOL_EVENTS}
+WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
+  AND event_id NOT IN (
+      SELECT refers_to FROM {REFERENCES}
+      WHERE refers_to IN (
+            SELECT event_id FROM {SCHOOL_EVENTS}
+            WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
+        )
+        AND (
+            type = 'event.retracted'
+            OR event_id NOT IN (SELECT refers_to FROM {REFERENCES} WHERE type = 'event.retracted')
+        )
+  )
 GROUP BY school_urn
 """
 
