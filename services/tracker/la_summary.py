@@ -110,7 +110,9 @@ GROUP BY period, school_urn, event_type, month, is_retracted, ground, destinatio
          sen_provision, in_end_of_year, to_successor_school, to_special_school
 """
 
-# The enrolments of the LA's schools' pupils at those schools' successors, by (pupil, predecessor).
+# The enrolments of the LA's schools' pupils at those schools' successors, by (pupil, predecessor):
+# only those a deletion in the period could be answered by (its window, SUCCESSOR_ENROLMENT_DAYS,
+# around the period), so the read grows with the period, not with the successors' history.
 _SUCCESSOR_JOIN = """
 LEFT JOIN (
     SELECT e.upn AS upn, splitByChar(':', pair)[2] AS predecessor, groupArray(e.occurred_on) AS joined_on
@@ -118,6 +120,7 @@ LEFT JOIN (
     ARRAY JOIN arrayFilter(p -> startsWith(p, concat(e.school_urn, ':')), {{succession:Array(String)}})
         AS pair
     WHERE e.school_urn IN {{successor_urns:Array(String)}} AND e.type = '{enrolled}'
+      AND e.occurred_on >= {{start:Date32}} + {before} AND e.occurred_on <= {{end:Date32}} + {after}
       AND e.event_id NOT IN retracted
     GROUP BY upn, predecessor
 ) AS s ON s.upn = l.upn AND s.predecessor = l.school_urn
@@ -182,7 +185,9 @@ def buckets_query(
         school_events=SCHOOL_EVENTS,
         references=REFERENCES,
         deleted=DELETED,
-        successor_join=_SUCCESSOR_JOIN.format(school_events=SCHOOL_EVENTS, enrolled=ENROLLED)
+        successor_join=_SUCCESSOR_JOIN.format(
+            school_events=SCHOOL_EVENTS, enrolled=ENROLLED, before=before, after=after
+        )
         if joined
         else "",
         successor_enrolment=_SUCCESSOR_ENROLMENT.format(before=before, after=after) if joined else "",
