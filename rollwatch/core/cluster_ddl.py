@@ -30,6 +30,9 @@ SHARDED: dict[str, str] = {
     # Kept by materialised views of the ledger: each shard's view writes its own rows' copies.
     "ledger_school_events": "sipHash64(upn)",
     "ledger_references": "sipHash64(upn)",
+    "pupil_history_rows": "sipHash64(upn)",
+    # Kept by a materialised view of ledger_school_events (each shard's of its own rows).
+    "school_pupil_rolls": "sipHash64(upn)",
 }
 LOCAL_SUFFIX = "_local"
 

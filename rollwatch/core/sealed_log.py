@@ -65,6 +65,9 @@ class SealedWriter:
         self.columns = list(columns)
         self._chain_id = uuid.uuid4().hex
         self._heads: dict[str, tuple[int, str]] = {}
+        # The column types, asked of each database once: without them every insert would first ask
+        # for the table's structure (a query more per audited read).
+        self._types: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def append(
@@ -83,8 +86,17 @@ class SealedWriter:
                 head = digest
             self._heads.pop(database, None)  # if the insert fails, its rows may still have landed
             names = [*self.columns, *SEAL_COLUMNS]
-            client.insert(self.table, sealed_rows, column_names=names, settings=settings)
+            types = self._types.get(database) or self._column_types(client, database, names)
+            client.insert(
+                self.table, sealed_rows, column_names=names, column_type_names=types, settings=settings
+            )
             self._heads[database] = (seq, head)
+
+    def _column_types(self, client: Client, database: str, names: Sequence[str]) -> list[str]:
+        described = client.query(f"DESCRIBE TABLE {self.table}").result_rows
+        types = {str(row[0]): str(row[1]) for row in described}
+        self._types[database] = [types[name] for name in names]
+        return self._types[database]
 
     def _stored_head(self, client: Client) -> tuple[int, str]:
         """This chain's head as stored: after a failed insert, whatever of it landed."""

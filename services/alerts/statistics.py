@@ -34,6 +34,7 @@ from services.tracker.reads import (
     ap_placements,
     exit_counts,
     months_of,
+    period_exit_counts,
     school_rolls,
 )
 
@@ -136,8 +137,9 @@ def la_dashboard(
     rules = exit_rules(params)
     only: Callable[[School], bool] | None = (lambda s: s.phase == phase) if phase else None
     facts = RegisterFacts.of(register, la_code, only)
-    now = exit_counts(clients, facts, start, end, rules)
-    before = exit_counts(clients, facts, year_earlier(start), year_earlier(end), rules)
+    now, before = period_exit_counts(
+        clients, facts, [(start, end), (year_earlier(start), year_earlier(end))], rules
+    )
     rolls = school_rolls(clients, facts.urns)
     threshold = params.rules.school_exit_pattern
     by_school = now["exits"]["by_school"]

@@ -1,10 +1,22 @@
 """Every read of a pupil's record is appended here before the answer leaves: who (key id, role,
-LA), when, what (the action and its subject) and the purpose they stated."""
+LA), when, what (the action and its subject) and the purpose they stated.
+
+The entries are written by one writer thread per process, in batches: a read hands its entry over
+(`start_access_record`) as soon as it knows how many rows it read, goes on building its answer
+while the entry is written, and waits for the write before it returns (`AccessRecord.wait`), so no
+answer leaves before its entry is stored, and a read whose entry cannot be stored is not answered.
+Entries handed over while a write is under way go together into the next insert: concurrent readers
+share one insert (one part) instead of each making its own."""
 
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
@@ -16,11 +28,71 @@ _COLUMNS = ["read_at", "key_id", "role", "la_code", "action", "subject", "purpos
 _SEALED = SealedWriter(ACCESS_LOG, _COLUMNS)
 
 
-def record_access(
+# Longer than any insert takes; a writer stuck past it fails the read rather than hang it.
+WRITE_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """An entry handed to the writer: `wait()` returns once it is stored, or raises why not."""
+
+    written: Future[None] = field(default_factory=Future)
+
+    def wait(self) -> None:
+        self.written.result(timeout=WRITE_TIMEOUT_S)
+
+
+class _Writer:
+    """The writer thread (started on first use) and its queue of (clients, row, record)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[ClientPerThread, list[Any], AccessRecord]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, clients: ClientPerThread, row: list[Any]) -> AccessRecord:
+        record = AccessRecord()
+        self._queue.put((clients, row, record))
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
+                    self._thread.start()
+        return record
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            by_ledger: dict[int, list[tuple[ClientPerThread, list[Any], AccessRecord]]] = {}
+            for entry in batch:
+                by_ledger.setdefault(id(entry[0]), []).append(entry)
+            for entries in by_ledger.values():
+                self._write(entries)
+
+    @staticmethod
+    def _write(entries: list[tuple[ClientPerThread, list[Any], AccessRecord]]) -> None:
+        try:
+            _SEALED.append(entries[0][0].get(), [row for _, row, _ in entries])
+        except Exception as exc:  # each waiting read fails with the reason
+            for _, _, record in entries:
+                record.written.set_exception(exc)
+        else:
+            for _, _, record in entries:
+                record.written.set_result(None)
+
+
+_WRITER = _Writer()
+
+
+def start_access_record(
     clients: ClientPerThread, caller: KeyRecord, action: str, subject: str, purpose: str, rows: int
-) -> None:
-    """Blocking. Written synchronously: a read that cannot be logged is not answered."""
-    client = clients.get()
+) -> AccessRecord:
+    """Hand the entry to the writer; the caller must `wait()` on it before answering."""
     row = [
         dt.datetime.now(dt.UTC),
         caller.key_id,
@@ -31,7 +103,14 @@ def record_access(
         purpose,
         rows,
     ]
-    _SEALED.append(client, [row])
+    return _WRITER.submit(clients, row)
+
+
+def record_access(
+    clients: ClientPerThread, caller: KeyRecord, action: str, subject: str, purpose: str, rows: int
+) -> None:
+    """Blocking: returns once the entry is stored; a read that cannot be logged is not answered."""
+    start_access_record(clients, caller, action, subject, purpose, rows).wait()
 
 
 def read_access_log(

@@ -36,7 +36,7 @@ from rollwatch.core.settings import Settings
 from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
-from services.tracker.access_log import read_access_log, record_access
+from services.tracker.access_log import read_access_log, record_access, start_access_record
 from services.tracker.checkpoint_topic import read_published
 from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
@@ -168,9 +168,11 @@ def read_school_movements(
     school of a move, retractions marked), written to the access log first. The caller's right to
     read the school is checked before."""
     rows = ledger_reads.school_rows(clients, urn, *period, types)
-    record_access(clients, caller, "school_movements", urn, purpose, len(rows))
+    logged = start_access_record(clients, caller, "school_movements", urn, purpose, len(rows))
     retractions = ledger_reads.retracted_ids(rows)
-    return [row_json(row, retractions.get(row.event_id), register) for row in rows]
+    movements = [row_json(row, retractions.get(row.event_id), register) for row in rows]
+    logged.wait()  # built while the entry was written; answered only once it is stored
+    return movements
 
 
 _CSV_COLUMNS = [

@@ -4,12 +4,13 @@ and the console's timeline page, so both answer the same and log the same.
 An auditor sees every event; an LA officer the whole timeline of a pupil on roll (by a
 non-retracted enrolment, deletion or exclusion) at one of the LA's schools; a school the events it
 sent. The read follows the pupil's linked UPNs, marks retracted events (still shown), names every
-school from the register and says where the pupil is now. It is written to the access log before
-anything is answered, found or not."""
+school from the register and says where the pupil is now: one query (`ledger_reads.pupil_record`).
+It is written to the access log before anything is answered, found or not: the entry is handed to
+the access log's writer as soon as the rows are counted, and the answer, built meanwhile, is
+returned only once the entry is stored (`services/tracker/access_log.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from rollwatch.core.access.keys import KeyRecord
@@ -17,7 +18,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from schemas.authority import visible_to_la
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
-from services.tracker.access_log import record_access
+from services.tracker.access_log import start_access_record
 from services.tracker.ledger_reads import LedgerRow, PlacementRow
 
 ACTION = "pupil_history"
@@ -36,19 +37,20 @@ def read_history(
 ) -> dict[str, Any] | None:
     """Blocking. The history as `GET /v1/pupils/{upn}/history` answers it, or None when the caller
     may read no event of this UPN (unknown and out of scope alike). Access-logged either way."""
-    upns = ledger_reads.linked_upns(clients, upn)
-    rows = visible_rows(register, caller, ledger_reads.pupil_rows(clients, upns))
-    record_access(clients, caller, ACTION, upn, purpose, len(rows))
-    if not rows:
-        return None
-    placement = ledger_reads.current_placement(clients, upns)
-    retractions = ledger_reads.retracted_ids(rows)
-    return {
-        "upn": upn,
-        "linked_upns": upns,
-        "placement": placement_json(placement, caller, register),
-        "events": [row_json(row, retractions.get(row.event_id), register) for row in rows],
-    }
+    record = ledger_reads.pupil_record(clients, upn)
+    rows = visible_rows(register, caller, record.rows)
+    logged = start_access_record(clients, caller, ACTION, upn, purpose, len(rows))
+    history = None
+    if rows:
+        retractions = ledger_reads.retracted_ids(rows)
+        history = {
+            "upn": upn,
+            "linked_upns": record.upns,
+            "placement": placement_json(record.placement, caller, register),
+            "events": [row_json(row, retractions.get(row.event_id), register) for row in rows],
+        }
+    logged.wait()
+    return history
 
 
 def visible_rows(register: SchoolsRegister, caller: KeyRecord, rows: list[LedgerRow]) -> list[LedgerRow]:
@@ -93,7 +95,7 @@ def other_school(register: SchoolsRegister, row: LedgerRow) -> dict[str, Any] | 
 
 
 def row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
-    body = asdict(row)
+    body = dict(vars(row))  # a shallow copy: the event is only read
     body.update(
         school_name=school_name(register, row.school_urn),
         other_school=other_school(register, row),

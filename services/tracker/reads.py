@@ -27,7 +27,14 @@ from services.tracker.exit_classification import (
     is_phase_transition,
     is_special_school,
 )
-from services.tracker.la_summary import DEFINITION, NOTICE, RegisterFacts, exit_counts, months_of
+from services.tracker.la_summary import (
+    DEFINITION,
+    NOTICE,
+    RegisterFacts,
+    exit_counts,
+    months_of,
+    period_exit_counts,
+)
 from services.tracker.ledger_reads import (
     LedgerRow,
     linked_upns,
@@ -64,6 +71,7 @@ __all__ = [
     "latest_year_groups",
     "linked_upns",
     "months_of",
+    "period_exit_counts",
     "placement_of",
     "pupil_records",
     "pupil_rows",

@@ -1,7 +1,8 @@
 """Figures about schools now, for the statistics pages: each school's roll (and its pupils' SEN
-provision), and the alternative provision placements its pupils are in. Both read
-`ledger_school_events` and `ledger_references` (kept by materialised views, migration 0010), one
-LA's schools at a time, never the ledger itself.
+provision), and the alternative provision placements its pupils are in, one LA's schools at a
+time, never from the ledger itself: the rolls from `school_pupil_rolls` (each pupil's latest move
+and SEN provision at each school, kept by a materialised view, migration 0018), the placements from
+`ledger_school_events` and `ledger_references` (migration 0010).
 
 - A school's roll is what Rollwatch has recorded, as the tracker's placements count it
   (`placement.apply`): the pupils (by UPN) whose latest enrolment or deletion at the school, in
@@ -20,18 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rollwatch.core.clickhouse import ClientPerThread
-from services.tracker.tables import REFERENCES, SCHOOL_EVENTS
+from services.tracker.tables import REFERENCES, SCHOOL_EVENTS, SCHOOL_ROLLS
 
 SEN_PROVISIONS = ("N", "K", "E")  # none, SEN support, EHC plan (schemas/codes.py)
 
 _ROLLS = f"""
 SELECT school_urn, sen, count() FROM (
-    SELECT
-        school_urn,
-        upn,
-        argMaxIf(type, kafka_offset, type IN ('pupil.enrolled', 'pupil.deleted')) AS last_move,
-        argMaxIf(sen_provision, kafka_offset, sen_provision != '') AS sen
-    FROM {SCHOOL_EVENTS}
+    SELECT school_urn, upn, argMaxIfMerge(last_move) AS last_move, argMaxIfMerge(sen) AS sen
+    FROM {SCHOOL_ROLLS}
     WHERE school_urn IN {{urns:Array(String)}}
     GROUP BY school_urn, upn
 )
@@ -39,15 +36,24 @@ WHERE last_move = 'pupil.enrolled'
 GROUP BY school_urn, sen
 """
 
+# A referral is open unless a retraction names it or an end does that no retraction names. Only the
+# references naming these schools' referrals are read into the set, so it stays the size of the
+# LA's placements, not of every AP end in the country (the retractions' set is every retraction).
 _AP_PLACEMENTS = f"""
-WITH retracted AS (SELECT refers_to FROM {REFERENCES} WHERE type = 'event.retracted'),
-ended AS (
-    SELECT refers_to FROM {REFERENCES} WHERE type = 'pupil.ap_ended' AND event_id NOT IN retracted
-)
 SELECT school_urn, count(), countIf(review_by < {{as_of:Date32}})
 FROM {SCHOOL_EVENTS}
 WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
-  AND event_id NOT IN retracted AND event_id NOT IN ended
+  AND event_id NOT IN (
+      SELECT refers_to FROM {REFERENCES}
+      WHERE refers_to IN (
+            SELECT event_id FROM {SCHOOL_EVENTS}
+            WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
+        )
+        AND (
+            type = 'event.retracted'
+            OR event_id NOT IN (SELECT refers_to FROM {REFERENCES} WHERE type = 'event.retracted')
+        )
+  )
 GROUP BY school_urn
 """
 

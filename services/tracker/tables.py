@@ -11,3 +11,7 @@ SCHOOL_EVENTS = "ledger_school_events"
 REFERENCES = "ledger_references"
 CHECKPOINT_SIGNATURES = "ledger_checkpoint_signatures"
 ROLL_CHECKS = "school_roll_checks"
+# Each school's pupils' latest move and SEN provision, kept from SCHOOL_EVENTS (migration 0018).
+SCHOOL_ROLLS = "school_pupil_rolls"
+# The ledger's rows a pupil's history shows, by pupil in small granules (migration 0019).
+HISTORY_ROWS = "pupil_history_rows"

@@ -48,16 +48,25 @@ def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_up
     assert "replicated_deduplication_window = 10000" in ledger and "non_replicated" not in ledger
     placements = next(s for s in creates if "pupil_placements_local ON" in s)
     assert "ReplicatedReplacingMergeTree(" in placements and placements.split("ENGINE")[1].count("version")
-    # The statistics views run on every node, from the local ledger to the local tables; their
-    # backfill runs once, through the Distributed tables.
+    # The statistics views run on every node, from the local ledger (or the local table a view of
+    # it keeps) to the local tables; their backfill runs once, through the Distributed tables.
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
-    assert len(views) == 2 and all("FROM movement_ledger_local" in s for s in views)
-    assert {s.split(" TO ")[1].split()[0] for s in views} == {
-        "ledger_school_events_local",
-        "ledger_references_local",
+    assert {s.split(" TO ")[1].split()[0]: re.findall(r"\bFROM\s+(\w+)", s)[-1] for s in views} == {
+        "ledger_school_events_local": "movement_ledger_local",
+        "ledger_references_local": "movement_ledger_local",
+        "school_pupil_rolls_local": "ledger_school_events_local",
+        "pupil_history_rows_local": "movement_ledger_local",
     }
-    assert [s.split()[2] for s in backfills] == ["ledger_school_events", "ledger_references"]
-    assert all(re.search(r"FROM movement_ledger\b(?!_)", s) and "ON CLUSTER" not in s for s in backfills)
+    assert [s.split()[2] for s in backfills] == [
+        "ledger_school_events",
+        "ledger_references",
+        "school_pupil_rolls",
+        "pupil_history_rows",
+    ]
+    assert all(
+        re.search(r"FROM (movement_ledger|ledger_school_events)\b(?!_)", s) and "ON CLUSTER" not in s
+        for s in backfills
+    )
     # Column changes reach the Distributed table too; projections only the local tables.
     assert any(s.startswith("ALTER TABLE movement_ledger ON") and "chain_version" in s for s in statements)
     assert not any(s.startswith("ALTER TABLE movement_ledger ON") and "PROJECTION" in s for s in statements)

@@ -73,7 +73,9 @@ def test_the_la_summary_reads_by_school(clients: ClientPerThread) -> None:
     client.command(_GENERATE)
     facts = RegisterFacts.of(SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS), "886")
     assert facts.succession, "LA 886 of the fixture register has academy conversions"
-    sql, parameters = buckets_query(facts, dt.date(2025, 9, 1), dt.date(2026, 8, 31), default_exit_rules())
+    sql, parameters = buckets_query(
+        facts, [(dt.date(2025, 9, 1), dt.date(2026, 8, 31))], default_exit_rules()
+    )
     plan = _plan(client, sql, parameters)
     # The LA's rows come from the table the statistics views keep by school (migration 0010), the
     # successors' enrolments from the by-school projection: never the ledger in UPN order.

@@ -238,7 +238,7 @@ def test_an_altered_placement_is_named(client: Client) -> None:
     assert "altered" in report.first_break.problem
 
 
-def test_a_removed_identity_link_is_named(client: Client) -> None:
+def test_a_removed_identity_link_or_history_row_is_named(client: Client) -> None:
     permanent, temporary = upn_for(801, 4000, 22, 9), "X00180001701A"
     event = parse_event(enrolment(permanent, occurred_on=dt.date(2026, 2, 2)) | {"former_upn": temporary})
     client.command(
@@ -248,6 +248,16 @@ def test_a_removed_identity_link_is_named(client: Client) -> None:
     assert verify(client, SECRETS, derived=False).first_break is not None  # a link no ledger event makes
     _mutate(client, f"ALTER TABLE pupil_identity_links DELETE WHERE upn = '{permanent}'")
     assert verify(client, SECRETS, derived=False).ok
+    # The copy histories are read from (migration 0019): a row altered, then removed, is named.
+    _mutate(
+        client, f"ALTER TABLE pupil_history_rows UPDATE type = 'pupil.enrolled' WHERE upn = '{PUPILS[2]}'"
+    )
+    altered = verify(client, SECRETS, derived=False).first_break
+    assert altered is not None and (altered.table, altered.upn) == ("pupil_history_rows", PUPILS[2])
+    assert altered.problem == "altered: a row differs from the ledger's"
+    _mutate(client, f"ALTER TABLE pupil_history_rows DELETE WHERE upn = '{PUPILS[2]}' AND chain_seq = 1")
+    removed = verify(client, SECRETS, derived=False).first_break
+    assert removed is not None and removed.problem.startswith("missing:"), removed
 
 
 @pytest.mark.parametrize(

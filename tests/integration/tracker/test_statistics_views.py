@@ -1,6 +1,6 @@
-"""The statistics views (migration 0010): rows the ledger had before the migration are backfilled,
-every later insert reaches them once (a replayed batch the ledger drops is not counted again), and
-the rolls and AP placements read from them agree with the tracker's placements."""
+"""The statistics views (migrations 0010 and 0018): rows the ledger had before the migration are
+backfilled, every later insert reaches them once (a replayed batch the ledger drops is not counted
+again), and the rolls and AP placements read from them agree with the tracker's placements."""
 
 from __future__ import annotations
 
@@ -17,21 +17,22 @@ from schemas.parse import canonical_bytes
 from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.reads import school_roll
 from services.tracker.school_figures import ap_placements, school_rolls
-from services.tracker.tables import REFERENCES, SCHOOL_EVENTS
+from services.tracker.tables import REFERENCES, SCHOOL_EVENTS, SCHOOL_ROLLS
 from tests.integration.tracker.conftest import Ledger
 from tests.support.events import deletion, enrolment, retraction, upn_for
 
 pytestmark = pytest.mark.clickhouse
 
 
-def test_the_views_select_is_the_backfills() -> None:
+@pytest.mark.parametrize(("version", "tables"), [(10, (SCHOOL_EVENTS, REFERENCES)), (18, (SCHOOL_ROLLS,))])
+def test_the_views_select_is_the_backfills(version: int, tables: tuple[str, ...]) -> None:
     """The view and the backfill of each table are one query, written twice in the migration."""
-    [statistics] = [m for m in available() if m.version == 10]
+    [statistics] = [m for m in available() if m.version == version]
     statements = [
         "\n".join(line for line in s.splitlines() if not line.lstrip().startswith("--")).strip()
         for s in statistics.statements()
     ]
-    for table in (SCHOOL_EVENTS, REFERENCES):
+    for table in tables:
         [view] = [s for s in statements if f"VIEW IF NOT EXISTS {table}_mv TO {table} AS" in s]
         [backfill] = [s for s in statements if s.startswith(f"INSERT INTO {table}\n")]
         assert re.sub(r"\s+", " ", view.split(" AS\n", 1)[1]) == re.sub(
@@ -64,10 +65,12 @@ def test_rows_before_the_migration_are_backfilled_and_later_ones_counted_once(
     assert writer.write(received[0]).written == 1
     migrate(clients.get())
     assert _count(clients, SCHOOL_EVENTS) == 1  # the backfill
+    assert school_rolls(clients, ["100050"])["100050"].total == 1  # the rolls' backfill (0018)
     assert writer.write(received[1]).written == 2
     writer.forget_heads()
     assert writer.write(received[1]).written == 0  # a replay: the ledger drops it, so do the views
     assert _count(clients, SCHOOL_EVENTS) == 3 and _count(clients, REFERENCES) == 1
+    assert school_rolls(clients, ["100050"]) == {}  # the deletion reached the rolls' view
     row = (
         clients.get()
         .query(
