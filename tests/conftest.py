@@ -15,6 +15,7 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
+from rollwatch.core.clickhouse import drop_database
 from rollwatch.core.settings import Settings
 from tests.support.brokers import KafkaForTests, start_kafka_for_tests
 
@@ -43,14 +44,19 @@ def _ledger_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ledger_settings(request: pytest.FixtureRequest, _ledger_folder: Path) -> Settings:
-    """Settings on a fresh, empty ledger database; the test must be marked `clickhouse`."""
+def ledger_settings(request: pytest.FixtureRequest, _ledger_folder: Path) -> Iterator[Settings]:
+    """Settings on a fresh, empty ledger database, dropped after the test (the fixtures that use it
+    close their clients first); the test must be marked `clickhouse`."""
     _require_marker(request, "clickhouse")
-    return Settings(
+    settings = Settings(
         data_dir=_ledger_folder,
         clickhouse_url=os.environ.get("ROLLWATCH_CLICKHOUSE_URL") or None,
         clickhouse_database=f"test_{uuid.uuid4().hex[:12]}",
     )
+    yield settings
+    # Left behind, the databases pile up in the session's one folder, and each new one takes
+    # longer to migrate (about 1.5 s in an empty folder, 5-8 s next to 50 others).
+    drop_database(settings)
 
 
 def _require_marker(request: pytest.FixtureRequest, marker: str) -> None:
