@@ -97,6 +97,11 @@ class RunningProduct:
         kafka = child.kafka_of(self.cli_env or self.env) if bootstrap is None else bootstrap
         return child.publish_key(kafka, Topics(self.namespace).access_keys, self.env, role, **scope)
 
+    def new_key(self, role: str, **scope: Any) -> str:
+        """A key issued as `rollwatch keys create` would issue it on this product's broker, in this
+        process (`issue_key`)."""
+        return self.issue_key(None, role, **scope)
+
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.auditor_key}"}
         return httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)
@@ -226,7 +231,7 @@ def rollwatch_process(
     try:
         running.import_schools()
         running.start()
-        running.auditor_key = running.issue_key(None, "auditor", label="tests")
+        running.auditor_key = running.new_key("auditor", label="tests")
         yield running
     finally:
         running.stop()
