@@ -15,8 +15,10 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
+from rollwatch.core.clickhouse import drop_database
 from rollwatch.core.settings import Settings
 from tests.support.brokers import KafkaForTests, start_kafka_for_tests
+from tests.support.ledger_template import LedgerTemplate
 
 _kafka_ports: set[int] = {9092}
 
@@ -43,13 +45,37 @@ def _ledger_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ledger_settings(request: pytest.FixtureRequest, _ledger_folder: Path) -> Settings:
-    """Settings on a fresh, empty ledger database; the test must be marked `clickhouse`."""
+def ledger_settings(request: pytest.FixtureRequest, _ledger_folder: Path) -> Iterator[Settings]:
+    """Settings on a fresh, empty ledger database, dropped after the test (the fixtures that use it
+    close their clients first); the test must be marked `clickhouse`."""
     _require_marker(request, "clickhouse")
+    settings = _ledger_settings(_ledger_folder, "test")
+    yield settings
+    # Left behind, the databases pile up in the session's one folder, and each new one takes
+    # longer to migrate (about 1.5 s in an empty folder, 5-8 s next to 50 others).
+    drop_database(settings)
+
+
+@pytest.fixture(scope="session")
+def _ledger_template(_ledger_folder: Path) -> Iterator[LedgerTemplate]:
+    settings = _ledger_settings(_ledger_folder, "template")
+    yield LedgerTemplate.migrated(settings)
+    drop_database(settings)
+
+
+@pytest.fixture
+def migrated_ledger_settings(ledger_settings: Settings, _ledger_template: LedgerTemplate) -> Settings:
+    """`ledger_settings` on a database with every migration applied: a copy of the session's
+    migrated template (tests/support/ledger_template.py), cheaper than migrating afresh."""
+    _ledger_template.copy_into(ledger_settings).close()
+    return ledger_settings
+
+
+def _ledger_settings(folder: Path, prefix: str) -> Settings:
     return Settings(
-        data_dir=_ledger_folder,
+        data_dir=folder,
         clickhouse_url=os.environ.get("ROLLWATCH_CLICKHOUSE_URL") or None,
-        clickhouse_database=f"test_{uuid.uuid4().hex[:12]}",
+        clickhouse_database=f"{prefix}_{uuid.uuid4().hex[:12]}",
     )
 
 

@@ -104,8 +104,8 @@ def test_a_broker_stops_mid_stream_and_nothing_is_lost_or_doubled(
 ) -> None:
     assert product.process is not None
     pid = product.process.pid
-    school = product.create_key("--role", "school", "--urn", SCHOOL)
-    officer = product.create_key("--role", "la_officer", "--la", "886")
+    school = product.new_key("school", urns=(SCHOOL,))
+    officer = product.new_key("la_officer", la_code="886")
     events, alerted = _events()
     batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
     third = len(batches) // 3

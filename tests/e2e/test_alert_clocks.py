@@ -50,8 +50,8 @@ def _no_destination(product: RunningProduct, officer: str) -> list[dict[str, Any
 def test_a_pending_clock_survives_a_kill_and_fires_once(
     product: RunningProduct, kafka: KafkaForTests
 ) -> None:
-    school = product.create_key("--role", "school", "--urn", SCHOOL)
-    officer = product.create_key("--role", "la_officer", "--la", "886")
+    school = product.new_key("school", urns=(SCHOOL,))
+    officer = product.new_key("la_officer", la_code="886")
     waiting, other = upn_for(886, 2200, 19, 1), upn_for(886, 2200, 19, 2)
     left = deletion(waiting, school_urn=SCHOOL, occurred_on=dt.date(2026, 1, 6), ground="moved_away",
                     destination_kind="unknown")  # fmt: skip

@@ -1086,7 +1086,7 @@ def outcome(_kafka_broker: KafkaForTests, tmp_path_factory: pytest.TempPathFacto
         _kafka_broker.bootstrap, workdir, alert_clock="event", alert_tick_seconds=str(TICK_SECONDS)
     ) as product:
         schools = sorted({e["school_urn"] for s in SCENARIOS for e in s.events})
-        key = product.create_key("--role", "school", *(arg for urn in schools for arg in ("--urn", urn)))
+        key = product.new_key("school", urns=tuple(schools))
         early = [e for s in SCENARIOS for e in s.early]
         main = [e for s in SCENARIOS for e in s.main]
         later = [e for s in SCENARIOS for e in s.later]
@@ -1117,7 +1117,7 @@ def outcome(_kafka_broker: KafkaForTests, tmp_path_factory: pytest.TempPathFacto
         )
         export = product.get("/v1/las/886/children-not-in-school", purpose="register check")
         export.raise_for_status()
-        officer = product.create_key("--role", "la_officer", "--la", "201")
+        officer = product.new_key("la_officer", la_code="201")
         refused = product.get("/v1/las/886/children-not-in-school", key=officer, purpose="register check")
         yield Outcome(opened, final, export.text, refused.status_code)
 

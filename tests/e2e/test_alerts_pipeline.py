@@ -78,9 +78,9 @@ def product(kafka: KafkaForTests, tmp_path: Path, webhook: Receiver) -> Iterator
 def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
     product: RunningProduct, webhook: Receiver
 ) -> None:
-    school_key = product.create_key("--role", "school", "--urn", SCHOOL)
-    officer = product.create_key("--role", "la_officer", "--la", "886")
-    elsewhere = product.create_key("--role", "la_officer", "--la", "330")
+    school_key = product.new_key("school", urns=(SCHOOL,))
+    officer = product.new_key("la_officer", la_code="886")
+    elsewhere = product.new_key("la_officer", la_code="330")
     upn = upn_for(886, 2100, 19, 1)
     joined = enrolment(upn, school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
     left = deletion(
@@ -129,8 +129,8 @@ def test_home_education_exit_of_a_send_pupil_raises_one_alert_for_the_la(
 
 
 def test_an_unknown_destination_alert_waits_and_an_enrolment_resolves_it(product: RunningProduct) -> None:
-    school_key = product.create_key("--role", "school", "--urn", SCHOOL, "--urn", OTHER_SCHOOL)
-    officer = product.create_key("--role", "la_officer", "--la", "886")
+    school_key = product.new_key("school", urns=(SCHOOL, OTHER_SCHOOL))
+    officer = product.new_key("la_officer", la_code="886")
     upn = upn_for(886, 2100, 19, 2)
     left = deletion(upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 1, 6), ground="moved_away",
                     destination_kind="unknown")  # fmt: skip

@@ -56,10 +56,10 @@ def _raise_alert(product: RunningProduct, school_key: str, officer: str, serial:
 
 
 def test_assign_notes_enquiries_and_silences(product: RunningProduct) -> None:
-    school_key = product.create_key("--role", "school", "--urn", SCHOOL)
+    school_key = product.new_key("school", urns=(SCHOOL,))
     sam = product.create_key("--role", "la_officer", "--la", "886", "--name", "Sam Patel")
-    zoe = product.create_key("--role", "la_officer", "--la", "886", "--name", "Zoe Adams")
-    elsewhere = product.create_key("--role", "la_officer", "--la", "330", "--name", "Other LA")
+    zoe = product.new_key("la_officer", la_code="886", name="Zoe Adams")
+    elsewhere = product.new_key("la_officer", la_code="330", name="Other LA")
     zoe_id, elsewhere_id = zoe.split("_")[1], elsewhere.split("_")[1]
     alert = _raise_alert(product, school_key, sam, 11)
     path = f"/v1/alerts/{alert['alert_id']}"

@@ -25,7 +25,7 @@ SCHOOL = "100046"
 
 def test_a_changed_resend_after_a_restart_is_a_conflict(kafka: KafkaForTests, tmp_path: Path) -> None:
     with rollwatch_process(kafka.bootstrap, tmp_path / "product") as product:
-        key = product.create_key("--role", "school", "--urn", SCHOOL)
+        key = product.new_key("school", urns=(SCHOOL,))
         event = enrolment(upn_for(886, 2100, 19, 5), school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
 
         post = _poster(product.url, key)
@@ -75,7 +75,7 @@ def test_a_changed_resend_of_an_event_still_only_in_kafka_is_a_conflict_after_a_
     """Ingest alone (no tracker: the event never reaches the ledger), killed and started again:
     its memory is gone and no ledger can answer, so the compacted `pupil-event-ids` topic does."""
     with rollwatch_process(kafka.bootstrap, tmp_path / "ingest", ("ingest",)) as ingest:
-        key = ingest.create_key("--role", "school", "--urn", SCHOOL)
+        key = ingest.new_key("school", urns=(SCHOOL,))
         event = enrolment(upn_for(886, 2100, 19, 6), school_urn=SCHOOL, occurred_on=dt.date(2025, 9, 3))
 
         post = _poster(ingest.url, key)

@@ -60,8 +60,8 @@ def _eventually(product: RunningProduct, read: Callable[[], T | None], what: str
 
 
 def test_a_retraction_and_a_temporary_upn_through_the_pipeline(product: RunningProduct) -> None:
-    primary = product.create_key("--role", "school", "--urn", PRIMARY)
-    secondary = product.create_key("--role", "school", "--urn", SECONDARY)
+    primary = product.new_key("school", urns=(PRIMARY,))
+    secondary = product.new_key("school", urns=(SECONDARY,))
     temporary = temporary_upn_for(886, 2006, 26, 7)
     permanent = upn_for(886, 2006, 26, 8)
 

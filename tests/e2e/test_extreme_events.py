@@ -71,8 +71,8 @@ def test_extreme_events_are_all_written_and_judged_and_a_bad_record_is_dead_lett
     product: RunningProduct, kafka: KafkaForTests
 ) -> None:
     started = time.monotonic()
-    school_key = product.create_key("--role", "school", "--urn", SCHOOLS[0], "--urn", SCHOOLS[1])
-    officer = product.create_key("--role", "la_officer", "--la", "886")
+    school_key = product.new_key("school", urns=(SCHOOLS[0], SCHOOLS[1]))
+    officer = product.new_key("la_officer", la_code="886")
     now = dt.datetime.now(dt.UTC)
     posted: list[dict[str, Any]] = []
 

@@ -22,8 +22,8 @@ def fuzzed(
 ) -> Iterator[RunningProduct]:
     with rollwatch_process(_kafka_broker.bootstrap, Path(tmp_path_factory.mktemp("fuzz"))) as running:
         running.keys = {  # type: ignore[attr-defined]
-            "school": running.create_key("--role", "school", "--urn", "100000", "--urn", "100046"),
-            "la_officer": running.create_key("--role", "la_officer", "--la", "886"),
+            "school": running.new_key("school", urns=("100000", "100046")),
+            "la_officer": running.new_key("la_officer", la_code="886"),
             "auditor": running.auditor_key,
         }
         yield running

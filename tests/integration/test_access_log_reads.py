@@ -9,7 +9,6 @@ import pytest
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from services.tracker.access_log import read_access_log, record_access
 
@@ -22,9 +21,8 @@ def _key(key_id: str) -> KeyRecord:
     return KeyRecord(key_id=key_id, role="auditor", key_hash="0" * 64, created_at=NOW)
 
 
-def test_the_access_log_filters_by_subject_reader_and_purpose(ledger_settings: Settings) -> None:
-    clients = ClientPerThread(ledger_settings)
-    migrate(clients.get())
+def test_the_access_log_filters_by_subject_reader_and_purpose(migrated_ledger_settings: Settings) -> None:
+    clients = ClientPerThread(migrated_ledger_settings)
     ada, bob = _key("a" * 12), _key("b" * 12)
     record_access(clients, ada, "pupil_history", "T000000000001", "Audit of records", 2)
     record_access(clients, ada, "pupil_history", "P000000000002", "Subject access request", 3)

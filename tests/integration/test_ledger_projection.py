@@ -50,9 +50,8 @@ def _plan(client: Client, sql: str, parameters: dict[str, object]) -> str:
 
 
 @pytest.fixture
-def clients(ledger_settings: Settings) -> ClientPerThread:
-    pool = ClientPerThread(ledger_settings)
-    migrate(pool.get())
+def clients(migrated_ledger_settings: Settings) -> ClientPerThread:
+    pool = ClientPerThread(migrated_ledger_settings)
     return pool
 
 

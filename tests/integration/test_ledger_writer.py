@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from rollwatch.core.clickhouse import ClientPerThread
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
@@ -29,9 +28,8 @@ def _received(count: int, first_offset: int = 0) -> list[Received]:
 
 
 @pytest.fixture
-def clients(ledger_settings: Settings) -> ClientPerThread:
-    pool = ClientPerThread(ledger_settings)
-    migrate(pool.get())
+def clients(migrated_ledger_settings: Settings) -> ClientPerThread:
+    pool = ClientPerThread(migrated_ledger_settings)
     return pool
 
 

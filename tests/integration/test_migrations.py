@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
-from rollwatch.core.clickhouse import connect
+from rollwatch.core.clickhouse import connect, drop_database
 from rollwatch.core.migrate import applied, available, migrate, migrate_for
 from rollwatch.core.retention import RETENTION, apply_retention, ttl_days
 from rollwatch.core.settings import Settings
+from tests.support.ledger_template import LedgerTemplate
 
 pytestmark = pytest.mark.clickhouse
 
@@ -17,6 +19,31 @@ def test_migrations_apply_from_empty_and_again_do_nothing(ledger_settings: Setti
     assert migrate(client) == []
     tables = {row[0] for row in client.query("SHOW TABLES").result_rows}
     assert {"movement_ledger", "schema_migrations"} <= tables
+
+
+def test_a_copy_of_the_migrated_template_is_what_the_migrations_make(
+    ledger_settings: Settings, _ledger_template: LedgerTemplate
+) -> None:
+    """The databases the `migrated_ledger_settings` fixture hands out are copies of a template."""
+    migrated = connect(ledger_settings)
+    migrate(migrated)
+    copy = ledger_settings.model_copy(
+        update={"clickhouse_database": f"{ledger_settings.clickhouse_database}_copy"}
+    )
+    try:
+        copied = _ledger_template.copy_into(copy)
+        assert _schema(copied) == _schema(migrated)
+        assert applied(copied) == applied(migrated)
+    finally:
+        drop_database(copy)
+
+
+def _schema(client: Client) -> dict[str, str]:
+    """Each table's and view's definition, its database's name left out."""
+    rows = client.query(
+        "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase()"
+    ).result_rows
+    return {name: create.replace(f"{client.database}.", "DB.") for name, create in rows}
 
 
 @pytest.mark.parametrize("start", [m.version for m in available()])

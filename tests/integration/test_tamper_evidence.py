@@ -15,7 +15,6 @@ from kafka import KafkaProducer
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from rollwatch.core.signing import SecretKeys
 from rollwatch.core.topics import Topics, ensure_topics
@@ -59,9 +58,8 @@ def _write_as_the_tracker(pool: ClientPerThread, batches: list[list[dict[str, An
 
 
 @pytest.fixture
-def client(ledger_settings: Settings) -> Client:
-    pool = ClientPerThread(ledger_settings)
-    migrate(pool.get())
+def client(migrated_ledger_settings: Settings) -> Client:
+    pool = ClientPerThread(migrated_ledger_settings)
     batches = []
     for round_ in range(3):  # three batches, so chains span inserts
         day = dt.date(2026, 1, 5) + dt.timedelta(days=round_)
@@ -288,9 +286,8 @@ def test_removing_the_newest_access_log_rows_is_caught_by_the_checkpoint(client:
 
 
 @pytest.mark.timeout(900)
-def test_a_clean_ledger_of_100k_rows_verifies(ledger_settings: Settings) -> None:
-    pool = ClientPerThread(ledger_settings)
-    migrate(pool.get())
+def test_a_clean_ledger_of_100k_rows_verifies(migrated_ledger_settings: Settings) -> None:
+    pool = ClientPerThread(migrated_ledger_settings)
     pupils = [upn_for(801, 4000 + serial // 1000, 22, serial % 1000) for serial in range(20_000)]
     day = dt.date(2025, 9, 3)
     steps = [

@@ -4,7 +4,10 @@ tracker`), on the test broker and an embedded ledger in a temporary folder. The 
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -49,9 +52,14 @@ class RunningProduct:
         return child.read_log(self.log_path)
 
     def import_schools(self) -> None:
-        """The test register (GIAS format) into this product's ledger, before it starts."""
-        links = ("--links", str(GIAS_LINKS))
-        child.rollwatch_output("schools", "import", str(GIAS_FILE), *links, env=self.env, timeout=120)
+        """The test register (GIAS format) into this product's ledger, before it starts: the ledger
+        `rollwatch schools import` made once this session, copied (`imported_ledger`)."""
+        ledger = self.workdir / "ledger"  # Settings.ledger_path
+        copied = imported_ledger(self.env)
+        if copied is None or ledger.exists():
+            _import_schools(self.env)
+        else:
+            shutil.copytree(copied, ledger, symlinks=True)  # its tables are relative links
 
     def start(self) -> None:
         self.launch()
@@ -82,10 +90,17 @@ class RunningProduct:
         env = self.cli_env or self.env
         return child.rollwatch_output("keys", "create", *args, env=env, timeout=60).strip()
 
-    def issue_key(self, bootstrap: str, role: str, **scope: Any) -> str:
+    def issue_key(self, bootstrap: str | None, role: str, **scope: Any) -> str:
         """A key issued as `rollwatch keys create` does, signed with this product's secret, but in
-        this process (a command start per key is slow)."""
-        return child.publish_key(bootstrap, Topics(self.namespace).access_keys, self.env, role, **scope)
+        this process (a command start per key is slow); `bootstrap` None: on the broker and as the
+        principal the command line would use."""
+        kafka = child.kafka_of(self.cli_env or self.env) if bootstrap is None else bootstrap
+        return child.publish_key(kafka, Topics(self.namespace).access_keys, self.env, role, **scope)
+
+    def new_key(self, role: str, **scope: Any) -> str:
+        """A key issued as `rollwatch keys create` would issue it on this product's broker, in this
+        process (`issue_key`)."""
+        return self.issue_key(None, role, **scope)
 
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.auditor_key}"}
@@ -154,6 +169,34 @@ class RunningProduct:
         return report
 
 
+# What `rollwatch schools import` makes of the test register in an empty embedded ledger, by the
+# settings that place it (its database): each product starts from a copy, not from a process start,
+# the migrations and the import of its own (several seconds each, some thirty products a session).
+# The product applies its own retention settings again as it starts (http_app, migrate_for).
+_LEDGER_PLACING = ("ROLLWATCH_CLICKHOUSE_DATABASE", "ROLLWATCH_CLICKHOUSE_CLUSTER")
+_imported_ledgers: dict[tuple[str, ...], Path] = {}
+
+
+def imported_ledger(env: Mapping[str, str]) -> Path | None:
+    """The session's embedded ledger with the test register imported, for a product started with
+    `env`; None when its ledger is a ClickHouse server's (nothing to copy)."""
+    if env.get("ROLLWATCH_CLICKHOUSE_URL"):
+        return None
+    key = tuple(env.get(name, "") for name in _LEDGER_PLACING)
+    if key not in _imported_ledgers:
+        folder = Path(tempfile.mkdtemp(prefix="rollwatch-register-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        placing = {name: env[name] for name in _LEDGER_PLACING if name in env}
+        _import_schools({**child.rollwatch_env({"data_dir": str(folder)}), **placing})
+        _imported_ledgers[key] = folder / "ledger"
+    return _imported_ledgers[key]
+
+
+def _import_schools(env: Mapping[str, str]) -> None:
+    links = ("--links", str(GIAS_LINKS))
+    child.rollwatch_output("schools", "import", str(GIAS_FILE), *links, env=env, timeout=120)
+
+
 def new_namespace() -> str:
     return f"e2e{uuid.uuid4().hex[:8]}."
 
@@ -188,7 +231,7 @@ def rollwatch_process(
     try:
         running.import_schools()
         running.start()
-        running.auditor_key = running.create_key("--role", "auditor", "--label", "tests")
+        running.auditor_key = running.new_key("auditor", label="tests")
         yield running
     finally:
         running.stop()

@@ -15,7 +15,6 @@ from rollwatch.core import http_errors
 from rollwatch.core.access.keyring import KeyRing
 from rollwatch.core.access.keys import Role, new_key
 from rollwatch.core.clickhouse import ClientPerThread
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from schemas import parse_event
 from schemas.parse import canonical_bytes
@@ -28,8 +27,8 @@ from tests.support.gias import JANUARY, JANUARY_LINKS
 
 class AuditWorld:
     def __init__(self, settings: Settings) -> None:
+        """`settings`: of a migrated ledger (the `migrated_ledger_settings` fixture)."""
         self.clients = ClientPerThread(settings)
-        migrate(self.clients.get())
         self.register = SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS)
         self.keyring = KeyRing(settings.kafka, settings.topics.access_keys, settings.secrets)
         self.writer = LedgerWriter(self.clients)

@@ -47,6 +47,12 @@ def secrets_of(env: Mapping[str, str]) -> SecretKeys:
     ).secrets
 
 
+def kafka_of(env: Mapping[str, str]) -> KafkaConnection:
+    """The broker, and the principal, of a child started with `env`."""
+    settings = {k.removeprefix("ROLLWATCH_").lower(): v for k, v in env.items() if k.startswith("ROLLWATCH_")}
+    return Settings.model_validate(settings).kafka
+
+
 def publish_key(
     bootstrap: str | KafkaConnection, topic: str, env: Mapping[str, str], role: str, **scope: object
 ) -> str:

@@ -10,7 +10,6 @@ import datetime as dt
 import pytest
 
 from rollwatch.core.clickhouse import ClientPerThread
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from services.alerts.delivery import DeadLetter
 from services.alerts.delivery.pending import Queued
@@ -25,9 +24,8 @@ T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def clients(ledger_settings: Settings) -> ClientPerThread:
-    pool = ClientPerThread(ledger_settings)
-    migrate(pool.get())
+def clients(migrated_ledger_settings: Settings) -> ClientPerThread:
+    pool = ClientPerThread(migrated_ledger_settings)
     return pool
 
 

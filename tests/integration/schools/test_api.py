@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from rollwatch.core.clickhouse import connect
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from services.schools.api import router
 from services.schools.importer import import_register
@@ -23,14 +22,13 @@ pytestmark = pytest.mark.clickhouse
 
 
 @pytest.fixture
-def api(ledger_settings: Settings) -> Iterator[TestClient]:
-    client = connect(ledger_settings)
-    migrate(client)
+def api(migrated_ledger_settings: Settings) -> Iterator[TestClient]:
+    client = connect(migrated_ledger_settings)
     import_register(client, JANUARY, JANUARY_LINKS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with serve_register(ledger_settings) as register:
+        async with serve_register(migrated_ledger_settings) as register:
             app.state.schools = register
             yield
 

@@ -9,7 +9,6 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from rollwatch.core.clickhouse import ClientPerThread, connect
-from rollwatch.core.migrate import migrate
 from rollwatch.core.settings import Settings
 from services.schools.gias_file import GiasFileError
 from services.schools.importer import ImportFailed, import_register
@@ -22,15 +21,13 @@ pytestmark = pytest.mark.clickhouse
 
 
 @pytest.fixture
-def client(ledger_settings: Settings) -> Client:
-    client = connect(ledger_settings)
-    migrate(client)
-    return client
+def client(migrated_ledger_settings: Settings) -> Client:
+    return connect(migrated_ledger_settings)
 
 
 @pytest.fixture
-def clients(ledger_settings: Settings, client: Client) -> ClientPerThread:
-    return ClientPerThread(ledger_settings)
+def clients(migrated_ledger_settings: Settings, client: Client) -> ClientPerThread:
+    return ClientPerThread(migrated_ledger_settings)
 
 
 def test_a_first_import_adds_every_school_and_round_trips(client: Client, clients: ClientPerThread) -> None:

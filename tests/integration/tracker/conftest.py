@@ -98,8 +98,8 @@ def _story(ledger: Ledger) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def ledger(ledger_settings: Settings) -> Iterator[Ledger]:
-    world = AuditWorld(ledger_settings)
+def ledger(migrated_ledger_settings: Settings) -> Iterator[Ledger]:
+    world = AuditWorld(migrated_ledger_settings)
     story = Ledger(world)
     events = _story(story)
     events.append(story.add("mistake_retracted", retraction(story.events["mistake_left"])))
