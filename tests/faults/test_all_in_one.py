@@ -123,7 +123,7 @@ def test_kills_a_broker_restart_and_a_failing_receiver_lose_nothing(
     receiver: FlakyReceiver, product: RunningProduct, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     started = time.monotonic()
-    school = product.create_key("--role", "school", *[arg for urn in SCHOOLS for arg in ("--urn", urn)])
+    school = product.new_key("school", urns=tuple(SCHOOLS))
     batches = stream.batches()
     kafka = KafkaConnection(own_broker.bootstrap)
     groups = service_groups(product.namespace, "rollwatch-alerts-tracker")

@@ -55,7 +55,7 @@ def product(kafka: KafkaForTests, smtp: SmtpForTests, tmp_path: Path) -> Iterato
 def test_a_digest_queued_before_a_kill_is_sent_after_the_restart(
     product: RunningProduct, smtp: SmtpForTests
 ) -> None:
-    school = product.create_key("--role", "school", "--urn", SCHOOL)
+    school = product.new_key("school", urns=(SCHOOL,))
     upn = upn_for(886, 2200, 19, 1)
     left = deletion(
         upn, school_urn=SCHOOL, occurred_on=dt.date(2026, 3, 3), ground="home_education",

@@ -102,7 +102,7 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
 ) -> None:  # fmt: skip
     started = time.monotonic()
     tracker, alerts, ingest = services["tracker"], services["alerts"], services["ingest"]
-    school = ingest.create_key("--role", "school", *[arg for urn in SCHOOLS for arg in ("--urn", urn)])
+    school = ingest.new_key("school", urns=tuple(SCHOOLS))
     groups = service_groups(tracker.namespace, "rollwatch-alerts")
     lagging = watch_lag(kafka.connection, groups)
     feeder = Feeder(ingest.url, school, stream.batches()).start()
