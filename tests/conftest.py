@@ -14,11 +14,17 @@ from pathlib import Path
 
 import clickhouse_connect
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from rollwatch.core.clickhouse import drop_database
 from rollwatch.core.settings import Settings
 from tests.support.brokers import KafkaForTests, start_kafka_for_tests
 from tests.support.ledger_template import LedgerTemplate
+
+# Property tests check what holds, not how fast: on a loaded 2-core CI machine one example can
+# take longer than Hypothesis's 200 ms deadline and fail the run at random.
+hypothesis_settings.register_profile("rollwatch", deadline=None)
+hypothesis_settings.load_profile("rollwatch")
 
 _kafka_ports: set[int] = {9092}
 
