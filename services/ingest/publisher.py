@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from aiokafka.partitioner import DefaultPartitioner
 
 from rollwatch.core.kafka_connection import KafkaConnection
@@ -30,9 +31,13 @@ class EventPublisher:
         self._ack_timeout_s = ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
+        self._renewing = asyncio.Lock()
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
+        self._producer = await self._started()
+
+    async def _started(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
             **self._kafka.client_options(),
             acks="all",
             enable_idempotence=True,
@@ -40,7 +45,21 @@ class EventPublisher:
             max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout_s * 1000),
         )
-        await self._producer.start()
+        await producer.start()
+        return producer
+
+    async def _renew(self, broken: AIOKafkaProducer) -> None:
+        """A new producer (a new producer id) for one whose sequence numbers the broker refuses for
+        good: seen after a broker restart, when every later send failed with
+        OutOfOrderSequenceNumber. What it failed to send was answered 503, so schools resend it."""
+        old: AIOKafkaProducer = broken  # (the identity check below narrows `broken` to Optional)
+        async with self._renewing:
+            if self._producer is not broken:
+                return  # another request renewed it already
+            log.warning("renewing the Kafka producer", extra={"error": "OutOfOrderSequenceNumber"})
+            self._producer = await self._started()  # if the broker is away, the next failure tries again
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.stop(), timeout=self._ack_timeout_s)
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -78,4 +97,6 @@ class EventPublisher:
             log.warning(
                 "broker did not acknowledge", extra={"events": len(messages), "error": type(exc).__name__}
             )
+            if isinstance(exc, OutOfOrderSequenceNumber):
+                await self._renew(producer)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
