@@ -57,7 +57,7 @@ deploy-check: $(STAMP)
 
 # The fault-injection suite (tests/faults): kill -9, a broker restart, a full ledger disk, a failing
 # webhook. FAULTS_PUPILS=99010 for 100,001 events. Out of `make test` for now: one run in six failed
-# to accept a batch within 180 s of a broker restart (docs/operations.md, "Faults").
+# to accept a batch after a broker restart; fixed since, not yet proven by enough runs (docs/operations.md).
 faults: $(STAMP) kafka-jars
 	$(BIN)/pytest -m faults -s
 
