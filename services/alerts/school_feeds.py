@@ -208,7 +208,10 @@ class SchoolFeeds:
             if school is None or not school.is_open:
                 continue
             rules = self.rules_for(school.la_code)
-            days = school_days.days
+            # Only the days up to the judgement's: a later day seen in the ledger came from a
+            # partition running ahead, and the others' records of the days between may not be in
+            # yet (a gap there is no silence). A later judgement sees those days whole.
+            days = [heard for heard in school_days.days if heard[0] <= today]
             for (last, last_id), (following, following_id) in zip(
                 days, [*days[1:], (None, None)], strict=True
             ):
