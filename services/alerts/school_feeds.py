@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,19 +69,36 @@ class SchoolFeeds:
     judged_through: dt.date | None = None  # the day of the last judgement: the next reads from it
     due_since: float | None = None  # when the feeds became due for judging (time.monotonic())
     recorded: dict[int, dt.datetime] = field(default_factory=dict)  # per partition: latest recorded_at
+    first_heard: float | None = None  # time.monotonic() of the first record judged
 
     def note_record(self, partition: int, recorded_at: dt.datetime) -> None:
         """Every record judged: its partition's recording time moves on."""
+        if self.first_heard is None:
+            self.first_heard = time.monotonic()
         known = self.recorded.get(partition)
         if known is None or recorded_at > known:
             self.recorded[partition] = recorded_at
 
-    def low_watermark(self) -> dt.datetime | None:
+    def low_watermark(self, assigned: Collection[int] = ()) -> dt.datetime | None:
         """The latest recording time every partition has passed: each partition's records come in
         recording order, so everything recorded before it is in the ledger. A quiet stream is no
         sign that everything is in (the tracker may be busy writing a large batch), so a quiet
-        partition holds the others back until it brings something newer."""
-        return min(self.recorded.values()) if self.recorded else None
+        partition holds the others back until it brings something newer.
+
+        An `assigned` partition not heard from yet holds them back too, for `FALLBACK_SECONDS`
+        after the first record (a partition may stay empty): at the start of a replay the first
+        partition's records can be a month ahead of the others', whose schools' events are not in
+        the ledger yet, and those schools would look silent."""
+        if not self.recorded:
+            return None
+        unheard = not self.recorded.keys() >= set(assigned)
+        if (
+            unheard
+            and self.first_heard is not None
+            and time.monotonic() - self.first_heard < FALLBACK_SECONDS
+        ):
+            return None
+        return min(self.recorded.values())
 
     def feed_day(self, clock: str, today: dt.date | None, low: dt.datetime | None) -> dt.date | None:
         """The feeds' "today": on the event clock, the low watermark's day (a partition running
@@ -191,7 +208,10 @@ class SchoolFeeds:
             if school is None or not school.is_open:
                 continue
             rules = self.rules_for(school.la_code)
-            days = school_days.days
+            # Only the days up to the judgement's: a later day seen in the ledger came from a
+            # partition running ahead, and the others' records of the days between may not be in
+            # yet (a gap there is no silence). A later judgement sees those days whole.
+            days = [heard for heard in school_days.days if heard[0] <= today]
             for (last, last_id), (following, following_id) in zip(
                 days, [*days[1:], (None, None)], strict=True
             ):

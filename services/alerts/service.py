@@ -390,7 +390,7 @@ class AlertService:
         await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
 
     async def _judge_roll_checks(self) -> None:
-        due = self.feeds.settled(self.feeds.low_watermark())
+        due = self.feeds.settled(self.feeds.low_watermark(self._assigned()))
         ROLL_CHECKS_PENDING.set(len(self.feeds.pending))
         if not due:
             return
@@ -421,7 +421,9 @@ class AlertService:
             await self._tick_feeds_turn()
 
     async def _tick_feeds_turn(self) -> None:
-        day = self.feeds.feed_day(self.settings.alert_clock, self.today(), self.feeds.low_watermark())
+        day = self.feeds.feed_day(
+            self.settings.alert_clock, self.today(), self.feeds.low_watermark(self._assigned())
+        )
         if day is None or not self.feeds.feeds_due(day):
             return
         try:
@@ -436,6 +438,14 @@ class AlertService:
         steps = [s for s in (self.book.raise_candidate(c, now) for c in verdicts.candidates) if s]
         steps += [s for s in (self.book.apply_resolution(r, now) for r in verdicts.resolutions) if s]
         await self._record(steps)
+
+    def _assigned(self) -> list[int]:
+        """The `pupil-moves` partitions this worker reads (none known before the first assignment)."""
+        consumer = getattr(self.app, "consumer", None)
+        if consumer is None:
+            return []
+        topic = self.settings.topics.pupil_moves
+        return [tp.partition for tp in consumer.assignment() if tp.topic == topic]
 
     def _is_open(self, fingerprint: str) -> bool:
         alert_id = self.book.by_fingerprint.get(fingerprint)

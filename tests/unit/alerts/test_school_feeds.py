@@ -52,3 +52,22 @@ def test_the_feeds_day_is_the_low_watermarks_on_the_event_clock() -> None:
     assert feeds.feed_day("wall", today, low) == today
     feeds.note_record(1, AT + dt.timedelta(days=8))
     assert feeds.low_watermark() == AT + dt.timedelta(days=7)
+
+
+def test_a_partition_not_heard_from_holds_the_watermark_back_for_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At the start of a replay partition 0's records can be a month ahead of partition 1's, whose
+    # schools' events are not in the ledger yet: the feeds' day must not run ahead of them.
+    feeds = _feeds()
+    feeds.note_record(0, AT + dt.timedelta(days=30))
+    assert feeds.low_watermark(assigned=[0, 1]) is None
+    assert feeds.low_watermark(assigned=[0]) == AT + dt.timedelta(days=30)
+    feeds.note_record(1, AT)
+    assert feeds.low_watermark(assigned=[0, 1]) == AT
+    # A partition that stays empty holds nothing back for ever.
+    quiet = _feeds()
+    quiet.note_record(0, AT)
+    later = school_feeds.time.monotonic() + school_feeds.FALLBACK_SECONDS + 1
+    monkeypatch.setattr(school_feeds.time, "monotonic", lambda: later)
+    assert quiet.low_watermark(assigned=[0, 1]) == AT
