@@ -76,7 +76,11 @@ class Bucket:
 
 _BUCKETS = """
 WITH retracted AS (
-    SELECT refers_to FROM {references} WHERE type = 'event.retracted'
+    -- Only a school's own retractions can name its events (schemas/authority.py): the set is the
+    -- size of these schools' retractions, not of every retraction in the country.
+    SELECT refers_to FROM {references}
+    WHERE type = 'event.retracted'
+      AND (school_urn IN {{urns:Array(String)}} OR school_urn IN {{successor_urns:Array(String)}})
 )
 SELECT
     arrayJoin(arrayFilter(

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import POINT_READ, ClientPerThread
 from schemas.authority import Records, Sent
 from services.tracker.tables import HISTORY_ROWS, IDENTITY_LINKS, LEDGER, PLACEMENTS, ROLL_CHECKS
 
@@ -90,6 +90,7 @@ def _linked(clients: ClientPerThread, upns: set[str]) -> tuple[set[str], set[tup
                 f"SELECT upn, former_upn FROM {IDENTITY_LINKS} "
                 "WHERE upn IN {u:Array(String)} OR former_upn IN {u:Array(String)}",
                 parameters={"u": sorted(frontier)},
+                settings=POINT_READ,
             )
             .result_rows
         )
@@ -226,7 +227,9 @@ def pupil_record(clients: ClientPerThread, upn: str) -> PupilRecord:
     looked up by its links first."""
     upns = [upn]
     while True:
-        result = clients.get().query(_PUPIL_RECORD, parameters={"upns": upns}).result_rows
+        result = (
+            clients.get().query(_PUPIL_RECORD, parameters={"upns": upns}, settings=POINT_READ).result_rows
+        )
         if not result:
             linked = linked_upns(clients, upn)
             if linked == upns:

@@ -18,7 +18,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from schemas.authority import visible_to_la
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
-from services.tracker.access_log import start_access_record
+from services.tracker.access_log import AccessRecord, start_access_record
 from services.tracker.ledger_reads import LedgerRow, PlacementRow
 
 ACTION = "pupil_history"
@@ -37,6 +37,16 @@ def read_history(
 ) -> dict[str, Any] | None:
     """Blocking. The history as `GET /v1/pupils/{upn}/history` answers it, or None when the caller
     may read no event of this UPN (unknown and out of scope alike). Access-logged either way."""
+    history, logged = start_history(clients, register, caller, upn, purpose)
+    logged.wait()
+    return history
+
+
+def start_history(
+    clients: ClientPerThread, register: SchoolsRegister, caller: KeyRecord, upn: str, purpose: str
+) -> tuple[dict[str, Any] | None, AccessRecord]:
+    """Blocking. `read_history` with its access-log entry still being written: the caller may
+    build its answer meanwhile (a page's HTML) and must `wait()` on the entry before answering."""
     record = ledger_reads.pupil_record(clients, upn)
     rows = visible_rows(register, caller, record.rows)
     logged = start_access_record(clients, caller, ACTION, upn, purpose, len(rows))
@@ -49,8 +59,7 @@ def read_history(
             "placement": placement_json(record.placement, caller, register),
             "events": [row_json(row, retractions.get(row.event_id), register) for row in rows],
         }
-    logged.wait()
-    return history
+    return history, logged
 
 
 def visible_rows(register: SchoolsRegister, caller: KeyRecord, rows: list[LedgerRow]) -> list[LedgerRow]:

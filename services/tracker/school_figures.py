@@ -37,8 +37,9 @@ GROUP BY school_urn, sen
 """
 
 # A referral is open unless a retraction names it or an end does that no retraction names. Only the
-# references naming these schools' referrals are read into the set, so it stays the size of the
-# LA's placements, not of every AP end in the country (the retractions' set is every retraction).
+# references naming these schools' referrals (and the retractions naming their ends) are read into
+# the sets, so they stay the size of the LA's placements, not of every AP end or retraction in the
+# country.
 _AP_PLACEMENTS = f"""
 SELECT school_urn, count(), countIf(review_by < {{as_of:Date32}})
 FROM {SCHOOL_EVENTS}
@@ -51,7 +52,16 @@ WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
         )
         AND (
             type = 'event.retracted'
-            OR event_id NOT IN (SELECT refers_to FROM {REFERENCES} WHERE type = 'event.retracted')
+            OR event_id NOT IN (
+                SELECT refers_to FROM {REFERENCES}
+                WHERE type = 'event.retracted' AND refers_to IN (
+                    SELECT event_id FROM {REFERENCES}
+                    WHERE type = 'pupil.ap_ended' AND refers_to IN (
+                        SELECT event_id FROM {SCHOOL_EVENTS}
+                        WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
+                    )
+                )
+            )
         )
   )
 GROUP BY school_urn

@@ -1,7 +1,7 @@
 """A pupil's timeline: `GET /pupils` finds a pupil by a UPN (current or former), `GET
 /pupils/{upn}` asks the reader's purpose once (as the API's `?purpose=`), then shows every event of
 the pupil's linked UPNs newest first, retracted ones marked, where the pupil is now and their
-alerts. The read is `services.tracker.pupil_history.read_history`, the API's own: the same scope
+alerts. The read is `services.tracker.pupil_history.start_history`, the API's own: the same scope
 (auditors any pupil, an LA officer a pupil ever at one of the LA's schools, a school the events it
 sent; 404 otherwise, as for an unknown UPN) and the same access-log entry on every view."""
 
@@ -25,7 +25,7 @@ from services.alerts.delivery.notification_text import rule_title
 from services.alerts.lifecycle import Alert
 from services.schools.register import SchoolsRegister
 from services.tracker.audit_api import UPN_PATTERN
-from services.tracker.pupil_history import read_history, stated_purpose
+from services.tracker.pupil_history import start_history, stated_purpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,12 +89,14 @@ async def pupil_timeline(request: Request, upn: str) -> HTMLResponse:
         return purpose.ask(request, _purpose_form(upn), session, reader)
     clients: ClientPerThread = request.app.state.ledger_clients
     register: SchoolsRegister = request.app.state.schools
-    history = await run_in_threadpool(read_history, clients, register, reader, upn, stated)
+    # The page is built while the read's access-log entry is written, and leaves once it is stored.
+    history, logged = await run_in_threadpool(start_history, clients, register, reader, upn, stated)
     if history is None:
+        await run_in_threadpool(logged.wait)
         raise ApiError(404, "not_found", "There is no pupil with this UPN whose records you may read.")
     service = service_of(request)
     alerts = _alerts(service.book.of_pupil(history["linked_upns"]), reader)
-    return render(
+    page = render(
         request,
         "timeline.html",
         {
@@ -112,6 +114,8 @@ async def pupil_timeline(request: Request, upn: str) -> HTMLResponse:
         session=session,
         officer=reader,
     )
+    await run_in_threadpool(logged.wait)
+    return page
 
 
 @router.post("/pupils/{upn}/purpose")
