@@ -89,14 +89,10 @@ class SchoolFeeds:
         after the first record (a partition may stay empty): at the start of a replay the first
         partition's records can be a month ahead of the others', whose schools' events are not in
         the ledger yet, and those schools would look silent."""
-        if not self.recorded:
+        if self.first_heard is None:  # nothing recorded yet
             return None
         unheard = not self.recorded.keys() >= set(assigned)
-        if (
-            unheard
-            and self.first_heard is not None
-            and time.monotonic() - self.first_heard < FALLBACK_SECONDS
-        ):
+        if unheard and time.monotonic() - self.first_heard < FALLBACK_SECONDS:
             return None
         return min(self.recorded.values())
 
