@@ -56,8 +56,7 @@ deploy-check: $(STAMP)
 	$(BIN)/pytest tests/deploy
 
 # The fault-injection suite (tests/faults): kill -9, a broker restart, a full ledger disk, a failing
-# webhook. FAULTS_PUPILS=99010 for 100,001 events. Out of `make test` again: a kill -9 can leave a
-# ledger row without its copy in pupil_history_rows (docs/operations.md, "Faults").
+# webhook. `make test` runs it too (at its default size, 2,020 events); FAULTS_PUPILS=99010 for 100,001.
 faults: $(STAMP) kafka-jars
 	$(BIN)/pytest -m faults -s
 

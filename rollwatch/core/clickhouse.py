@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,20 @@ def batch_token(pieces: Iterable[str]) -> str:
     for piece in pieces:
         digest.update(f"{piece};".encode())
     return digest.hexdigest()
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z-]*")
+# A batch's ids written out in the query text take some 40 bytes each (the default limit of the
+# query text is 256 KiB).
+
+
+def in_list(values: list[str]) -> str:
+    """An SQL list literal of values that need no escaping: UPNs and event ids, which
+    validation has held to letters, digits and hyphens (checked again here). Binding 10,000 of
+    them as query parameters escapes every character in Python, a fifth of a batch's write."""
+    if not _PLAIN.fullmatch("".join(values)):
+        raise ValueError("only letters, digits and hyphens can go in an SQL list unescaped")
+    return "('" + "','".join(values) + "')" if values else "('')"
 
 
 def connect(settings: Settings) -> Client:

@@ -48,6 +48,11 @@ DEAD_LETTERS = Counter(
     "Messages sent to the DLQ: invalid ones by rule, failed ones as processing_failed",
     ["rule"],
 )
+RESTORED_COPIES = Counter(
+    "rollwatch_tracker_restored_copies_total",
+    "Rows of the ledger's materialised-view tables written again for events already in the ledger "
+    "(a process killed between the ledger's part and its views')",
+)
 WRITE_FAILURES = Counter(
     "rollwatch_tracker_write_failures_total", "Ledger writes that failed and were retried"
 )
@@ -102,6 +107,9 @@ class Tracker:
             result = await self._until_done(write, items)
             ROWS.inc(result.written)
             DUPLICATES.inc(result.duplicates)
+            if result.restored:
+                RESTORED_COPIES.inc(result.restored)
+                log.warning("missing copies of ledger rows written", extra={"rows": result.restored})
             await self._dead_letter_conflicts(result.conflicts, by_offset)
             conflicting = {item.event.event_id for item in result.conflicts}
             tracked += [item for item in items if item.event.event_id not in conflicting]

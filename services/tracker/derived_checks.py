@@ -6,8 +6,8 @@
   uses, in the order Kafka gave them, and the result compared with the pupil's latest placement
   row (content, and a version no older than the pupil's last ledger row: a copy of an event
   that Kafka holds twice, at a later offset, moves the version on without changing the content).
-- `pupil_history_rows` (the copy histories are read from, migration 0019): each pupil's rows
-  hashed and counted on both sides; a pupil whose rows differ in number or in any column is named.
+- The tables materialised views keep from the ledger (`pupil_history_rows`, `ledger_school_events`,
+  `ledger_references`, `school_pupil_rolls`): compared in services/tracker/view_copies.py.
 - The `by_school_and_date` projection of the ledger is not a table one can write: ClickHouse
   rebuilds it from the ledger's own rows on every insert and mutation, so it needs no check.
 """
@@ -23,7 +23,7 @@ from clickhouse_connect.driver.client import Client
 
 from schemas import parse_event
 from services.tracker import placement
-from services.tracker.tables import HISTORY_ROWS, IDENTITY_LINKS, LEDGER, PLACEMENTS
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 
 
 @dataclass(frozen=True)
@@ -56,37 +56,6 @@ def check_identity_links(client: Client) -> DerivedBreak | None:
         return None
     upn, former, _, problem = found[0]
     return DerivedBreak(IDENTITY_LINKS, str(upn), f"link to former UPN {former} {problem}")
-
-
-_HISTORY_COLUMNS = (
-    "event_id, type, school_urn, occurred_on, recorded_at, ingested_at, kafka_partition, kafka_offset, "
-    "chain_seq, event"
-)
-# Per pupil, the row count and the sum of the rows' hashes on each side: a row missing, added or
-# altered in the copy changes one of them for that pupil (the sum, unlike a XOR, is not undone by
-# a row copied twice).
-_PER_PUPIL = f"SELECT upn, count() AS rows, sum(toUInt128(cityHash64({_HISTORY_COLUMNS}))) AS digest FROM "
-_PUPIL_ROWS_DIFFER = f"""
-SELECT upn, ledger.rows, copy.rows
-FROM ({_PER_PUPIL}{LEDGER} GROUP BY upn) AS ledger
-FULL OUTER JOIN ({_PER_PUPIL}{HISTORY_ROWS} GROUP BY upn) AS copy USING (upn)
-WHERE ledger.rows != copy.rows OR ledger.digest != copy.digest
-ORDER BY upn LIMIT 1
-"""
-
-
-def check_history_rows(client: Client) -> DerivedBreak | None:
-    found = client.query(_PUPIL_ROWS_DIFFER).result_rows
-    if not found:
-        return None
-    upn, ledger_rows, copy_rows = found[0]
-    problem = (
-        "altered: a row differs from the ledger's"
-        if ledger_rows == copy_rows
-        else f"{'missing' if copy_rows < ledger_rows else 'added'}: {copy_rows} rows where the ledger has "
-        f"{ledger_rows}"
-    )
-    return DerivedBreak(HISTORY_ROWS, str(upn), problem)
 
 
 def check_placements(client: Client) -> tuple[int, DerivedBreak | None]:

@@ -10,18 +10,18 @@ event sent twice by a producer)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread, batch_token
+from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread, batch_token, in_list
 from rollwatch.core.signing import SecretKeys
 from schemas import Event
 from schemas.authority import Records
 from schemas.events import PupilEvent, SchoolRollChecked
+from services.tracker import view_copies
 from services.tracker.checkpoints import Checkpoint, countersign, signed_after, write_checkpoint
 from services.tracker.hash_chain import (
     CHAIN_VERSION,
@@ -90,6 +90,8 @@ class WriteResult:
     duplicates: int
     # Events whose id the ledger already holds with other content: never written, sent to the DLQ.
     conflicts: tuple[Received, ...] = ()
+    # Copies the materialised views lacked for events already in the ledger, written again.
+    restored: int = 0
 
 
 class LedgerWriter:
@@ -136,7 +138,7 @@ class LedgerWriter:
             return {}
         result = self._clients.get().query(
             f"SELECT upn, max(version), argMax(state, version), argMax(placement, version) "
-            f"FROM {PLACEMENTS} WHERE upn IN {_in_list(sorted(upns))} GROUP BY upn",
+            f"FROM {PLACEMENTS} WHERE upn IN {in_list(sorted(upns))} GROUP BY upn",
             settings=LONG_QUERY,
         )
         return {
@@ -167,8 +169,12 @@ class LedgerWriter:
             for event_id, item in unique.items()
             if event_id in known and known[event_id] != item.canonical
         )
+        recorded = [item for event_id, item in unique.items() if known.get(event_id) == item.canonical]
+        restored = self._restore_copies(recorded) if recorded else 0
         if not fresh:
-            return WriteResult(written=0, duplicates=len(batch) - len(conflicts), conflicts=conflicts)
+            return WriteResult(
+                written=0, duplicates=len(batch) - len(conflicts), conflicts=conflicts, restored=restored
+            )
         heads = self._chain_heads({item.pupil.upn for item in fresh})
         now = to_millisecond(dt.datetime.now(dt.UTC))
         rows = []
@@ -217,15 +223,30 @@ class LedgerWriter:
         for upn, head in heads.items():
             self._heads.put(upn, head)
         return WriteResult(
-            written=len(fresh), duplicates=len(batch) - len(fresh) - len(conflicts), conflicts=conflicts
+            written=len(fresh),
+            duplicates=len(batch) - len(fresh) - len(conflicts),
+            conflicts=conflicts,
+            restored=restored,
         )
+
+    def _restore_copies(self, recorded: list[Received]) -> int:
+        """A batch seen before (a resend after a crash, or an event Kafka holds twice): the copies
+        its first write may have left unwritten, if the process died between the ledger's part and
+        its views' parts (services/tracker/view_copies.py)."""
+        written = view_copies.restore(
+            self._clients.get(),
+            upns=sorted({item.pupil.upn for item in recorded}),
+            schools=sorted({item.pupil.school_urn for item in recorded}),
+            event_ids=[str(item.event.event_id) for item in recorded],
+        )
+        return sum(count for table, count in written.items() if table in view_copies.EVENT_COPIES)
 
     def _already_recorded(self, items: list[Received]) -> dict[UUID, bytes]:
         """The batch's event ids the ledger holds already, with the content it holds."""
         # The ledger is ordered by UPN, so filtering on the batch's UPNs first keeps this a
         # few granule reads however large the ledger grows.
-        upns = _in_list(sorted({i.pupil.upn for i in items}))
-        ids = _in_list([str(i.event.event_id) for i in items])
+        upns = in_list(sorted({i.pupil.upn for i in items}))
+        ids = in_list([str(i.event.event_id) for i in items])
         result = self._clients.get().query(
             f"SELECT event_id, any(event) FROM {LEDGER} WHERE upn IN {upns} AND event_id IN {ids} "
             "GROUP BY event_id",
@@ -248,26 +269,12 @@ class LedgerWriter:
         if missing:
             result = self._clients.get().query(
                 f"SELECT upn, max(chain_seq), argMax(hash, chain_seq) FROM {LEDGER} "
-                f"WHERE upn IN {_in_list(sorted(missing))} GROUP BY upn",
+                f"WHERE upn IN {in_list(sorted(missing))} GROUP BY upn",
                 settings=LONG_QUERY,
             )
             for upn, seq, digest in result.result_rows:
                 heads[upn] = (int(seq), digest)
         return heads
-
-
-_PLAIN = re.compile(r"[0-9A-Za-z-]*")
-# A batch's ids written out in the query text take some 40 bytes each (the default limit of the
-# query text is 256 KiB).
-
-
-def _in_list(values: list[str]) -> str:
-    """An SQL list literal of values that need no escaping: UPNs and event ids, which
-    validation has held to letters, digits and hyphens (checked again here). Binding 10,000 of
-    them as query parameters escapes every character in Python, a fifth of a batch's write."""
-    if not _PLAIN.fullmatch("".join(values)):
-        raise ValueError("only letters, digits and hyphens can go in an SQL list unescaped")
-    return "('" + "','".join(values) + "')" if values else "('')"
 
 
 def _token(items: list[Received]) -> str:

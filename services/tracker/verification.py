@@ -19,9 +19,10 @@ from clickhouse_connect.driver.client import Client
 
 from rollwatch.core import sealed_log
 from rollwatch.core.signing import SecretKeys
+from services.tracker import view_copies
 from services.tracker.checkpoint_checks import check_sealed_root, check_signatures, compare_with_topic
 from services.tracker.checkpoints import recorded_heads, recorded_sealed_heads
-from services.tracker.derived_checks import check_history_rows, check_identity_links, check_placements
+from services.tracker.derived_checks import check_identity_links, check_placements
 from services.tracker.hash_chain import GENESIS
 from services.tracker.merkle import leaf, merkle_root
 from services.tracker.tables import CHECKPOINTS, LEDGER
@@ -104,7 +105,7 @@ CHAINS_STEP = "every pupil's hash chain and the typed columns"
 CHECKPOINT_STEP = "the checkpoints' signatures, and the latest one's Merkle roots and heads"
 TOPIC_STEP = "the checkpoints' copy on the ledger-checkpoints topic"
 LINKS_STEP = "the identity links"
-HISTORY_ROWS_STEP = "the pupils' history rows"
+COPIES_STEP = "the tables materialised views copy from the ledger (histories, statistics, rolls)"
 PLACEMENTS_STEP = "the placements, replayed pupil by pupil"
 
 
@@ -120,7 +121,7 @@ def steps(*, derived: bool = True, topic: bool = False) -> list[str]:
         CHAINS_STEP,
         CHECKPOINT_STEP,
         LINKS_STEP,
-        HISTORY_ROWS_STEP,
+        COPIES_STEP,
         *([PLACEMENTS_STEP] if derived else []),
         *(sealed_step(table) for table in sealed_log.SEALED_TABLES),
     ]
@@ -169,14 +170,14 @@ def verify(
     derived_summary: dict[str, Any] = {}
     step(LINKS_STEP)
     links = check_identity_links(client)
-    step(HISTORY_ROWS_STEP)
-    history_rows = check_history_rows(client)
+    step(COPIES_STEP)
+    copies = view_copies.check_event_copies(client) or view_copies.check_rolls(client)
     if derived:
         step(PLACEMENTS_STEP)
         derived_summary["placements_compared"], placements = check_placements(client)
     else:
         placements = None
-    for found_break in (links, history_rows, placements):
+    for found_break in (links, copies, placements):
         if first_break is None and found_break is not None:
             first_break = Break(found_break.upn, None, 0, found_break.problem, table=found_break.table)
     sealed: dict[str, Any] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pytest
 
 from rollwatch.core.clickhouse import ClientPerThread
@@ -12,7 +13,8 @@ from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.tracker.ledger_reads import pupil_rows
 from services.tracker.ledger_writer import LedgerWriter, Received
-from tests.support.events import enrolment, upn_for
+from services.tracker.view_copies import check_event_copies, check_rolls
+from tests.support.events import enrolment, retraction, upn_for
 
 pytestmark = pytest.mark.clickhouse
 
@@ -73,3 +75,29 @@ def test_history_is_the_pupils_rows_in_time_order(clients: ClientPerThread) -> N
     assert dates == sorted(dates)
     assert {row.event["upn"] for row in history} == {upn}
     assert [row.chain_seq for row in sorted(history, key=lambda r: r.chain_seq)] == list(range(1, 11))
+
+
+def test_a_resent_batch_writes_the_copies_a_killed_insert_left_unwritten(clients: ClientPerThread) -> None:
+    """ClickHouse writes the ledger's part, then each materialised view's: a process killed between
+    them leaves ledger rows without copies. The resend (offsets were never committed) writes them."""
+    writer = LedgerWriter(clients)
+    batch = _received(30)
+    undo = parse_event(retraction(orjson.loads(batch[3].canonical)))
+    batch.append(Received(undo, canonical_bytes(undo), partition=0, offset=100))
+    assert writer.write(batch).written == 31
+    client = clients.get()
+    assert check_event_copies(client) is None and check_rolls(client) is None
+    # What the kill leaves: some rows' copies missing in every table the views keep.
+    lost = f"event_id IN ('{undo.event_id}', '{batch[0].event.event_id}', '{batch[7].event.event_id}')"
+    for table in ("pupil_history_rows", "ledger_school_events", "ledger_references"):
+        client.command(f"ALTER TABLE {table} DELETE WHERE {lost}", settings={"mutations_sync": 2})
+    client.command("TRUNCATE TABLE school_pupil_rolls")
+    missing = check_event_copies(client)
+    assert missing is not None and missing.problem.startswith("missing:"), missing
+    again = writer.write(batch)
+    assert (again.written, again.duplicates, again.restored) == (0, 31, 3 + 3 + 1)
+    assert check_event_copies(client) is None and check_rolls(client) is None
+    assert _rows(clients) == 31
+    # Once whole, a further resend writes nothing: the roll states added again merge to the same.
+    assert writer.write(batch).restored == 0
+    assert check_event_copies(client) is None and check_rolls(client) is None

@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 from kafka import KafkaProducer
@@ -28,8 +29,9 @@ from services.tracker.ledger_writer import LedgerWriter, Received
 from services.tracker.merkle import EMPTY_ROOT
 from services.tracker.verification import steps, verify
 from services.tracker.verification_log import recent_verifications, verify_and_record
+from services.tracker.view_copies import view_select
 from tests.support.brokers import KafkaForTests
-from tests.support.events import deletion, enrolment, suspension, upn_for
+from tests.support.events import deletion, enrolment, retraction, suspension, upn_for
 from tests.support.secrets import SECRETS
 
 pytestmark = pytest.mark.clickhouse
@@ -258,6 +260,44 @@ def test_a_removed_identity_link_or_history_row_is_named(client: Client) -> None
     assert removed is not None and removed.problem.startswith("missing:"), removed
 
 
+_EVENTS, _ROLLS = "ledger_school_events", "school_pupil_rolls"
+# A later move than any the ledger has, added to a roll: the merged latest move changes.
+_LATER_MOVE = (
+    f"INSERT INTO {_ROLLS} SELECT school_urn, upn, argMaxIfState('pupil.deleted', toUInt64(99), 1), "
+    f"argMaxIfState('E', toUInt64(99), 1) FROM {_EVENTS} WHERE upn = '{{upn}}' GROUP BY school_urn, upn"
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "table", "problem"),
+    [
+        (f"ALTER TABLE {_EVENTS} UPDATE ground = 'OTHER' WHERE upn = '{{upn}}'", _EVENTS, "altered"),
+        (f"ALTER TABLE {_EVENTS} DELETE WHERE upn = '{{upn}}' AND ground != ''", _EVENTS, "missing"),
+        (f"ALTER TABLE {_ROLLS} DELETE WHERE upn = '{{upn}}'", _ROLLS, "missing"),
+        (_LATER_MOVE, _ROLLS, "altered"),
+    ],
+)
+def test_an_altered_statistics_copy_is_named(client: Client, sql: str, table: str, problem: str) -> None:
+    """The dashboards count from tables the views keep: a change there, not in the ledger, is named."""
+    _mutate(client, sql.format(upn=PUPILS[3]))
+    found = verify(client, SECRETS, derived=False).first_break
+    assert found is not None and (found.table, found.upn) == (table, PUPILS[3]), found
+    assert found.problem.startswith(problem), found
+
+
+def test_a_removed_reference_is_named(client: Client, migrated_ledger_settings: Settings) -> None:
+    first = client.query(
+        f"SELECT event FROM movement_ledger WHERE upn = '{PUPILS[4]}' AND chain_seq = 1"
+    ).result_rows[0][0]
+    undo = parse_event(retraction(orjson.loads(first)))
+    writer = LedgerWriter(ClientPerThread(migrated_ledger_settings))
+    writer.write([Received(undo, canonical_bytes(undo), 0, 50)])
+    assert verify(client, SECRETS, derived=False).ok
+    _mutate(client, f"ALTER TABLE ledger_references DELETE WHERE event_id = '{undo.event_id}'")
+    found = verify(client, SECRETS, derived=False).first_break
+    assert found is not None and (found.table, found.upn) == ("ledger_references", PUPILS[4]), found
+
+
 @pytest.mark.parametrize(
     ("sql", "problem"),
     [
@@ -393,10 +433,14 @@ def test_the_checkpoints_are_compared_with_their_copy_on_the_topic(
     report = verify(client, SECRETS, published=copy)
     assert report.ok, report.first_break
     assert report.checkpoints is not None and report.checkpoints["on_topic"] == 1
-    # An insider with the secret removes the newest rows (from the ledger and from its copy by
-    # pupil, which would name them otherwise) and checkpoints what is left, afresh.
+    # An insider with the secret removes the newest rows (from the ledger and from every copy the
+    # views keep, which would name them otherwise) and checkpoints what is left, afresh.
+    newest = "event_id IN (SELECT event_id FROM movement_ledger WHERE chain_seq = 3)"
+    for table in ("pupil_history_rows", "ledger_school_events", "ledger_references"):
+        _mutate(client, f"ALTER TABLE {table} DELETE WHERE {newest}")
     _mutate(client, "ALTER TABLE movement_ledger DELETE WHERE chain_seq = 3")
-    _mutate(client, "ALTER TABLE pupil_history_rows DELETE WHERE chain_seq = 3")
+    _mutate(client, "TRUNCATE TABLE school_pupil_rolls")
+    client.command(f"INSERT INTO school_pupil_rolls {view_select(client, 'school_pupil_rolls')}")
     for table in ("ledger_checkpoints", "ledger_checkpoint_heads", "ledger_checkpoint_signatures"):
         _mutate(client, f"ALTER TABLE {table} DELETE WHERE 1")
     removed = verify(client, SECRETS, derived=False, published=copy).first_break
