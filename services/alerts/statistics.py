@@ -27,6 +27,7 @@ from services.schools.model import School
 from services.schools.register import SchoolsRegister
 from services.tracker.reads import (
     DEFINITION,
+    EXAM_YEAR_GROUPS,
     NOTICE,
     SEN_PROVISIONS,
     APPlacements,
@@ -64,7 +65,6 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("4 to 13 weeks", 28, 90),
     ("Over 13 weeks", 91, None),
 )
-EXAM_YEARS = (10, 11)
 
 # A page's reads (exits, rolls, AP placements) run side by side, each on its own thread's ClickHouse
 # client, so the page takes about as long as its slowest read rather than their sum.
@@ -149,7 +149,7 @@ def la_dashboard(
     facts = RegisterFacts.of(register, la_code, only)
     (now, before), rolls, placements = _side_by_side(
         lambda: period_exit_counts(
-            clients, facts, [(start, end), (year_earlier(start), year_earlier(end))], rules
+            clients, facts, [(start, end), (year_earlier(start), year_earlier(end))], rules, coarse=True
         ),
         lambda: school_rolls(clients, facts.urns),
         lambda: ap_placements(clients, facts.urns, today),
@@ -213,7 +213,7 @@ def la_dashboard(
                     unexplained["by_year_group"].get(str(year), 0),
                 ),
             }
-            for year in EXAM_YEARS
+            for year in EXAM_YEAR_GROUPS
         ],
         "home_education_by_sen": [
             {"sen_provision": sen, "label": SEN_WORDS[sen], "deletions": count}

@@ -29,6 +29,7 @@ from services.tracker.exit_classification import (
 )
 from services.tracker.la_summary import (
     DEFINITION,
+    EXAM_YEAR_GROUPS,
     NOTICE,
     RegisterFacts,
     exit_counts,
@@ -48,6 +49,7 @@ from services.tracker.tables import LEDGER, PLACEMENTS
 
 __all__ = [
     "DEFINITION",
+    "EXAM_YEAR_GROUPS",
     "NOTICE",
     "SEN_PROVISIONS",
     "APPlacements",

@@ -14,7 +14,7 @@ from rollwatch.core.settings import Settings
 from services.schools.model import SchoolLink
 from services.schools.register import SchoolsRegister
 from services.tracker.exit_classification import default_exit_rules
-from services.tracker.la_summary import RegisterFacts, read_buckets
+from services.tracker.la_summary import EXAM_YEAR_GROUPS, RegisterFacts, period_exit_counts, read_buckets
 from tests.integration.tracker.conftest import Ledger
 from tests.support.events import deletion, enrolment
 
@@ -161,3 +161,30 @@ def test_the_las_own_exit_overrides_are_applied(ledger: Ledger, tmp_path: Path) 
     assert after["exits"]["unexplained"]["total"] == before["unexplained"]["total"] - 1
     assert after["exits"]["unexplained"]["by_ground"].get("home_education") is None
     assert _summary(ledger, "201")["classification"]["version"] == "2025-12-01.1"  # other LAs: defaults
+
+
+def test_the_dashboards_coarse_grain_counts_what_it_shows_as_the_full_grain(ledger: Ledger) -> None:
+    """The dashboard reads fewer, coarser buckets (deletions only; year groups and SEN provision
+    only where it looks at them): what it shows must equal the full grain's counts."""
+    facts = RegisterFacts.of(ledger.world.register, "886")
+    periods = [(dt.date(2025, 8, 1), dt.date(2026, 8, 31)), (dt.date(2024, 8, 1), dt.date(2025, 8, 31))]
+    rules = default_exit_rules()
+    full = period_exit_counts(ledger.world.clients, facts, periods, rules)
+    coarse = period_exit_counts(ledger.world.clients, facts, periods, rules, coarse=True)
+    assert full[0]["exits"]["total"] > 0 and full[0]["exits"]["explained"]["total"] > 0
+
+    def shown(counts: dict[str, Any]) -> dict[str, Any]:
+        exits = counts["exits"]
+        return {
+            "total": exits["total"],
+            "unexplained": exits["unexplained"]["total"],
+            "by_school": exits["by_school"],
+            "by_month": exits["by_month"],
+            "years": [
+                (exits["by_year_group"].get(str(y)), exits["unexplained"]["by_year_group"].get(str(y)))
+                for y in EXAM_YEAR_GROUPS
+            ],
+            "home_education": exits["to_home_education_by_sen_provision"],
+        }
+
+    assert [shown(c) for c in coarse] == [shown(c) for c in full]
