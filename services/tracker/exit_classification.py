@@ -203,12 +203,12 @@ def is_phase_transition(exit_: Exit, rules: ExitRules) -> bool:
     """A leaver ground, or the school's top year group deleted at the end of the school year."""
     if exit_.ground in rules.leaver_grounds:
         return True
-    tops = (
-        frozenset({exit_.school_top_year_group})
-        if exit_.school_top_year_group is not None
-        else rules.top_year_groups
-    )
-    return exit_.in_end_of_year and exit_.year_group in tops
+    return exit_.in_end_of_year and exit_.year_group in top_year_groups(exit_.school_top_year_group, rules)
+
+
+def top_year_groups(school_top_year_group: int | None, rules: ExitRules) -> frozenset[int]:
+    """A school's top year group from the register, else the rules' usual ones."""
+    return frozenset({school_top_year_group}) if school_top_year_group is not None else rules.top_year_groups
 
 
 def in_end_of_year(day: dt.date, rules: ExitRules) -> bool:

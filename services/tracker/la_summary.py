@@ -31,6 +31,7 @@ from services.tracker.exit_classification import (
     ExitRules,
     classify_exit,
     is_special_school,
+    top_year_groups,
 )
 from services.tracker.tables import REFERENCES, SCHOOL_EVENTS
 
@@ -216,7 +217,6 @@ def buckets_query(
         sen_kept=_COARSE_SEN.format(home_education=HOME_EDUCATION) if coarse else "",
         only_deletions=_ONLY_DELETIONS.format(deleted=DELETED) if coarse else "",
     )
-    top_year_groups = [f"{urn}:{year}" for urn in facts.urns for year in _top_years(facts, urn, rules)]
     return sql, {
         "urns": list(facts.urns),
         "start": min(start for start, _ in periods),
@@ -228,15 +228,17 @@ def buckets_query(
         "special_laestabs": list(facts.special_laestabs),
         "succession": list(facts.succession),
         "successor_urns": successor_urns,
-        **({"top_year_groups": top_year_groups} if coarse else {}),
+        **({"top_year_groups": _school_top_years(facts, rules)} if coarse else {}),
     }
 
 
-def _top_years(facts: RegisterFacts, urn: str, rules: ExitRules) -> list[int]:
-    """The school's top year group from the register, else the rules' usual ones (as
-    `is_phase_transition` takes them)."""
-    top = facts.top_year_groups.get(urn)
-    return [top] if top is not None else sorted(rules.top_year_groups)
+def _school_top_years(facts: RegisterFacts, rules: ExitRules) -> list[str]:
+    """ "<urn>:<year>" for each school's top year groups, as the classification takes them."""
+    return [
+        f"{urn}:{year}"
+        for urn in facts.urns
+        for year in sorted(top_year_groups(facts.top_year_groups.get(urn), rules))
+    ]
 
 
 def read_buckets(

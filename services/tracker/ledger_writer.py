@@ -233,13 +233,12 @@ class LedgerWriter:
         """A batch seen before (a resend after a crash, or an event Kafka holds twice): the copies
         its first write may have left unwritten, if the process died between the ledger's part and
         its views' parts (services/tracker/view_copies.py)."""
-        written = view_copies.restore(
+        return view_copies.restore(
             self._clients.get(),
             upns=sorted({item.pupil.upn for item in recorded}),
             schools=sorted({item.pupil.school_urn for item in recorded}),
             event_ids=[str(item.event.event_id) for item in recorded],
         )
-        return sum(count for table, count in written.items() if table in view_copies.EVENT_COPIES)
 
     def _already_recorded(self, items: list[Received]) -> dict[UUID, bytes]:
         """The batch's event ids the ledger holds already, with the content it holds."""

@@ -48,12 +48,16 @@ def _columns(client: Client, table: str) -> list[tuple[str, str]]:
     return [(str(name), str(kind)) for name, kind in rows]
 
 
-def restore(client: Client, upns: list[str], schools: list[str], event_ids: list[str]) -> dict[str, int]:
+def _names(client: Client, table: str) -> str:
+    return ", ".join(name for name, _ in _columns(client, table))
+
+
+def restore(client: Client, upns: list[str], schools: list[str], event_ids: list[str]) -> int:
     """Writes every copy of these ledger events that its table lacks, and the pupils' roll states
-    again; returns the rows written per table (the rolls' count is of states added, not missing)."""
+    again; returns how many event copies were written (the roll states are not counted)."""
     where = f"upn IN {in_list(upns)} AND school_urn IN {in_list(schools)}"
     ids = in_list(event_ids)
-    written: dict[str, int] = {}
+    written = 0
     for target in EVENT_COPIES:
         select = view_select(client, target)
         missing = [
@@ -65,28 +69,21 @@ def restore(client: Client, upns: list[str], schools: list[str], event_ids: list
             ).result_rows
         ]
         if missing:
-            names = ", ".join(name for name, _ in _columns(client, target))
+            names = _names(client, target)
             client.command(
                 f"INSERT INTO {target} ({names}) SELECT {names} FROM ({select}) "
                 f"WHERE {where} AND event_id IN {in_list(missing)}",
                 settings=LONG_QUERY,
             )
-        written[target] = len(missing)
+        written += len(missing)
     # A kill between the school events' part and the rolls' part leaves no trace one could ask for
     # by event id; the states are added again instead (the filter reaches below the GROUP BY).
-    names = ", ".join(name for name, _ in _columns(client, ROLLS))
-    before = _row_count(client, ROLLS, where)
+    names = _names(client, ROLLS)
     client.command(
         f"INSERT INTO {ROLLS} ({names}) SELECT {names} FROM ({view_select(client, ROLLS)}) WHERE {where}",
         settings=LONG_QUERY,
     )
-    written[ROLLS] = _row_count(client, ROLLS, where) - before
     return written
-
-
-def _row_count(client: Client, table: str, where: str) -> int:
-    count = client.query(f"SELECT count() FROM {table} WHERE {where}", settings=LONG_QUERY).result_rows[0][0]
-    return int(count)
 
 
 def check_event_copies(client: Client) -> DerivedBreak | None:
@@ -97,9 +94,8 @@ def check_event_copies(client: Client) -> DerivedBreak | None:
         columns = _columns(client, target)
         # The view's side cast to the table's types, so that equal values hash equal.
         typed = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in columns)
-        digest = "count() AS rows, sum(toUInt128(cityHash64(tuple({})))) AS digest".format(
-            ", ".join(name for name, _ in columns)
-        )
+        names = ", ".join(name for name, _ in columns)
+        digest = f"count() AS rows, sum(toUInt128(cityHash64(tuple({names})))) AS digest"
         found = client.query(
             f"SELECT upn, ledger.rows, copy.rows "
             f"FROM (SELECT upn, {digest} FROM (SELECT {typed} FROM ({view_select(client, target)})) "
