@@ -13,6 +13,7 @@ Blocking (ClickHouse reads): call from a thread."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -102,15 +103,24 @@ def _by_month(counts: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"month": month, **values} for month, values in counts["exits"]["by_month"].items()]
 
 
+def _age_band(age: int) -> str:
+    """The band of an alert open `age` days (an alert raised after `today`, by an event-time
+    clock, counts as under a week)."""
+    return next(label for label, _, high in AGE_BANDS if high is None or age <= high)
+
+
 def _open_alerts(alerts: Iterable[Alert], today: dt.date, keep: Callable[[Alert], bool]) -> dict[str, Any]:
+    # An LA's thousands of alerts share few (rule, day raised) pairs: count those, then band each
+    # pair once (10,000 alerts took a tenth of the bench's dashboard view, banded one by one).
+    raised = Counter(
+        (alert.rule, alert.opened_at.date())
+        for alert in alerts
+        if alert.status in OPEN_STATUSES and keep(alert)
+    )
     by_rule: dict[str, dict[str, int]] = {}
-    for alert in alerts:
-        if alert.status not in OPEN_STATUSES or not keep(alert):
-            continue
-        age = (today - alert.opened_at.date()).days
-        band = next(label for label, low, high in AGE_BANDS if age >= low and (high is None or age <= high))
-        counts = by_rule.setdefault(alert.rule, {label: 0 for label, _, _ in AGE_BANDS})
-        counts[band] += 1
+    for (rule, day), n in raised.items():
+        counts = by_rule.setdefault(rule, {label: 0 for label, _, _ in AGE_BANDS})
+        counts[_age_band((today - day).days)] += n
     ordered = sorted(by_rule.items(), key=lambda item: (-sum(item[1].values()), item[0]))
     rows = [
         {"rule": rule, "title": rule_title(rule), "total": sum(counts.values()), "by_age": counts}
@@ -119,7 +129,7 @@ def _open_alerts(alerts: Iterable[Alert], today: dt.date, keep: Callable[[Alert]
     return {
         "as_of": today.isoformat(),
         "age_bands": [label for label, _, _ in AGE_BANDS],
-        "total": sum(sum(counts.values()) for counts in by_rule.values()),
+        "total": sum(raised.values()),
         "by_rule": rows,
     }
 
@@ -147,12 +157,15 @@ def la_dashboard(
     rules = exit_rules(params)
     only: Callable[[School], bool] | None = (lambda s: s.phase == phase) if phase else None
     facts = RegisterFacts.of(register, la_code, only)
-    (now, before), rolls, placements = _side_by_side(
+    in_filter = set(facts.urns)
+    # Counting the open alerts (Python) overlaps the ClickHouse reads, which release the GIL.
+    (now, before), rolls, placements, open_alerts = _side_by_side(
         lambda: period_exit_counts(
             clients, facts, [(start, end), (year_earlier(start), year_earlier(end))], rules, coarse=True
         ),
         lambda: school_rolls(clients, facts.urns),
         lambda: ap_placements(clients, facts.urns, today),
+        lambda: _open_alerts(alerts, today, lambda a: a.school_urn in in_filter),
     )
     threshold = params.rules.school_exit_pattern
     by_school = now["exits"]["by_school"]
@@ -181,7 +194,6 @@ def la_dashboard(
         {**this, "year_before": earlier}
         for this, earlier in zip(_by_month(now), _by_month(before), strict=True)
     ]
-    in_filter = set(facts.urns)
     return {
         "statistics_not_findings": True,
         "notice": NOTICE,
@@ -220,7 +232,7 @@ def la_dashboard(
             for sen, count in _sen_rows(now["exits"]["to_home_education_by_sen_provision"])
         ],
         "ap_placements": _ap_total(placements, today),
-        "open_alerts": _open_alerts(alerts, today, lambda a: a.school_urn in in_filter),
+        "open_alerts": open_alerts,
         "classification": {"definition": DEFINITION, **rules.as_dict()},
     }
 

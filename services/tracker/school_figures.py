@@ -36,33 +36,31 @@ WHERE last_move = 'pupil.enrolled'
 GROUP BY school_urn, sen
 """
 
-# A referral is open unless a retraction names it or an end does that no retraction names. Only the
-# references naming these schools' referrals (and the retractions naming their ends) are read into
-# the sets, so they stay the size of the LA's placements, not of every AP end or retraction in the
-# country.
+# A referral is open unless a retraction names it or an end does that no retraction names. The
+# referrals' retractions are among those their own schools sent (only the sender of an event may
+# retract it: schemas/authority.py), a short read. Their ends are read once and kept unless a
+# retraction names them: an anti-join with every retraction, fewer than the ends they are tested
+# against (on the bench's 10M-row ledger 62,694 retractions and 729,754 ends; reading the ends a
+# second time to narrow the retractions first made the query 85 ms instead of 60, p50).
 _AP_PLACEMENTS = f"""
+WITH referrals AS (
+    SELECT event_id FROM {SCHOOL_EVENTS}
+    WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
+)
 SELECT school_urn, count(), countIf(review_by < {{as_of:Date32}})
 FROM {SCHOOL_EVENTS}
 WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
   AND event_id NOT IN (
       SELECT refers_to FROM {REFERENCES}
-      WHERE refers_to IN (
-            SELECT event_id FROM {SCHOOL_EVENTS}
-            WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
-        )
-        AND (
-            type = 'event.retracted'
-            OR event_id NOT IN (
-                SELECT refers_to FROM {REFERENCES}
-                WHERE type = 'event.retracted' AND refers_to IN (
-                    SELECT event_id FROM {REFERENCES}
-                    WHERE type = 'pupil.ap_ended' AND refers_to IN (
-                        SELECT event_id FROM {SCHOOL_EVENTS}
-                        WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.ap_referred'
-                    )
-                )
-            )
-        )
+      WHERE type = 'event.retracted' AND school_urn IN {{urns:Array(String)}}
+      UNION ALL
+      SELECT ends.refers_to
+      FROM (
+          SELECT event_id, refers_to FROM {REFERENCES}
+          WHERE type = 'pupil.ap_ended' AND refers_to IN referrals
+      ) AS ends
+      LEFT ANTI JOIN (SELECT refers_to FROM {REFERENCES} WHERE type = 'event.retracted') AS withdrawn
+          ON withdrawn.refers_to = ends.event_id
   )
 GROUP BY school_urn
 """

@@ -112,3 +112,5 @@ def test_rolls_agree_with_the_placements_and_ap_placements_are_counted(ledger: L
     assert ap_placements(clients, ["100050"], dt.date(2026, 3, 2)) == {}
     world.record([retraction(ended)])  # the end withdrawn: open again
     assert ap_placements(clients, ["100050"], dt.date(2026, 3, 2))["100050"].open == 1
+    world.record([retraction(referral)])  # the referral withdrawn: never open
+    assert ap_placements(clients, ["100050"], dt.date(2026, 3, 2)) == {}

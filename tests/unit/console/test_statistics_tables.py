@@ -35,6 +35,12 @@ def test_open_alerts_are_counted_by_rule_and_days_open() -> None:
     assert _open_alerts(alerts, NOW.date(), lambda a: a.school_urn == "100054")["total"] == 0
 
 
+def test_an_alert_raised_after_today_counts_as_under_a_week() -> None:
+    # By the event-time clock `today` is the latest event's day; an alert can be raised after it.
+    found = _open_alerts([_alert("no_destination", -2)], NOW.date(), lambda a: True)
+    assert found["by_rule"][0]["by_age"]["Under a week"] == 1
+
+
 def test_a_year_earlier() -> None:
     assert year_earlier(dt.date(2026, 8, 31)) == dt.date(2025, 8, 31)
     assert year_earlier(dt.date(2024, 2, 29)) == dt.date(2023, 2, 28)
