@@ -24,7 +24,14 @@ class Feeder:
     unanswered: int = 0  # requests that got no answer (the product was down or killed mid-request)
     error: BaseException | None = None
     retry_after_seen: set[str] = field(default_factory=set)
+    # Batches (by index) the feed stops before until `release`: a fault injected at that point then
+    # meets the next request, however fast the feed was going.
+    hold_before: frozenset[int] = frozenset()
     _thread: threading.Thread | None = None
+    _open: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._open.set()
 
     def start(self) -> Feeder:
         self._thread = threading.Thread(target=self._run, name="feeder", daemon=True)
@@ -38,6 +45,9 @@ class Feeder:
             raise TimeoutError(f"the feed did not finish in {timeout_s:.0f}s ({self.sent_batches} batches)")
         if self.error is not None:
             raise self.error
+
+    def release(self) -> None:
+        self._open.set()
 
     @property
     def done(self) -> bool:
@@ -57,7 +67,10 @@ class Feeder:
         headers = {"Authorization": f"Bearer {self.key}", "content-type": "application/json"}
         try:
             with httpx.Client(timeout=60, headers=headers) as client:
-                for ids, body in self.batches:
+                for index, (ids, body) in enumerate(self.batches):
+                    if index in self.hold_before:
+                        self._open.clear()
+                    self._open.wait()
                     self._post(client, ids, body)
                     self.sent_batches += 1
         except BaseException as exc:  # reported by join()
