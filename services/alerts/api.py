@@ -43,7 +43,7 @@ def outcomes() -> dict[str, str]:
     return loaded
 
 
-def _service(request: Request) -> AlertService:
+async def _service(request: Request) -> AlertService:
     service: AlertService = request.app.state.alerts
     return service
 

@@ -104,12 +104,12 @@ def school_statistics(
     return figures
 
 
-def _service(request: Request) -> AlertService:
+async def _service(request: Request) -> AlertService:
     service: AlertService = request.app.state.alerts
     return service
 
 
-def _clients(request: Request) -> ClientPerThread:
+async def _clients(request: Request) -> ClientPerThread:
     clients: ClientPerThread = request.app.state.ledger_clients
     return clients
 

@@ -31,7 +31,7 @@ router = APIRouter(tags=["ingest"])
 LedgerLookup = Callable[[list[tuple[str, str]]], dict[str, bytes]]
 
 
-def _recent(request: Request) -> RecentIds:
+async def _recent(request: Request) -> RecentIds:
     if not hasattr(request.app.state, "recent_ids"):
         request.app.state.recent_ids = RecentIds()
     recent: RecentIds = request.app.state.recent_ids

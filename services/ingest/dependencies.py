@@ -11,17 +11,17 @@ from services.ingest.publisher import EventPublisher
 from services.schools.register import SchoolsRegister
 
 
-def _publisher(request: Request) -> EventPublisher:
+async def _publisher(request: Request) -> EventPublisher:
     publisher: EventPublisher = request.app.state.publisher
     return publisher
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _schools(request: Request) -> SchoolsRegister:
+async def _schools(request: Request) -> SchoolsRegister:
     schools: SchoolsRegister = request.app.state.schools
     return schools
 

@@ -23,7 +23,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _register(request: Request) -> SchoolsRegister:
+async def _register(request: Request) -> SchoolsRegister:
     register: SchoolsRegister = request.app.state.schools
     return register
 

@@ -60,7 +60,7 @@ Purpose = Annotated[
 AuditorCaller = Annotated[KeyRecord, Depends(require_role("auditor"))]
 
 
-def _clients(request: Request) -> ClientPerThread:
+async def _clients(request: Request) -> ClientPerThread:
     clients: ClientPerThread = request.app.state.ledger_clients
     return clients
 

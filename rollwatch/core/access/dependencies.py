@@ -1,8 +1,11 @@
-"""FastAPI dependencies: who is calling, and may they."""
+"""FastAPI dependencies: who is calling, and may they.
+
+`async def` although nothing here awaits: FastAPI runs a plain `def` dependency in its thread pool,
+a thread hop (and a wait for the GIL) per dependency per request, for an in-memory lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +19,7 @@ from rollwatch.core.http_errors import ApiError
 _bearer = HTTPBearer(auto_error=False, description="An API key from `rollwatch keys create`")
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> KeyRecord:
@@ -48,8 +51,8 @@ def count_request(request: Request, caller: KeyRecord) -> None:
 Caller = Annotated[KeyRecord, Depends(authenticate)]
 
 
-def require_role(*roles: Role) -> Callable[[KeyRecord], KeyRecord]:
-    def check(caller: Caller) -> KeyRecord:
+def require_role(*roles: Role) -> Callable[[KeyRecord], Awaitable[KeyRecord]]:
+    async def check(caller: Caller) -> KeyRecord:
         if caller.role not in roles:
             raise ApiError(403, "forbidden_role", f"this needs a key of role {' or '.join(roles)}")
         return caller
