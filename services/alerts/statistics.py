@@ -59,12 +59,13 @@ GROUND_WORDS = {
     "left_independent_special": "Left an independent or special school",
     "permanently_excluded": "Permanently excluded",
 }
-# How long alerts have been open, in days since they were raised.
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("Under a week", 0, 6),
-    ("1 to 4 weeks", 7, 27),
-    ("4 to 13 weeks", 28, 90),
-    ("Over 13 weeks", 91, None),
+# How long alerts have been open, in days since they were raised: each band up to its last day
+# (a band starts the day after the one before it ends).
+AGE_BANDS: tuple[tuple[str, int | None], ...] = (
+    ("Under a week", 6),
+    ("1 to 4 weeks", 27),
+    ("4 to 13 weeks", 90),
+    ("Over 13 weeks", None),
 )
 
 # A page's reads (exits, rolls, AP placements) run side by side, each on its own thread's ClickHouse
@@ -106,7 +107,7 @@ def _by_month(counts: dict[str, Any]) -> list[dict[str, Any]]:
 def _age_band(age: int) -> str:
     """The band of an alert open `age` days (an alert raised after `today`, by an event-time
     clock, counts as under a week)."""
-    return next(label for label, _, high in AGE_BANDS if high is None or age <= high)
+    return next(label for label, last in AGE_BANDS if last is None or age <= last)
 
 
 def _open_alerts(alerts: Iterable[Alert], today: dt.date, keep: Callable[[Alert], bool]) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def _open_alerts(alerts: Iterable[Alert], today: dt.date, keep: Callable[[Alert]
     )
     by_rule: dict[str, dict[str, int]] = {}
     for (rule, day), n in raised.items():
-        counts = by_rule.setdefault(rule, {label: 0 for label, _, _ in AGE_BANDS})
+        counts = by_rule.setdefault(rule, {label: 0 for label, _ in AGE_BANDS})
         counts[_age_band((today - day).days)] += n
     ordered = sorted(by_rule.items(), key=lambda item: (-sum(item[1].values()), item[0]))
     rows = [
@@ -128,7 +129,7 @@ def _open_alerts(alerts: Iterable[Alert], today: dt.date, keep: Callable[[Alert]
     ]
     return {
         "as_of": today.isoformat(),
-        "age_bands": [label for label, _, _ in AGE_BANDS],
+        "age_bands": [label for label, _ in AGE_BANDS],
         "total": sum(raised.values()),
         "by_rule": rows,
     }
