@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -31,11 +31,12 @@ from rollwatch.core.table_store import put
 from services.alerts.adapter import to_fact
 from services.alerts.batch import Batch
 from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
-from services.alerts.facts import ENGLAND, Deletion, PupilState
+from services.alerts.facts import ENGLAND, Deletion, PupilState, SchoolStats
 from services.alerts.fingerprints import rekeyed, use_key
 from services.alerts.judge import Judgement, judge_fact, judge_school, judge_tick
 from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
+from services.alerts.parameters import RuleParameters
 from services.alerts.partition_watchdog import PartitionWatchdog
 from services.alerts.school_feeds import SchoolFeeds
 from services.alerts.school_stats import school_stats
@@ -101,6 +102,8 @@ class AlertService:
         self._batch: Batch | None = None
         # Feed reads scan a school's moves or the whole ledger: never queued ahead of the store.
         self._feeds_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-feeds")
+        # Schools' statistics are read outside the turns: beside the store and the feeds, not behind.
+        self._stats_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alert-school-stats")
         self.moves_topic = app.topic(
             settings.topics.pupil_moves, key_serializer="raw", value_serializer="raw"
         )
@@ -318,12 +321,15 @@ class AlertService:
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
+        # The due schools' statistics are read before the turn: a read of the ledger, not of the
+        # tables, so the agent's batches go on meanwhile (a replay's tick can have every school due).
+        due_schools = await self._read_school_stats()
         async with self._batched():
-            await self._tick_turn()
+            await self._tick_turn(due_schools)
 
-    async def _tick_turn(self) -> None:
+    async def _tick_turn(self, due_schools: dict[str, list[SchoolStats]]) -> None:
         self._ticks += 1
-        await self._judge_schools()
+        await self._judge_schools(due_schools)
         await self._judge_roll_checks()
         latest = self.today()
         if latest is None:
@@ -367,27 +373,41 @@ class AlertService:
         remaining = [c for c in clocks if dt.date.fromisoformat(c["fires_on"]) > day]
         self._put(self.clocks, upn, remaining, fired[0]["partition"])
 
-    async def _judge_schools(self) -> None:
-        dirty, self._dirty_schools = self._dirty_schools, {}
-        for urn, (la_code, days) in dirty.items():
-            try:
-                await self._judge_school(urn, la_code, sorted(days))
-            except Exception as exc:
-                body = orjson.dumps(
-                    {"school_urn": urn, "la_code": la_code, "days": [d.isoformat() for d in days]}
-                )
-                await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
+    async def _read_school_stats(self) -> dict[str, list[SchoolStats]]:
+        """The statistics of the schools with a new exit, on each day an exit took effect (one read
+        for them all); a failed read sends each school to the DLQ."""
+        due, self._dirty_schools = self._dirty_schools, {}
+        if not due:
+            return {}
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._stats_executor, school_stats, self.clients, self.schools, due, self._parameters_for
+            )
+        except Exception as exc:
+            for urn, (la_code, days) in due.items():
+                await self._school_failed(urn, la_code, days, exc)
+            return {}
 
-    async def _judge_school(self, urn: str, la_code: str, days: list[dt.date]) -> None:
-        """The school judged on each day an exit took effect, in order (one read for all)."""
-        loop = asyncio.get_running_loop()
-        rules = self.rules_for(la_code)
-        every = await loop.run_in_executor(
-            self._executor, school_stats, self.clients, self.schools, urn, la_code, days, rules.parameters
-        )
+    async def _judge_schools(self, due_schools: dict[str, list[SchoolStats]]) -> None:
         now = dt.datetime.now(dt.UTC)
-        candidates = [c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)]
-        await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
+        for urn, every in due_schools.items():
+            try:
+                rules = self.rules_for(every[0].la_code)
+                candidates = [
+                    c for stats in every for c in judge_school(stats, rules.calendar, rules.parameters)
+                ]
+            except Exception as exc:
+                await self._school_failed(urn, every[0].la_code, [stats.as_of for stats in every], exc)
+                continue
+            await self._record([s for s in (self.book.raise_candidate(c, now) for c in candidates) if s])
+
+    async def _school_failed(self, urn: str, la_code: str, days: Iterable[dt.date], exc: Exception) -> None:
+        days_listed = sorted(day.isoformat() for day in days)
+        body = orjson.dumps({"school_urn": urn, "la_code": la_code, "days": days_listed})
+        await self._dead_letter("school-stats", exc, urn.encode(), body, "school-stats", 0, -1)
+
+    def _parameters_for(self, la_code: str) -> RuleParameters:
+        return self.rules_for(la_code).parameters
 
     async def _judge_roll_checks(self) -> None:
         due = self.feeds.settled(self.feeds.low_watermark(self._assigned()))
@@ -486,6 +506,7 @@ class AlertService:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._feeds_executor.shutdown(wait=True)
+        self._stats_executor.shutdown(wait=True)
 
 
 def _count_failure(ok: bool) -> None:

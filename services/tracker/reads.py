@@ -9,6 +9,7 @@ is private to it (import-linter enforces this; see docs/architecture.md)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -82,27 +83,27 @@ __all__ = [
     "rolls_on",
     "school_deletions",
     "school_roll",
-    "school_roll_on",
     "school_rolls",
+    "school_rolls_on",
 ]
 
 # A pupil is on the roll on a day when their latest registration event at the school by then (by
 # occurred_on, then recorded_at) is an admission: guests are not registered, retracted events
 # (retracted by the school that sent them) do not count. SEN as recorded at that admission. One
-# query answers for several days.
-_ROLL = f"""
-SELECT day, count(), countIf(sen IN ('E', 'K')) FROM (
-    SELECT day, upn, argMax(type, (occurred_on, recorded_at)) AS last,
+# query answers for several schools, each on several days: `days[i]` are the days of `urns[i]`.
+_ROLLS_ON = f"""
+SELECT school_urn, day, count(), countIf(sen IN ('E', 'K')) FROM (
+    SELECT school_urn, day, upn, argMax(type, (occurred_on, recorded_at)) AS last,
            argMax(JSONExtractString(event, 'pupil', 'sen_provision'), (occurred_on, recorded_at)) AS sen
-    FROM {LEDGER} ARRAY JOIN {{days:Array(Date32)}} AS day
-    WHERE school_urn = {{urn:String}} AND occurred_on <= day
+    FROM {LEDGER} ARRAY JOIN {{days:Array(Array(Date32))}}[indexOf({{urns:Array(String)}}, school_urn)] AS day
+    WHERE school_urn IN {{urns:Array(String)}} AND occurred_on <= day
       AND (type = 'pupil.deleted'
            OR (type = 'pupil.enrolled' AND JSONExtractString(event, 'data', 'enrolment_status') != 'guest'))
-      AND toString(event_id) NOT IN (
-          SELECT JSONExtractString(event, 'data', 'retracts') FROM {LEDGER}
-          WHERE school_urn = {{urn:String}} AND type = 'event.retracted')
-    GROUP BY day, upn
-) WHERE last = 'pupil.enrolled' GROUP BY day
+      AND (school_urn, toString(event_id)) NOT IN (
+          SELECT school_urn, JSONExtractString(event, 'data', 'retracts') FROM {LEDGER}
+          WHERE school_urn IN {{urns:Array(String)}} AND type = 'event.retracted')
+    GROUP BY school_urn, day, upn
+) WHERE last = 'pupil.enrolled' GROUP BY school_urn, day
 """
 # The roll as the tracker's placements hold it now (the statistics' rolls are checked against it).
 _PLACED_ROLL = f"""
@@ -114,9 +115,9 @@ SELECT count(), countIf(sen IN ('E', 'K')) FROM (
 )
 """
 _DELETIONS = f"""
-SELECT event FROM {LEDGER}
-WHERE school_urn = {{urn:String}} AND type = 'pupil.deleted' AND occurred_on >= {{since:Date32}}
-  AND occurred_on <= {{as_of:Date32}}
+SELECT school_urn, event FROM {LEDGER}
+WHERE school_urn IN {{urns:Array(String)}} AND type = 'pupil.deleted'
+  AND occurred_on >= {{since:Date32}} AND occurred_on <= {{as_of:Date32}}
 """
 
 
@@ -127,24 +128,33 @@ def school_roll(clients: ClientPerThread, urn: str) -> tuple[int, int]:
     return int(roll), int(send)
 
 
-def school_roll_on(clients: ClientPerThread, urn: str, days: list[dt.date]) -> dict[dt.date, tuple[int, int]]:
-    """Blocking. For each day, the pupils on the school's roll as the ledger records it, and how
-    many of them had SEN support or an EHC plan when admitted: the same at whatever time it is
-    asked, however far the ledger has run ahead."""
-    rows = clients.get().query(_ROLL, parameters={"urn": urn, "days": days}).result_rows
-    found = {day: (0, 0) for day in days}
-    for day, roll, send in rows:
-        found[day] = (int(roll), int(send))
+def school_rolls_on(
+    clients: ClientPerThread, days_by_school: Mapping[str, Sequence[dt.date]]
+) -> dict[str, dict[dt.date, tuple[int, int]]]:
+    """Blocking. For each school and each of its days, the pupils on its roll as the ledger
+    records them, and how many of them had SEN support or an EHC plan when admitted: the same at
+    whatever time it is asked, however far the ledger has run ahead. One read for every school
+    (a query per school cost ~33 ms each, most of it the query's fixed cost)."""
+    found = {urn: dict.fromkeys(days, (0, 0)) for urn, days in days_by_school.items()}
+    if not found:
+        return found
+    parameters = {"urns": list(days_by_school), "days": [list(days) for days in days_by_school.values()]}
+    for urn, day, roll, send in clients.get().query(_ROLLS_ON, parameters=parameters).result_rows:
+        found[urn][day] = (int(roll), int(send))
     return found
 
 
 def school_deletions(
-    clients: ClientPerThread, urn: str, since: dt.date, as_of: dt.date
-) -> list[dict[str, Any]]:
-    """Blocking. The school's `pupil.deleted` events that occurred from `since` to `as_of`."""
-    parameters = {"urn": urn, "since": since, "as_of": as_of}
-    rows = clients.get().query(_DELETIONS, parameters=parameters).result_rows
-    return [orjson.loads(event) for (event,) in rows]
+    clients: ClientPerThread, urns: Sequence[str], since: dt.date, as_of: dt.date
+) -> dict[str, list[dict[str, Any]]]:
+    """Blocking. Each school's `pupil.deleted` events that occurred from `since` to `as_of`."""
+    found: dict[str, list[dict[str, Any]]] = {urn: [] for urn in urns}
+    if not found:
+        return found
+    parameters = {"urns": list(urns), "since": since, "as_of": as_of}
+    for urn, event in clients.get().query(_DELETIONS, parameters=parameters).result_rows:
+        found[urn].append(orjson.loads(event))
+    return found
 
 
 _YEAR_GROUPS = f"""
