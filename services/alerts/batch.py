@@ -15,6 +15,7 @@ from typing import Any
 
 from faust.types.tables import TableT
 
+from rollwatch.core.table_store import get
 from services.alerts.lifecycle import Alert
 
 
@@ -24,10 +25,18 @@ class Batch:
     # (table name, key) -> (table, key, value, the partition its changelog record goes to)
     writes: dict[tuple[str, Any], tuple[TableT[Any, Any], Any, Any, int]] = field(default_factory=dict)
 
+    # (table name, key) -> the table's value when first read in this batch: nothing else writes the
+    # tables during a batch (the service's turn), and a record reads its pupil's keys more than once
+    reads: dict[tuple[str, Any], Any] = field(default_factory=dict)
+
     def get(self, table: TableT[Any, Any], key: Any) -> Any:
         """The key's value as this batch leaves it (the table's, if the batch has not written it)."""
         written = self.writes.get((table.name, key))
-        return written[2] if written is not None else table.get(key)
+        if written is not None:
+            return written[2]
+        if (table.name, key) not in self.reads:
+            self.reads[(table.name, key)] = get(table, key)
+        return self.reads[(table.name, key)]
 
     def put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         self.writes[(table.name, key)] = (table, key, value, partition)

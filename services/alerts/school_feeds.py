@@ -145,9 +145,12 @@ class SchoolFeeds:
         by_school: dict[str, list[PendingCheck]] = {}
         for pending in due:
             by_school.setdefault(pending.school_urn, []).append(pending)
+        counts = rolls_on(
+            self.clients,
+            {urn: [(c.checked_on, c.recorded_at) for c in checks] for urn, checks in by_school.items()},
+        )
         for urn, checks in by_school.items():
-            counts = rolls_on(self.clients, urn, [(c.checked_on, c.recorded_at) for c in checks])
-            verdicts = self._judged(checks, counts, verdicts)
+            verdicts = self._judged(checks, counts[urn], verdicts)
         return verdicts
 
     def _judged(self, checks: list[PendingCheck], counts: list[int], verdicts: Verdicts) -> Verdicts:

@@ -27,7 +27,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.hold import until_done
 from rollwatch.core.settings import Settings
-from rollwatch.core.table_store import put
+from rollwatch.core.table_store import get, put
 from services.alerts.adapter import to_fact
 from services.alerts.batch import Batch
 from services.alerts.candidates import AlertCandidate, Resolution, WakeUp
@@ -38,7 +38,7 @@ from services.alerts.la_rules import LARules, load_la_rules
 from services.alerts.lifecycle import Alert, AlertBook
 from services.alerts.parameters import RuleParameters
 from services.alerts.partition_watchdog import PartitionWatchdog
-from services.alerts.school_feeds import SchoolFeeds
+from services.alerts.school_feeds import SchoolFeeds, Verdicts
 from services.alerts.school_stats import school_stats
 from services.alerts.store import AlertStore
 from services.alerts.wake_ups import DueIndex
@@ -288,7 +288,7 @@ class AlertService:
         return [c | {"fingerprint": rekeyed(c["fingerprint"])} for c in self._get(self.clocks, upn) or []]
 
     def _get(self, table: TableT[Any, Any], key: Any) -> Any:
-        return self._batch.get(table, key) if self._batch is not None else table.get(key)
+        return self._batch.get(table, key) if self._batch is not None else get(table, key)
 
     def _put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         if self._batch is not None:
@@ -321,16 +321,18 @@ class AlertService:
         return max(event_day, wall) if event_day else wall
 
     async def _tick(self) -> None:
-        # The due schools' statistics are read before the turn: a read of the ledger, not of the
-        # tables, so the agent's batches go on meanwhile (a replay's tick can have every school due).
+        # The due schools' statistics and the settled roll checks' rolls are read before the turn:
+        # reads of the ledger, not of the tables, so the agent's batches go on meanwhile (a replay's
+        # tick can have every school due).
         due_schools = await self._read_school_stats()
+        roll_checks = await self._read_roll_checks()
         async with self._batched():
-            await self._tick_turn(due_schools)
+            await self._tick_turn(due_schools, roll_checks)
 
-    async def _tick_turn(self, due_schools: dict[str, list[SchoolStats]]) -> None:
+    async def _tick_turn(self, due_schools: dict[str, list[SchoolStats]], roll_checks: Verdicts) -> None:
         self._ticks += 1
         await self._judge_schools(due_schools)
-        await self._judge_roll_checks()
+        await self._judge_roll_checks(roll_checks)
         latest = self.today()
         if latest is None:
             return
@@ -409,19 +411,23 @@ class AlertService:
     def _parameters_for(self, la_code: str) -> RuleParameters:
         return self.rules_for(la_code).parameters
 
-    async def _judge_roll_checks(self) -> None:
+    async def _read_roll_checks(self) -> Verdicts:
+        """The settled roll checks, each beside the roll Rollwatch knew then (one read for every
+        school); a failed read sends the checks to the DLQ."""
         due = self.feeds.settled(self.feeds.low_watermark(self._assigned()))
         ROLL_CHECKS_PENDING.set(len(self.feeds.pending))
         if not due:
-            return
+            return Verdicts()
         try:
-            verdicts = await asyncio.get_running_loop().run_in_executor(
-                self._feeds_executor, self.feeds.judge_checks, due
+            return await asyncio.get_running_loop().run_in_executor(
+                self._stats_executor, self.feeds.judge_checks, due
             )
         except Exception as exc:
             body = orjson.dumps([check.event_id for check in due])
             await self._dead_letter("roll-checks", exc, None, body, "roll-checks", 0, -1)
-            return
+            return Verdicts()
+
+    async def _judge_roll_checks(self, verdicts: Verdicts) -> None:
         now = dt.datetime.now(dt.UTC)
         steps = []
         for verdict in verdicts.in_order:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import LONG_QUERY, ClientPerThread
 from services.tracker.access_log import record_access
 from services.tracker.exit_classification import (
     Exit,
@@ -139,7 +139,8 @@ def school_rolls_on(
     if not found:
         return found
     parameters = {"urns": list(days_by_school), "days": [list(days) for days in days_by_school.values()]}
-    for urn, day, roll, send in clients.get().query(_ROLLS_ON, parameters=parameters).result_rows:
+    rows = clients.get().query(_ROLLS_ON, parameters=parameters, settings=LONG_QUERY).result_rows
+    for urn, day, roll, send in rows:
         found[urn][day] = (int(roll), int(send))
     return found
 
@@ -152,7 +153,8 @@ def school_deletions(
     if not found:
         return found
     parameters = {"urns": list(urns), "since": since, "as_of": as_of}
-    for urn, event in clients.get().query(_DELETIONS, parameters=parameters).result_rows:
+    rows = clients.get().query(_DELETIONS, parameters=parameters, settings=LONG_QUERY).result_rows
+    for urn, event in rows:
         found[urn].append(orjson.loads(event))
     return found
 

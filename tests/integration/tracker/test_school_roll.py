@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from services.tracker.reads import school_rolls_on
+from services.tracker.reads import rolls_on, school_rolls_on
 from tests.integration.tracker.conftest import Ledger
 
 pytestmark = pytest.mark.clickhouse
@@ -44,3 +44,20 @@ def test_several_schools_in_one_read_each_on_its_own_days(ledger: Ledger) -> Non
     assert [roll for roll, _ in rolls["100003"].values()] == [0, 1, 2]
     assert rolls["999999"] == {D("2026-01-19"): (0, 0)}
     assert school_rolls_on(clients, {}) == {}
+
+
+def test_roll_checks_of_several_schools_in_one_read(ledger: Ledger) -> None:
+    """The rolls a roll check is judged against (`rolls_on`: the roll on a day as recorded by a
+    time), for two schools in one read: as if each school were read alone, and a check whose time
+    is before anything was recorded finds nobody."""
+    clients = ledger.world.clients
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    before = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    checks = {
+        "100050": [(D("2026-01-19"), later), (D("2026-02-10"), later), (D("2026-02-10"), before)],
+        "100003": [(D("2026-01-20"), later), (D("2026-01-21"), later)],
+    }
+    rolls = rolls_on(clients, checks)
+    assert rolls == {"100050": [3, 1, 0], "100003": [1, 2]}
+    assert rolls == {urn: rolls_on(clients, {urn: of_school})[urn] for urn, of_school in checks.items()}
+    assert rolls_on(clients, {}) == {}
