@@ -32,6 +32,7 @@ from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.csv_safe import csv_text
 from rollwatch.core.http_errors import ApiError
 from rollwatch.core.http_params import LedgerDate, LedgerDateTime, reporting_period
+from rollwatch.core.json_answers import json_answer
 from rollwatch.core.settings import Settings
 from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
@@ -94,14 +95,18 @@ def _stated_purpose(caller: KeyRecord, purpose: str | None) -> str:
     return stated
 
 
-@router.get("/v1/pupils/{upn}/history", summary="Every recorded move of one pupil, oldest first")
+@router.get(
+    "/v1/pupils/{upn}/history",
+    summary="Every recorded move of one pupil, oldest first",
+    response_model=dict[str, Any],
+)
 async def pupil_history(
     request: Request,
     caller: ReaderCaller,
     clients: Ledger,
     upn: Annotated[str, Path(pattern=UPN_PATTERN, description="13-character UPN (or a former one)")],
     purpose: Purpose = None,
-) -> dict[str, Any]:
+) -> Response:
     stated = _stated_purpose(caller, purpose)
     history = await run_in_threadpool(read_history, clients, _register(request), caller, upn, stated)
     log.info(
@@ -110,7 +115,7 @@ async def pupil_history(
     )
     if history is None:
         raise ApiError(404, "not_found", "no events for this UPN that this key may read")
-    return history
+    return json_answer(history)
 
 
 @router.get(
@@ -146,13 +151,15 @@ async def school_movements(
     )
     if format == "csv":
         return Response(movements_csv(items), media_type="text/csv")
-    return {
-        "school_urn": urn,
-        "school_name": school_name(register, urn),
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "events": items,
-    }
+    return json_answer(
+        {
+            "school_urn": urn,
+            "school_name": school_name(register, urn),
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "events": items,
+        }
+    )
 
 
 def read_school_movements(
