@@ -15,7 +15,7 @@ GIB_KIB = 1024 * 1024
 class PeakMemory:
     name = "memory"
     title = "Peak RSS of rollwatch run"
-    targets = (Target("max", 1.5),)
+    targets = (Target("max", 1.2),)
 
     def run(self, session: Session) -> list[Result]:
         ledger = session.ledger_under_load()
