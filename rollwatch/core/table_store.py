@@ -40,8 +40,8 @@ class PartitionedStore(Store):
     def value_of(self, key: Any) -> Any:
         """The key's value, or None: one lookup (a faust table's `get` makes two, each through
         its LRU key index, and they were a third of the alert service's judging time)."""
-        found = self._get_bucket_for_key(self._encode_key(key))
-        return None if found is None else self._decode_value(found.value)
+        raw = self._get(self._encode_key(key))
+        return None if raw is None else self._decode_value(raw)
 
     def _get(self, key: bytes) -> bytes | None:
         found = self._get_bucket_for_key(key)

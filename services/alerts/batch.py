@@ -31,12 +31,13 @@ class Batch:
 
     def get(self, table: TableT[Any, Any], key: Any) -> Any:
         """The key's value as this batch leaves it (the table's, if the batch has not written it)."""
-        written = self.writes.get((table.name, key))
+        slot = (table.name, key)
+        written = self.writes.get(slot)
         if written is not None:
             return written[2]
-        if (table.name, key) not in self.reads:
-            self.reads[(table.name, key)] = get(table, key)
-        return self.reads[(table.name, key)]
+        if slot not in self.reads:
+            self.reads[slot] = get(table, key)
+        return self.reads[slot]
 
     def put(self, table: TableT[Any, Any], key: Any, value: Any, partition: int) -> None:
         self.writes[(table.name, key)] = (table, key, value, partition)
