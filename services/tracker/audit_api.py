@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -41,7 +42,13 @@ from services.tracker.access_log import read_access_log, record_access, start_ac
 from services.tracker.checkpoint_topic import read_published
 from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
-from services.tracker.pupil_history import read_history, row_json, school_name, stated_purpose
+from services.tracker.pupil_history import (
+    movement_json,
+    other_school,
+    read_history,
+    school_name,
+    stated_purpose,
+)
 from services.tracker.verification import Report
 from services.tracker.verification_log import verify_and_record
 
@@ -170,14 +177,26 @@ def read_school_movements(
     period: tuple[dt.date, dt.date],
     types: list[str] | None,
     purpose: str,
+    *,
+    parse_events: bool = False,
 ) -> list[dict[str, Any]]:
     """Blocking: a school's events in the period as the API shows them (school names, the other
     school of a move, retractions marked), written to the access log first. The caller's right to
-    read the school is checked before."""
+    read the school is checked before. Each event is passed through as its JSON text
+    (`orjson.Fragment`, which `json_answer` writes as it is) unless `parse_events` asks for it
+    as a dict (a page that reads its fields)."""
     rows = ledger_reads.school_rows(clients, urn, *period, types)
     logged = start_access_record(clients, caller, "school_movements", urn, purpose, len(rows))
-    retractions = ledger_reads.retracted_ids(rows)
-    movements = [row_json(row, retractions.get(row.event_id), register) for row in rows]
+    retractions = {row.retracts: row.event_id for row in rows if row.retracts}
+    name = school_name(register, urn)
+    others: dict[tuple[str, str], dict[str, Any] | None] = {}
+    movements = []
+    for row in rows:
+        other_at = (row.other_direction, row.other_laestab)
+        if other_at not in others:
+            others[other_at] = other_school(register, *other_at)
+        event = orjson.loads(row.event) if parse_events else orjson.Fragment(row.event)
+        movements.append(movement_json(row[:8], event, name, others[other_at], retractions.get(row.event_id)))
     logged.wait()  # built while the entry was written; answered only once it is stored
     return movements
 

@@ -11,6 +11,8 @@ returned only once the entry is stored (`services/tracker/access_log.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from rollwatch.core.access.keys import KeyRecord
@@ -79,21 +81,11 @@ def school_name(register: SchoolsRegister, urn: str) -> str | None:
     return school.name if school else None
 
 
-def other_school(register: SchoolsRegister, row: LedgerRow) -> dict[str, Any] | None:
+def other_school(register: SchoolsRegister, direction: str, laestab: object) -> dict[str, Any] | None:
     """The school at the other end of a move, when the event names it by LAESTAB: where a deleted
     pupil went (`to`), or where an enrolled pupil came from (`from`)."""
-    data = row.event.get("data")
-    if not isinstance(data, dict):
-        return None
-    if row.type == "pupil.deleted":
-        destination = data.get("destination") or {}
-        direction, laestab = "to", destination.get("laestab") or data.get("ctf_destination")
-    elif row.type == "pupil.enrolled":
-        direction, laestab = "from", data.get("previous_school")
-    else:
-        return None
-    if not isinstance(laestab, str) or not laestab.isdigit():
-        return None  # none given, or a CTF code (MMMMMMM, XXXXXXX)
+    if not direction or not isinstance(laestab, str) or not laestab.isdigit():
+        return None  # not a move, none given, or a CTF code (MMMMMMM, XXXXXXX)
     school = register.by_laestab(laestab)
     return {
         "direction": direction,
@@ -103,18 +95,57 @@ def other_school(register: SchoolsRegister, row: LedgerRow) -> dict[str, Any] | 
     }
 
 
-def row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
-    body = dict(vars(row))  # a shallow copy: the event is only read
+def other_laestab(row: LedgerRow) -> tuple[str, object]:
+    """Where a move's other school is named: ('to', a deletion's destination), ('from', an
+    enrolment's previous school), or ('', None). The school movements' query reads the same."""
+    data = row.event.get("data")
+    if not isinstance(data, dict):
+        return "", None
+    if row.type == "pupil.deleted":
+        destination = data.get("destination") or {}
+        return "to", destination.get("laestab") or data.get("ctf_destination")
+    if row.type == "pupil.enrolled":
+        return "from", data.get("previous_school")
+    return "", None
+
+
+# The ledger row's own fields, in its order, as every answer names them (the event comes after).
+_ROW_FIELDS = tuple(field.name for field in fields(LedgerRow) if field.name != "event")
+
+
+def movement_json(
+    fields: Sequence[object],
+    event: object,
+    school: str | None,
+    other: dict[str, Any] | None,
+    retracted_by: str | None,
+) -> dict[str, Any]:
+    """One event as the audit reads answer it: the ledger row's fields (`_ROW_FIELDS`, times as
+    ISO text), the event, the school's name, the other school of a move, whether it was retracted."""
+    body = dict(zip(_ROW_FIELDS, fields, strict=True))
     body.update(
-        school_name=school_name(register, row.school_urn),
-        other_school=other_school(register, row),
-        occurred_on=row.occurred_on.isoformat(),
-        recorded_at=row.recorded_at.isoformat(),
-        ingested_at=row.ingested_at.isoformat(),
+        event=event,
+        school_name=school,
+        other_school=other,
         retracted=retracted_by is not None,
         retracted_by=retracted_by,
     )
     return body
+
+
+def row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
+    fields = (
+        row.event_id,
+        row.type,
+        row.upn,
+        row.school_urn,
+        row.occurred_on.isoformat(),
+        row.recorded_at.isoformat(),
+        row.ingested_at.isoformat(),
+        row.chain_seq,
+    )
+    other = other_school(register, *other_laestab(row))
+    return movement_json(fields, row.event, school_name(register, row.school_urn), other, retracted_by)
 
 
 def placement_json(

@@ -193,7 +193,9 @@ async def school_page(request: Request, urn: str) -> HTMLResponse:
 
     def read() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         figures = statistics_api.school_statistics(service, clients, officer, school, period, stated)
-        moves = read_school_movements(clients, service.schools, officer, urn, period, None, stated)
+        moves = read_school_movements(
+            clients, service.schools, officer, urn, period, None, stated, parse_events=True
+        )
         return figures, moves
 
     figures, movements = await run_in_threadpool(read)
