@@ -42,6 +42,7 @@ from services.ingest.publisher import EventPublisher
 from services.ingest.recent_ids import RecentIds
 from services.schools.api import router as schools_router
 from services.schools.register import serve_register
+from services.tracker.access_log import open_access_log
 from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.batch_consumer import LedgerConsumer
@@ -79,6 +80,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 app.state.ledger_clients = clients
                 applied = await run_in_threadpool(lambda: migrate_for(clients.get(), settings))
                 log.info("ledger ready", extra={"migrations_applied": [m.version for m in applied]})
+                # Reads a process killed before its access log's journal drained are listed again.
+                await run_in_threadpool(open_access_log, clients)
                 if "tracker" in components:
                     # A batch consumer of its own, not a Faust agent (batch_consumer.py says why).
                     tracker = Tracker(

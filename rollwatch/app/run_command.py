@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from rollwatch.core import logs
+from rollwatch.core import heap, logs
 from rollwatch.core.kafka_acls import Role
 from rollwatch.core.kafka_connection import KafkaConnection
 from rollwatch.core.local_kafka import LocalKafka, broker_answers, split_host_port
@@ -159,6 +159,11 @@ def _server(config: Any, stopping: threading.Event | None) -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # the lifespan built what lives as long as the process
+                heap.settle_after_start()
+
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             if stopping is not None:
                 stopping.set()

@@ -8,7 +8,7 @@ import fcntl
 import hashlib
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import clickhouse_connect
@@ -18,6 +18,22 @@ from rollwatch.core.settings import Settings
 
 _databases_ready: set[tuple[str, str]] = set()
 _databases_lock = threading.Lock()
+# Per database: what its clients' writers must do before it is dropped (`ClientPerThread.on_close`).
+_before_drop: dict[tuple[str, str], list[Callable[[], None]]] = {}
+
+
+class _Once:
+    """A callback that runs at most once, whoever calls it first."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self._callback: Callable[[], None] | None = callback
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
 
 
 # For a query that names a whole batch (its event ids, its pupils): ClickHouse's default limit on
@@ -70,6 +86,10 @@ def drop_database(settings: Settings) -> None:
     no longer be in use. (A throwaway database's tables would otherwise stay, and every table of
     every database in the folder slows the engine's DDL down.)"""
     key = _database_key(settings)
+    with _databases_lock:
+        callbacks = _before_drop.pop(key, [])
+    for callback in callbacks:  # its writers' last flush, while it is still there
+        callback()
     with _databases_lock:
         if key not in _databases_ready:
             return
@@ -125,6 +145,20 @@ class ClientPerThread:
         self._local = threading.local()
         self._all: list[Client] = []
         self._lock = threading.Lock()
+        self._on_close: list[Callable[[], None]] = []
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the clients are closed, before they are (a writer's last flush),
+        or when their database is dropped (`drop_database`), before it is; once."""
+        once = _Once(callback)
+        with self._lock:
+            self._on_close.append(once)
+        with _databases_lock:
+            _before_drop.setdefault(_database_key(self._settings), []).append(once)
 
     def get(self) -> Client:
         client: Client | None = getattr(self._local, "client", None)
@@ -136,6 +170,10 @@ class ClientPerThread:
         return client
 
     def close(self) -> None:
+        with self._lock:
+            callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            callback()
         with self._lock:
             for client in self._all:
                 client.close()

@@ -70,32 +70,63 @@ class SealedWriter:
         self._types: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def chain_id(self) -> str:
+        return self._chain_id
+
     def append(
         self, client: Client, rows: Iterable[Sequence[Any]], settings: dict[str, Any] | None = None
     ) -> None:
         """Seal `rows` (values in `columns` order) and insert them with their seal columns."""
-        database = str(getattr(client, "database", "") or "")
+        database = _database_of(client)
         with self._lock:
-            seq, head = self._heads.get(database) or self._stored_head(client)
-            sealed_rows = []
-            for row in rows:
-                text = seal_text(self.columns, row)
-                seq += 1
-                digest = link(head, text)
-                sealed_rows.append([*row, self._chain_id, seq, head, digest, text])
-                head = digest
+            sealed_rows, head = self._sealed(client, database, rows)
             self._heads.pop(database, None)  # if the insert fails, its rows may still have landed
-            names = [*self.columns, *SEAL_COLUMNS]
-            types = self._types.get(database) or self._column_types(client, database, names)
-            client.insert(
-                self.table, sealed_rows, column_names=names, column_type_names=types, settings=settings
-            )
-            self._heads[database] = (seq, head)
+            self.insert(client, sealed_rows, settings)
+            self._heads[database] = head
 
-    def _column_types(self, client: Client, database: str, names: Sequence[str]) -> list[str]:
-        described = client.query(f"DESCRIBE TABLE {self.table}").result_rows
-        types = {str(row[0]): str(row[1]) for row in described}
-        self._types[database] = [types[name] for name in names]
+    def seal(self, client: Client, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+        """`rows` sealed with their seal columns, the chain's head moved past them at once: for a
+        writer that stores them durably elsewhere first and inserts them later
+        (rollwatch/core/sealed_journal.py)."""
+        database = _database_of(client)
+        with self._lock:
+            sealed_rows, head = self._sealed(client, database, rows)
+            self._heads[database] = head
+            return sealed_rows
+
+    def insert(
+        self, client: Client, sealed_rows: list[list[Any]], settings: dict[str, Any] | None = None
+    ) -> None:
+        names = [*self.columns, *SEAL_COLUMNS]
+        client.insert(
+            self.table,
+            sealed_rows,
+            column_names=names,
+            column_type_names=self.column_types(client),
+            settings=settings,
+        )
+
+    def _sealed(
+        self, client: Client, database: str, rows: Iterable[Sequence[Any]]
+    ) -> tuple[list[list[Any]], tuple[int, str]]:
+        seq, head = self._heads.get(database) or self._stored_head(client)
+        sealed_rows = []
+        for row in rows:
+            text = seal_text(self.columns, row)
+            seq += 1
+            digest = link(head, text)
+            sealed_rows.append([*row, self._chain_id, seq, head, digest, text])
+            head = digest
+        return sealed_rows, (seq, head)
+
+    def column_types(self, client: Client) -> list[str]:
+        """The table's column types, the seal's included, asked of each database once."""
+        database = _database_of(client)
+        if database not in self._types:
+            described = client.query(f"DESCRIBE TABLE {self.table}").result_rows
+            types = {str(row[0]): str(row[1]) for row in described}
+            self._types[database] = [types[name] for name in [*self.columns, *SEAL_COLUMNS]]
         return self._types[database]
 
     def _stored_head(self, client: Client) -> tuple[int, str]:
@@ -106,6 +137,10 @@ class SealedWriter:
         ).result_rows
         seq, digest = found[0] if found else (0, "")
         return (int(seq), str(digest)) if seq else (0, GENESIS)
+
+
+def _database_of(client: Client) -> str:
+    return str(getattr(client, "database", "") or "")
 
 
 @dataclass(frozen=True)

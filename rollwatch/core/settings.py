@@ -230,6 +230,12 @@ class Settings(BaseSettings):
         return self.data_dir / "ledger"
 
     @property
+    def audit_journal_dir(self) -> Path:
+        """Where audit entries are stored before they reach their table
+        (rollwatch/core/sealed_journal.py): durable storage, as the ledger's is."""
+        return self.data_dir / "audit-journal"
+
+    @property
     def kafka_data_dir(self) -> Path:
         return self.data_dir / "kafka"
 

@@ -187,16 +187,30 @@ def read_school_movements(
     as a dict (a page that reads its fields)."""
     rows = ledger_reads.school_rows(clients, urn, *period, types)
     logged = start_access_record(clients, caller, "school_movements", urn, purpose, len(rows))
-    retractions = {row.retracts: row.event_id for row in rows if row.retracts}
+    retractions = {row[9]: row[0] for row in rows if row[9]}
     name = school_name(register, urn)
     others: dict[tuple[str, str], dict[str, Any] | None] = {}
     movements = []
-    for row in rows:
-        other_at = (row.other_direction, row.other_laestab)
+    for event_id, type_, upn, school, occurred, recorded, ingested, seq, event, _, direction, laestab in rows:
+        other_at = (direction, laestab)
         if other_at not in others:
-            others[other_at] = other_school(register, *other_at)
-        event = orjson.loads(row.event) if parse_events else orjson.Fragment(row.event)
-        movements.append(movement_json(row[:8], event, name, others[other_at], retractions.get(row.event_id)))
+            others[other_at] = other_school(register, direction, laestab)
+        movements.append(
+            movement_json(
+                event_id,
+                type_,
+                upn,
+                school,
+                occurred,
+                recorded,
+                ingested,
+                seq,
+                orjson.loads(event) if parse_events else orjson.Fragment(event),
+                name,
+                others[other_at],
+                retractions.get(event_id),
+            )
+        )
     logged.wait()  # built while the entry was written; answered only once it is stored
     return movements
 

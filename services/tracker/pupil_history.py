@@ -11,8 +11,6 @@ returned only once the entry is stored (`services/tracker/access_log.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from rollwatch.core.access.keys import KeyRecord
@@ -109,32 +107,42 @@ def other_laestab(row: LedgerRow) -> tuple[str, object]:
     return "", None
 
 
-# The ledger row's own fields, in its order, as every answer names them (the event comes after).
-_ROW_FIELDS = tuple(field.name for field in fields(LedgerRow) if field.name != "event")
-
-
 def movement_json(
-    fields: Sequence[object],
+    event_id: str,
+    type_: str,
+    upn: str,
+    school_urn: str,
+    occurred_on: str,
+    recorded_at: str,
+    ingested_at: str,
+    chain_seq: int,
     event: object,
     school: str | None,
     other: dict[str, Any] | None,
     retracted_by: str | None,
 ) -> dict[str, Any]:
-    """One event as the audit reads answer it: the ledger row's fields (`_ROW_FIELDS`, times as
-    ISO text), the event, the school's name, the other school of a move, whether it was retracted."""
-    body = dict(zip(_ROW_FIELDS, fields, strict=True))
-    body.update(
-        event=event,
-        school_name=school,
-        other_school=other,
-        retracted=retracted_by is not None,
-        retracted_by=retracted_by,
-    )
-    return body
+    """One event as the audit reads answer it: the ledger row's fields (times as ISO text), the
+    event, the school's name, the other school of a move, whether it was retracted. (A dict
+    display: a school's year is thousands of these.)"""
+    return {
+        "event_id": event_id,
+        "type": type_,
+        "upn": upn,
+        "school_urn": school_urn,
+        "occurred_on": occurred_on,
+        "recorded_at": recorded_at,
+        "ingested_at": ingested_at,
+        "chain_seq": chain_seq,
+        "event": event,
+        "school_name": school,
+        "other_school": other,
+        "retracted": retracted_by is not None,
+        "retracted_by": retracted_by,
+    }
 
 
 def row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister) -> dict[str, Any]:
-    fields = (
+    return movement_json(
         row.event_id,
         row.type,
         row.upn,
@@ -143,9 +151,11 @@ def row_json(row: LedgerRow, retracted_by: str | None, register: SchoolsRegister
         row.recorded_at.isoformat(),
         row.ingested_at.isoformat(),
         row.chain_seq,
+        row.event,
+        school_name(register, row.school_urn),
+        other_school(register, *other_laestab(row)),
+        retracted_by,
     )
-    other = other_school(register, *other_laestab(row))
-    return movement_json(fields, row.event, school_name(register, row.school_urn), other, retracted_by)
 
 
 def placement_json(

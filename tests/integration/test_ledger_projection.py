@@ -107,5 +107,5 @@ def test_rows_written_before_the_migration_are_served_by_it_too(ledger_settings:
     through_projection = school_rows(clients, "100123", start, end, None)
     sql, parameters = school_rows_query("100123", start, end, None)
     direct = client.query(sql + " SETTINGS optimize_use_projections = 0", parameters=parameters).result_rows
-    assert [row.event_id for row in through_projection] == [str(row[0]) for row in direct]
+    assert [row[0] for row in through_projection] == [str(row[0]) for row in direct]
     assert len(direct) > 0

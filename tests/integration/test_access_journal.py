@@ -1,0 +1,107 @@
+"""The access log's journal (rollwatch/core/sealed_journal.py): a read is answered once its entry is
+synced to the journal; a process that dies before the journal drained into the table leaves it,
+and the next process on the ledger inserts what the table lacks, once, with its seal chain whole.
+
+chDB hosts one engine per folder and process, so the dead process is played in this one: a journal
+whose drain never runs, whose file is then let go as the kernel lets go of a killed process's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+from collections.abc import Iterator
+
+import pytest
+
+from rollwatch.core.access.keys import KeyRecord
+from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.sealed_journal import SealedJournal
+from rollwatch.core.sealed_log import SealedWriter, verify_table
+from rollwatch.core.settings import Settings
+from services.tracker import access_log
+from services.tracker.access_log import ACCESS_LOG, open_access_log, read_access_log, start_access_record
+
+pytestmark = pytest.mark.clickhouse
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, 0, 123000, tzinfo=dt.UTC)
+AUDITOR = KeyRecord(key_id="a" * 12, role="auditor", key_hash="0" * 64, created_at=NOW)
+
+
+def _entry(subject: str) -> list[object]:
+    return [NOW, AUDITOR.key_id, AUDITOR.role, "", "pupil_history", subject, "checking the journal", 3]
+
+
+@pytest.fixture
+def clients(migrated_ledger_settings: Settings) -> Iterator[ClientPerThread]:
+    pool = ClientPerThread(migrated_ledger_settings)
+    yield pool
+    pool.close()
+
+
+def _stored(clients: ClientPerThread) -> list[tuple[str, int, str]]:
+    rows = clients.get().query(f"SELECT subject, chain_seq, chain_id FROM {ACCESS_LOG} ORDER BY chain_seq")
+    return [(str(subject), int(seq), str(chain)) for subject, seq, chain in rows.result_rows]
+
+
+def _dead_journal(clients: ClientPerThread) -> tuple[SealedJournal, SealedWriter]:
+    """A journal of another process's chain, whose drain has stopped: what it appends stays in the file."""
+    writer = SealedWriter(ACCESS_LOG, access_log._COLUMNS)
+    journal = SealedJournal(writer, clients, clients.settings.audit_journal_dir)
+    journal.close()  # the drain stops; the file is reopened below to go on appending
+    journal._file = open(journal._path, "ab")  # noqa: SIM115
+    fcntl.flock(journal._file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while its process lives
+    journal._stopped = True
+    return journal, writer
+
+
+def test_entries_a_killed_process_left_in_its_journal_reach_the_table_once(clients: ClientPerThread) -> None:
+    dead, writer = _dead_journal(clients)
+    dead.append([_entry("A000000000001"), _entry("A000000000002")])
+    dead.append([_entry("A000000000003")])
+    # The first append's insert landed before the process died; the second never did.
+    landed = [row for row in dead._pending if row[5] == "A000000000001"]
+    writer.insert(clients.get(), landed)
+    path = dead._path
+    with open(path, "ab") as torn:  # a write the crash cut short: never synced, never answered
+        torn.write(b'["' + writer.chain_id.encode() + b'", 4, "00')
+    dead._file.close()  # the kernel releases a killed process's lock
+    assert path.exists()
+
+    survivor = ClientPerThread(clients.settings)
+    try:
+        open_access_log(survivor)  # at start, before any read
+        stored = _stored(clients)
+        assert [(subject, seq) for subject, seq, _ in stored] == [
+            ("A000000000001", 1),
+            ("A000000000002", 2),
+            ("A000000000003", 3),
+        ]
+        assert {chain for _, _, chain in stored} == {writer.chain_id}
+        assert not path.exists()
+        report = verify_table(clients.get(), ACCESS_LOG, {writer.chain_id: (3, dead._pending[-1][-2])})
+        assert report.rows == 3 and report.first_break is None, report
+        # Recovered once: a later process finds nothing more to do.
+        again = SealedJournal(SealedWriter(ACCESS_LOG, access_log._COLUMNS), clients, path.parent)
+        again.close()
+        assert len(_stored(clients)) == 3
+    finally:
+        survivor.close()
+
+
+def test_a_live_process_journal_is_left_to_it(clients: ClientPerThread) -> None:
+    live, _ = _dead_journal(clients)
+    live.append([_entry("A000000000004")])  # its process is alive: it holds the file's lock
+    other = SealedJournal(SealedWriter(ACCESS_LOG, access_log._COLUMNS), clients, live._path.parent)
+    try:
+        assert live._path.exists()
+        assert _stored(clients) == []
+    finally:
+        other.close()
+        live._file.close()
+
+
+def test_an_answered_read_is_listed_at_once(clients: ClientPerThread) -> None:
+    start_access_record(clients, AUDITOR, "pupil_history", "A000000000005", "checking the journal", 3).wait()
+    since = NOW - dt.timedelta(days=1)
+    listed = read_access_log(clients, since, dt.datetime.now(dt.UTC), "A000000000005", 10)
+    assert [entry["subject"] for entry in listed] == ["A000000000005"]
