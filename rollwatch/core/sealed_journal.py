@@ -45,12 +45,14 @@ class SealedJournal:
         database = clients.settings.clickhouse_database
         where = clients.settings.clickhouse_url or str(clients.settings.ledger_path.resolve())
         self._prefix = f"{writer.table}.{hashlib.sha256(f'{where}/{database}'.encode()).hexdigest()[:16]}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._folder = folder
         # Several sets of clients in one process may write to one database: a file each.
         self._path = folder / f"{self._prefix}.{writer.chain_id}.{uuid.uuid4().hex[:8]}.jsonl"
-        self._file = open(self._path, "ab")  # noqa: SIM115 (held open for the writer's life)
-        fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # The entries name pupils (their UPNs as subjects): readable by the service's user only.
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._broken: OSError | None = None  # a failed write that could not be taken back
         self._lock = threading.Lock()  # the file and the rows not yet in the table
         self._pending: list[list[Any]] = []
         self._journaled = 0  # rows appended since the file was last emptied
@@ -63,16 +65,34 @@ class SealedJournal:
         self._thread.start()
 
     def append(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Seal the rows and store them in the journal (synced to disk) before returning."""
+        """Seal the rows and store them in the journal (synced to disk) before returning; raise
+        when they could not be stored (the chain's head then stays where it was)."""
         client = self._clients.get()
         with self._lock:
-            sealed = self._writer.seal(client, rows)
-            self._file.write(b"".join(orjson.dumps(row[-len(SEAL_COLUMNS) :]) + b"\n" for row in sealed))
-            self._file.flush()
-            os.fdatasync(self._file.fileno())
+            if self._broken is not None:
+                raise RuntimeError("the access log's journal failed and cannot be written") from self._broken
+            sealed = self._writer.seal(client, rows, self._store)
             self._pending.extend(sealed)
             self._journaled += len(sealed)
             self._wake.notify()
+
+    def _store(self, sealed: list[list[Any]]) -> None:
+        """Append the rows' seals and sync; on failure, cut the file back to where it was, so no
+        part of them is ever recovered (their sequence numbers will be sealed again)."""
+        text = b"".join(orjson.dumps(row[-len(SEAL_COLUMNS) :]) + b"\n" for row in sealed)
+        size = os.fstat(self._fd).st_size
+        try:
+            written = 0
+            while written < len(text):
+                written += os.write(self._fd, text[written:])
+            os.fdatasync(self._fd)
+        except OSError:
+            try:
+                os.ftruncate(self._fd, size)
+                os.fdatasync(self._fd)
+            except OSError as exc:
+                self._broken = exc
+            raise
 
     def flush(self, timeout: float = 60.0) -> bool:
         """Wait until every row appended so far is in the table (what a reader of the table in
@@ -92,7 +112,7 @@ class SealedJournal:
         self._thread.join(timeout=5.0)
         if not self._pending:
             self._path.unlink(missing_ok=True)
-        self._file.close()
+        os.close(self._fd)
 
     def _drain(self) -> None:
         failed = False
@@ -116,7 +136,7 @@ class SealedJournal:
                 del self._pending[: len(batch)]
                 self._inserted += len(batch)
                 if self._inserted == self._journaled:  # caught up: the journal holds nothing more
-                    self._file.truncate(0)
+                    os.ftruncate(self._fd, 0)
                     self._journaled = self._inserted = 0
                 self._drained.notify_all()
 

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,13 +85,16 @@ class SealedWriter:
             self.insert(client, sealed_rows, settings)
             self._heads[database] = head
 
-    def seal(self, client: Client, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
-        """`rows` sealed with their seal columns, the chain's head moved past them at once: for a
-        writer that stores them durably elsewhere first and inserts them later
-        (rollwatch/core/sealed_journal.py)."""
+    def seal(
+        self, client: Client, rows: Iterable[Sequence[Any]], store: Callable[[list[list[Any]]], None]
+    ) -> list[list[Any]]:
+        """`rows` sealed with their seal columns and handed to `store`, which keeps them durably
+        elsewhere until they are inserted (rollwatch/core/sealed_journal.py); the chain's head moves
+        past them once `store` returns. A `store` that raises must leave nothing of them behind."""
         database = _database_of(client)
         with self._lock:
             sealed_rows, head = self._sealed(client, database, rows)
+            store(sealed_rows)
             self._heads[database] = head
             return sealed_rows
 

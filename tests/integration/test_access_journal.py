@@ -8,7 +8,9 @@ whose drain never runs, whose file is then let go as the kernel lets go of a kil
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -48,8 +50,8 @@ def _dead_journal(clients: ClientPerThread) -> tuple[SealedJournal, SealedWriter
     writer = SealedWriter(ACCESS_LOG, access_log._COLUMNS)
     journal = SealedJournal(writer, clients, clients.settings.audit_journal_dir)
     journal.close()  # the drain stops; the file is reopened below to go on appending
-    journal._file = open(journal._path, "ab")  # noqa: SIM115
-    fcntl.flock(journal._file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while its process lives
+    journal._fd = os.open(journal._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fcntl.flock(journal._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held while its process lives
     journal._stopped = True
     return journal, writer
 
@@ -64,7 +66,7 @@ def test_entries_a_killed_process_left_in_its_journal_reach_the_table_once(clien
     path = dead._path
     with open(path, "ab") as torn:  # a write the crash cut short: never synced, never answered
         torn.write(b'["' + writer.chain_id.encode() + b'", 4, "00')
-    dead._file.close()  # the kernel releases a killed process's lock
+    os.close(dead._fd)  # the kernel releases a killed process's lock
     assert path.exists()
 
     survivor = ClientPerThread(clients.settings)
@@ -97,7 +99,7 @@ def test_a_live_process_journal_is_left_to_it(clients: ClientPerThread) -> None:
         assert _stored(clients) == []
     finally:
         other.close()
-        live._file.close()
+        os.close(live._fd)
 
 
 def test_an_answered_read_is_listed_at_once(clients: ClientPerThread) -> None:
@@ -105,3 +107,29 @@ def test_an_answered_read_is_listed_at_once(clients: ClientPerThread) -> None:
     since = NOW - dt.timedelta(days=1)
     listed = read_access_log(clients, since, dt.datetime.now(dt.UTC), "A000000000005", 10)
     assert [entry["subject"] for entry in listed] == ["A000000000005"]
+
+
+def test_a_write_that_fails_leaves_no_part_of_it_and_no_gap_in_the_chain(
+    clients: ClientPerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SealedWriter(ACCESS_LOG, access_log._COLUMNS)
+    journal = SealedJournal(writer, clients, clients.settings.audit_journal_dir)
+    try:
+        journal.append([_entry("A000000000006")])
+        real_write = os.write
+
+        def disk_full(fd: int, data: bytes) -> int:
+            real_write(fd, data[:10])  # part of it reached the file
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", disk_full)
+        with pytest.raises(OSError):
+            journal.append([_entry("A000000000007")])
+        monkeypatch.undo()
+        journal.append([_entry("A000000000008")])
+        assert journal.flush(timeout=30)
+    finally:
+        journal.close()
+    stored = _stored(clients)
+    assert [(subject, seq) for subject, seq, _ in stored] == [("A000000000006", 1), ("A000000000008", 2)]
+    assert verify_table(clients.get(), ACCESS_LOG, {}).first_break is None
