@@ -26,11 +26,23 @@ from typing import Any
 
 import orjson
 from clickhouse_connect.driver.client import Client
+from prometheus_client import Counter, Gauge
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.sealed_log import SEAL_COLUMNS, SealedWriter
 
 log = logging.getLogger(__name__)
+
+PENDING = Gauge(
+    "rollwatch_audit_journal_pending_rows",
+    "Audit entries stored in a journal and not yet in their table",
+    ["table"],
+)
+DRAIN_FAILURES = Counter(
+    "rollwatch_audit_journal_drain_failures_total",
+    "Inserts of journalled audit entries that failed (the entries stay in the journal and are tried again)",
+    ["table"],
+)
 
 # A failed insert is tried again after this long (the rows are safe in the journal meanwhile).
 RETRY_S = 1.0
@@ -73,6 +85,7 @@ class SealedJournal:
                 raise RuntimeError("the access log's journal failed and cannot be written") from self._broken
             sealed = self._writer.seal(client, rows, self._store)
             self._pending.extend(sealed)
+            PENDING.labels(self._writer.table).inc(len(sealed))
             self._journaled += len(sealed)
             self._wake.notify()
 
@@ -112,6 +125,7 @@ class SealedJournal:
         self._thread.join(timeout=5.0)
         if not self._pending:
             self._path.unlink(missing_ok=True)
+        PENDING.labels(self._writer.table).dec(len(self._pending))  # the next process's to recover
         os.close(self._fd)
 
     def _drain(self) -> None:
@@ -126,6 +140,7 @@ class SealedJournal:
                 client = self._clients.get()
                 self._insert(client, batch, retried=failed)
             except Exception:
+                DRAIN_FAILURES.labels(self._writer.table).inc()
                 log.exception(
                     "journalled rows not yet in the table; kept, tried again", extra={"rows": len(batch)}
                 )
@@ -134,6 +149,7 @@ class SealedJournal:
             failed = False
             with self._lock:
                 del self._pending[: len(batch)]
+                PENDING.labels(self._writer.table).dec(len(batch))
                 self._inserted += len(batch)
                 if self._inserted == self._journaled:  # caught up: the journal holds nothing more
                     os.ftruncate(self._fd, 0)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
@@ -43,6 +44,11 @@ def clients(migrated_ledger_settings: Settings) -> Iterator[ClientPerThread]:
 def _stored(clients: ClientPerThread) -> list[tuple[str, int, str]]:
     rows = clients.get().query(f"SELECT subject, chain_seq, chain_id FROM {ACCESS_LOG} ORDER BY chain_seq")
     return [(str(subject), int(seq), str(chain)) for subject, seq, chain in rows.result_rows]
+
+
+def _pending_rows() -> float:
+    value = REGISTRY.get_sample_value("rollwatch_audit_journal_pending_rows", {"table": ACCESS_LOG})
+    return value or 0.0
 
 
 def _dead_journal(clients: ClientPerThread) -> tuple[SealedJournal, SealedWriter]:
@@ -114,6 +120,7 @@ def test_a_write_that_fails_leaves_no_part_of_it_and_no_gap_in_the_chain(
 ) -> None:
     writer = SealedWriter(ACCESS_LOG, access_log._COLUMNS)
     journal = SealedJournal(writer, clients, clients.settings.audit_journal_dir)
+    pending_before = _pending_rows()
     try:
         journal.append([_entry("A000000000006")])
         real_write = os.write
@@ -128,6 +135,7 @@ def test_a_write_that_fails_leaves_no_part_of_it_and_no_gap_in_the_chain(
         monkeypatch.undo()
         journal.append([_entry("A000000000008")])
         assert journal.flush(timeout=30)
+        assert _pending_rows() == pending_before  # the backlog metric: both drained, none counted twice
     finally:
         journal.close()
     stored = _stored(clients)
