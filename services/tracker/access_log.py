@@ -7,7 +7,7 @@ while the entry is written, and waits for the write before it returns (`AccessRe
 answer leaves before its entry is stored, and a read whose entry cannot be stored is not answered.
 With the embedded ledger, "stored" means sealed into the process's chain and synced to the
 access log's journal beside the ledger (rollwatch/core/sealed_journal.py, ~0.3 ms against a 6-9 ms
-insert), from which a drain thread inserts it into the table within milliseconds; a process killed
+insert), from which a drain thread inserts it into the table within half a second; a process killed
 in between leaves the journal, and the next one on the same ledger inserts what the table lacks.
 With a ClickHouse server it means inserted there (`_journaled` says why). Entries handed over
 while a write is under way go together into the next one, and into one insert: concurrent
@@ -149,6 +149,11 @@ def open_access_log(clients: ClientPerThread) -> None:
         _WRITER.journal(clients)
 
 
+def flush_access_log(clients: ClientPerThread) -> None:
+    """Blocking. Returns once every entry this process stored on this ledger is in the table."""
+    _WRITER.flush(clients)
+
+
 def start_access_record(
     clients: ClientPerThread, caller: KeyRecord, action: str, subject: str, purpose: str, rows: int
 ) -> AccessRecord:
@@ -172,7 +177,7 @@ def record_access(
     """Blocking: returns once the entry is stored and in the table; a read that cannot be logged
     is not answered."""
     start_access_record(clients, caller, action, subject, purpose, rows).wait()
-    _WRITER.flush(clients)
+    flush_access_log(clients)
 
 
 def read_access_log(
@@ -190,7 +195,7 @@ def read_access_log(
     """Blocking. The first `limit` entries from `start` (inclusive) to `end`, oldest first (or
     newest): of one `subject` or any of `subjects` (a pupil's UPNs), of one reader's key, with
     `purpose` in their stated purpose (any case)."""
-    _WRITER.flush(clients)  # every read this process answered is listed
+    flush_access_log(clients)  # every read this process answered is listed
     wanted = [*subjects, *([subject] if subject else [])]
     filters = [
         "read_at >= {start:DateTime64(3)}",

@@ -38,7 +38,12 @@ from rollwatch.core.settings import Settings
 from schemas.text import plain_line
 from services.schools.register import SchoolsRegister
 from services.tracker import ledger_reads
-from services.tracker.access_log import read_access_log, record_access, start_access_record
+from services.tracker.access_log import (
+    flush_access_log,
+    read_access_log,
+    record_access,
+    start_access_record,
+)
 from services.tracker.checkpoint_topic import read_published
 from services.tracker.exit_classification import ExitRules, exit_rules_for
 from services.tracker.la_summary import la_summary
@@ -311,6 +316,7 @@ async def ledger_verify(
             ) from exc
 
     def run() -> Report:
+        flush_access_log(clients)  # the reads this process answered are in what is verified
         report, _ = verify_and_record(
             clients.get(),
             settings.secrets,

@@ -16,13 +16,20 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import REGISTRY
 
+from rollwatch.core import sealed_journal
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.sealed_journal import SealedJournal
 from rollwatch.core.sealed_log import SealedWriter, verify_table
 from rollwatch.core.settings import Settings
 from services.tracker import access_log
-from services.tracker.access_log import ACCESS_LOG, open_access_log, read_access_log, start_access_record
+from services.tracker.access_log import (
+    ACCESS_LOG,
+    flush_access_log,
+    open_access_log,
+    read_access_log,
+    start_access_record,
+)
 
 pytestmark = pytest.mark.clickhouse
 
@@ -141,3 +148,15 @@ def test_a_write_that_fails_leaves_no_part_of_it_and_no_gap_in_the_chain(
     stored = _stored(clients)
     assert [(subject, seq) for subject, seq, _ in stored] == [("A000000000006", 1), ("A000000000008", 2)]
     assert verify_table(clients.get(), ACCESS_LOG, {}).first_break is None
+
+
+def test_an_answered_read_is_on_disk_before_the_table_has_it(
+    clients: ClientPerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sealed_journal, "LINGER_S", 30.0)  # the drain waits for company
+    start_access_record(clients, AUDITOR, "pupil_history", "A000000000009", "checking the journal", 1).wait()
+    assert _stored(clients) == []
+    journal_text = b"".join(path.read_bytes() for path in clients.settings.audit_journal_dir.glob("*.jsonl"))
+    assert b"A000000000009" in journal_text
+    flush_access_log(clients)  # a reader of the table does not wait for the linger
+    assert [subject for subject, _, _ in _stored(clients)] == ["A000000000009"]

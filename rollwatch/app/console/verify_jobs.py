@@ -22,6 +22,7 @@ from kafka.errors import KafkaError
 from rollwatch.core.access.keys import KeyRecord
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.settings import Settings
+from services.tracker.access_log import flush_access_log
 from services.tracker.checkpoint_topic import read_published
 from services.tracker.verification import TOPIC_STEP, Report, steps
 from services.tracker.verification_log import verify_and_record
@@ -102,6 +103,7 @@ class VerifyJobs:
         try:
             job.reached(TOPIC_STEP)
             published = read_published(settings.kafka, settings.topics.ledger_checkpoints)
+            flush_access_log(clients)  # the reads this process answered are in what is verified
             job.report, _ = verify_and_record(
                 clients.get(),
                 settings.secrets,
