@@ -71,7 +71,7 @@ def in_list(values: list[str]) -> str:
 
 def connect(settings: Settings) -> Client:
     """A client on the configured database, which is created on first use."""
-    key = _database_key(settings)
+    key = database_key(settings)
     with _databases_lock:
         if key not in _databases_ready:
             bootstrap = _open(settings, database=None)
@@ -85,7 +85,7 @@ def drop_database(settings: Settings) -> None:
     """The configured database gone, if this process created it with `connect`; its clients must
     no longer be in use. (A throwaway database's tables would otherwise stay, and every table of
     every database in the folder slows the engine's DDL down.)"""
-    key = _database_key(settings)
+    key = database_key(settings)
     with _databases_lock:
         callbacks = _before_drop.pop(key, [])
     for callback in callbacks:  # its writers' last flush, while it is still there
@@ -99,7 +99,8 @@ def drop_database(settings: Settings) -> None:
         _databases_ready.discard(key)
 
 
-def _database_key(settings: Settings) -> tuple[str, str]:
+def database_key(settings: Settings) -> tuple[str, str]:
+    """Which database of which ledger (a server's URL, or the embedded folder) these settings name."""
     return settings.clickhouse_url or str(Path(settings.ledger_path).resolve()), settings.clickhouse_database
 
 
@@ -158,7 +159,7 @@ class ClientPerThread:
         with self._lock:
             self._on_close.append(once)
         with _databases_lock:
-            _before_drop.setdefault(_database_key(self._settings), []).append(once)
+            _before_drop.setdefault(database_key(self._settings), []).append(once)
 
     def get(self) -> Client:
         client: Client | None = getattr(self._local, "client", None)

@@ -29,7 +29,7 @@ import orjson
 from clickhouse_connect.driver.client import Client
 from prometheus_client import Counter, Gauge
 
-from rollwatch.core.clickhouse import ClientPerThread
+from rollwatch.core.clickhouse import ClientPerThread, database_key
 from rollwatch.core.sealed_log import SEAL_COLUMNS, SealedWriter
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,7 @@ class SealedJournal:
     def __init__(self, writer: SealedWriter, clients: ClientPerThread, folder: Path) -> None:
         self._writer = writer
         self._clients = clients
-        database = clients.settings.clickhouse_database
-        where = clients.settings.clickhouse_url or str(clients.settings.ledger_path.resolve())
+        where, database = database_key(clients.settings)
         self._prefix = f"{writer.table}.{hashlib.sha256(f'{where}/{database}'.encode()).hexdigest()[:16]}"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._folder = folder
@@ -74,8 +73,8 @@ class SealedJournal:
         self._broken: OSError | None = None  # a failed write that could not be taken back
         self._lock = threading.Lock()  # the file and the rows not yet in the table
         self._pending: list[list[Any]] = []
-        self._journaled = 0  # rows appended since the file was last emptied
-        self._inserted = 0  # of those, rows in the table
+        self._appended = 0  # rows ever appended; those not in the table yet are `_pending`
+        self._inserted = 0  # rows ever inserted
         self._wake = threading.Condition(self._lock)
         self._drained = threading.Condition(self._lock)
         self._stopped = False
@@ -94,7 +93,7 @@ class SealedJournal:
             sealed = self._writer.seal(client, rows, self._store)
             self._pending.extend(sealed)
             PENDING.labels(self._writer.table).inc(len(sealed))
-            self._journaled += len(sealed)
+            self._appended += len(sealed)
             self._wake.notify()
 
     def _store(self, sealed: list[list[Any]]) -> None:
@@ -119,13 +118,11 @@ class SealedJournal:
         """Wait until every row appended so far is in the table (what a reader of the table in
         this process expects to find there); False if that took longer than `timeout`."""
         with self._lock:
-            target = self._journaled
+            target = self._appended
             if self._pending:
                 self._urgent = True
                 self._wake.notify()
-            return self._drained.wait_for(
-                lambda: self._inserted >= target or self._journaled < target, timeout
-            )
+            return self._drained.wait_for(lambda: self._inserted >= target, timeout)
 
     def close(self) -> None:
         """Drain what is pending (as far as the table takes it) and stop."""
@@ -167,9 +164,8 @@ class SealedJournal:
                 del self._pending[: len(batch)]
                 PENDING.labels(self._writer.table).dec(len(batch))
                 self._inserted += len(batch)
-                if self._inserted == self._journaled:  # caught up: the journal holds nothing more
+                if not self._pending:  # caught up: the journal holds nothing more
                     os.ftruncate(self._fd, 0)
-                    self._journaled = self._inserted = 0
                 self._drained.notify_all()
 
     def _insert(self, client: Client, rows: list[list[Any]], *, retried: bool) -> None:
