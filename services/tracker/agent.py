@@ -1,8 +1,9 @@
 """Turns a batch of `pupil-events` records into ledger rows, placements and `pupil-moves`.
 
-The batch consumer (services/tracker/batch_consumer.py) commits a batch's offsets only after
-`process` returned, so a crash replays rather than loses. A ledger outage is retried with
-backoff, holding the partitions, until the write succeeds."""
+The batch consumer (services/tracker/batch_consumer.py) has each batch `prepare`d (parsed and
+validated, nothing written: this may overlap the write of the batch before) and then `process`ed,
+and commits its offsets only after `process` returned, so a crash replays rather than loses. A
+ledger outage is retried with backoff, holding the partitions, until the write succeeds."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
@@ -68,6 +70,18 @@ BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate a
 # ledger's pupil_placements when their next event comes.
 PLACEMENTS_IN_MEMORY = 200_000
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+# Preparing a batch yields to the event loop this often, so that the batch being written can
+# start its next step in the writer's thread without waiting for the whole batch to be parsed.
+PREPARE_SLICE = 500
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch parsed: its records, the valid events, and each refused message with the reason."""
+
+    records: Sequence[Record]
+    valid: list[Received]
+    refused: list[tuple[Record, Exception]]
 
 
 class Tracker:
@@ -91,12 +105,31 @@ class Tracker:
         self.secrets = settings.secrets
         self._published_upto: int | None = None  # ledger-checkpoints' newest checkpoint, once read
 
-    async def process(self, records: Sequence[Record]) -> None:
-        """Validate, write, place and publish one batch. When this returns the batch is in the
-        ledger, its placements recorded and its moves and dead letters acknowledged by Kafka."""
+    async def prepare(self, records: Sequence[Record]) -> Prepared:
+        """Parse and validate a batch against the contract and the schools register: nothing
+        read from the ledger, nothing sent, so it may run while the batch before is written."""
+        valid: list[Received] = []
+        refused: list[tuple[Record, Exception]] = []
+        for index, message in enumerate(records, start=1):
+            try:
+                parsed = parse_event(message.value)
+                unknown = unregistered_school(parsed.school_urn, self.schools)
+                if unknown is not None:
+                    raise EventInvalid([unknown])
+                valid.append(Received(parsed, canonical_bytes(parsed), message.partition, message.offset))
+            except Exception as exc:
+                # Whatever one message does to the checks, it must not stop the stream.
+                refused.append((message, exc))
+            if index % PREPARE_SLICE == 0:
+                await asyncio.sleep(0)
+        return Prepared(records, valid, refused)
+
+    async def process(self, batch: Prepared) -> None:
+        """Dead-letter, write, place and publish one prepared batch. When this returns the batch is
+        in the ledger, its placements recorded and its moves and dead letters acknowledged by Kafka."""
         started = time.perf_counter()
-        by_offset = {(r.partition, r.offset): r for r in records}
-        valid = await self._sort_out(records)
+        by_offset = {(r.partition, r.offset): r for r in batch.records}
+        valid = await self._sort_out(batch, by_offset)
         # Roll checks (school events) go to a table of their own; pupil events to the ledger.
         school = [item for item in valid if _is_school_event(item)]
         pupils = [item for item in valid if not _is_school_event(item)]
@@ -282,27 +315,16 @@ class Tracker:
         for pending in sent:
             await pending
 
-    async def _sort_out(self, records: Sequence[Record]) -> list[Received]:
-        valid: list[Received] = []
+    async def _sort_out(self, batch: Prepared, by_offset: dict[tuple[int, int], Record]) -> list[Received]:
         dead: list[Awaitable[RecordMetadata]] = []
-        for message in records:
-            try:
-                parsed = parse_event(message.value)
-                unknown = unregistered_school(parsed.school_urn, self.schools)
-                if unknown is not None:
-                    raise EventInvalid([unknown])
-                received = Received(parsed, canonical_bytes(parsed), message.partition, message.offset)
-            except EventInvalid as exc:
+        for message, exc in batch.refused:
+            if isinstance(exc, EventInvalid):
                 DEAD_LETTERS.labels(exc.problems[0].rule).inc()
                 headers = dlq_headers(exc.problems, message.topic, message.partition, message.offset)
                 dead.append(await self._dead_letter(message, headers))
-                continue
-            except Exception as exc:
-                # Whatever else one message does to the checks, it must not stop the stream.
+            else:
                 dead.append(await self._dead_letter_failure(message, exc))
-                continue
-            valid.append(received)
-        valid = await self._refuse_overreach(valid, {(r.partition, r.offset): r for r in records}, dead)
+        valid = await self._refuse_overreach(batch.valid, by_offset, dead)
         # The source offsets may be committed only once the DLQ holds the bad messages.
         for pending in dead:
             await pending

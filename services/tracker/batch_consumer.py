@@ -3,13 +3,19 @@
 A plain aiokafka group consumer in the style of Arroyo's batching strategies rather than a Faust
 agent: Faust hands a stream one event at a time (its floor was ~9k events/s here), while the
 ledger append is a whole-batch operation. The loop is: gather up to `tracker_batch_size` records
-for up to `tracker_batch_seconds`, let the tracker write them (ledger, placements, `pupil-moves`,
-dead letters), then commit the next offset of every partition in the batch. A crash anywhere
-before the commit replays the batch, which the ledger writer makes idempotent.
+for up to `tracker_batch_seconds`, let the tracker prepare them (parse and validate: Python work
+with no side effect), then write them (ledger, placements, `pupil-moves`, dead letters) and commit
+the next offset of every partition in the batch. A crash anywhere before the commit replays the
+batch, which the ledger writer makes idempotent.
 
-Rebalances: a revoked partition's batch in hand is finished and committed first (the revoke
-callback waits for it), then the tracker forgets what it remembered of its pupils. The checkpoint
-writer is whichever worker holds partition 0 of `pupil-events`: one across the group."""
+Two batches are in hand at once: while one is written (mostly inside ClickHouse, which releases
+the GIL), the next is fetched and prepared. Writes and commits stay one at a time, in order.
+
+Rebalances: a revoked partition's batch being written is finished and committed first (the
+revoke callback waits for it), then the tracker forgets what it remembered of its pupils. A batch
+gathered before the rebalance and not yet written is dropped unwritten: the partitions' new
+holders (this worker included) fetch it again from the committed offsets. The checkpoint writer
+is whichever worker holds partition 0 of `pupil-events`: one across the group."""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
@@ -35,13 +41,21 @@ COMMIT_FAILURES = Counter(
 )
 
 
-class BatchSink(Protocol):
+Prepared = TypeVar("Prepared")
+
+
+class BatchSink(Protocol, Generic[Prepared]):
     """What the consumer hands its batches to: the tracker, or the bench's I/O floor
     (tools/bench/io_floor.py), which measures this same loop with a bare insert behind it."""
 
     last_write_ok: bool
 
-    async def process(self, records: Sequence[Record]) -> None: ...
+    async def prepare(self, records: Sequence[Record]) -> Prepared:
+        """Work on a batch that needs nothing written before it and changes nothing: it may run
+        while the batch before is being written, and its result may be dropped."""
+        ...
+
+    async def process(self, prepared: Prepared) -> None: ...
 
     async def checkpoint(self) -> None: ...
 
@@ -55,12 +69,14 @@ def tracker_group(settings: Settings) -> str:
 
 
 class LedgerConsumer:
-    def __init__(self, settings: Settings, tracker: BatchSink, group: str | None = None) -> None:
+    def __init__(self, settings: Settings, tracker: BatchSink[Any], group: str | None = None) -> None:
         self.settings = settings
         self.tracker = tracker
         self.group = group or tracker_group(settings)
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_lock = asyncio.Lock()
+        # Moves on at each revocation: a batch gathered in an older generation is not written.
+        self._generation = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.crashed: BaseException | None = None
@@ -136,24 +152,49 @@ class LedgerConsumer:
 
     async def _run(self) -> None:
         assert self._consumer is not None
-        while not self._stopping.is_set():
-            records = await self._gather(self._consumer)
-            if not records:
-                continue
-            async with self._batch_lock:
-                await self.tracker.process(records)
-                await self._commit(records)
+        writing: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping.is_set():
+                generation, records = await self._gather(self._consumer)
+                if not records:
+                    continue
+                prepared = await self.tracker.prepare(records)
+                if writing is not None:
+                    await writing  # one write at a time, in order; its failure ends the loop
+                writing = asyncio.create_task(self._write(prepared, records, generation))
+            if writing is not None:
+                await writing
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
 
-    async def _gather(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """Up to a batch of records, waiting at most the batch window once the first arrived."""
+    async def _write(self, prepared: Any, records: Sequence[Record], generation: int) -> None:
+        async with self._batch_lock:
+            if generation != self._generation:
+                # Gathered before a rebalance: the partitions' holders fetch it again from the
+                # committed offsets, so writing it here would repeat it.
+                log.info("a batch gathered before a rebalance dropped", extra={"records": len(records)})
+                return
+            await self.tracker.process(prepared)
+            await self._commit(records)
+
+    async def _gather(self, consumer: AIOKafkaConsumer) -> tuple[int, list[Record]]:
+        """Up to a batch of records, waiting at most the batch window once the first arrived, and
+        the generation they belong to. aiokafka returns nothing while a reassignment is under way
+        and the revoke callback moves the generation on before it ends, so the generation read as
+        `getmany` returns is the one its records were fetched in; records of an older one are
+        fetched again from the committed offsets and are dropped here."""
         size, window = self.settings.tracker_batch_size, self.settings.tracker_batch_seconds
         fetched = await consumer.getmany(timeout_ms=1000, max_records=size)
+        generation = self._generation
         records = [r for tp in sorted(fetched, key=_order) for r in fetched[tp]]
         deadline = time.monotonic() + window
         while records and len(records) < size and (left := deadline - time.monotonic()) > 0:
             more = await consumer.getmany(timeout_ms=int(left * 1000) + 1, max_records=size - len(records))
+            if self._generation != generation:
+                generation, records = self._generation, []
             records.extend(r for tp in sorted(more, key=_order) for r in more[tp])
-        return records
+        return generation, records
 
     async def _commit(self, records: Sequence[Record]) -> None:
         assert self._consumer is not None
@@ -178,7 +219,8 @@ class LedgerConsumer:
                 await self.tracker.checkpoint()
 
     async def on_revoked(self) -> None:
-        async with self._batch_lock:  # the batch in hand is written and committed first
+        async with self._batch_lock:  # the batch being written is written and committed first
+            self._generation += 1
             await self.tracker.forget()
 
 
