@@ -164,6 +164,11 @@ def refusals(events: Sequence[Envelope], records: Records) -> dict[int, Problem]
     refused: dict[int, Problem] = {}
     for index, event in enumerate(events):
         this = sent(event)
+        if not needs_record(event):
+            # Never refused, only remembered for the events after it (a copy of an event already
+            # in the record changes no rule's answer, so the resend check is not needed).
+            records.add(this, event.former_upn)
+            continue
         record = records.of(event.upn)
         if any(e.event_id == this.event_id for e in record):
             continue

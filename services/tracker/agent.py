@@ -70,9 +70,6 @@ BATCH_SECONDS = Histogram("rollwatch_tracker_batch_seconds", "Time to validate a
 # ledger's pupil_placements when their next event comes.
 PLACEMENTS_IN_MEMORY = 200_000
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-# Preparing a batch yields to the event loop this often, so that the batch being written can
-# start its next step in the writer's thread without waiting for the whole batch to be parsed.
-PREPARE_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -98,6 +95,9 @@ class Tracker:
         self.writer = writer
         # One writer thread: batches reach the ledger in the order Kafka gave them.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        # Parsing off the event loop: the loop keeps answering /healthz, Kafka's heartbeats and the
+        # batch being written while the next one is parsed.
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-parser")
         # Where each recently seen pupil is now (the rest are in pupil_placements).
         self.placements: Lru[str, dict[str, Any]] = Lru(PLACEMENTS_IN_MEMORY)
         self.last_write_ok = True
@@ -108,9 +108,12 @@ class Tracker:
     async def prepare(self, records: Sequence[Record]) -> Prepared:
         """Parse and validate a batch against the contract and the schools register: nothing
         read from the ledger, nothing sent, so it may run while the batch before is written."""
+        return await asyncio.get_running_loop().run_in_executor(self._parser, self._prepare, records)
+
+    def _prepare(self, records: Sequence[Record]) -> Prepared:
         valid: list[Received] = []
         refused: list[tuple[Record, Exception]] = []
-        for index, message in enumerate(records, start=1):
+        for message in records:
             try:
                 parsed = parse_event(message.value)
                 unknown = unregistered_school(parsed.school_urn, self.schools)
@@ -120,8 +123,6 @@ class Tracker:
             except Exception as exc:
                 # Whatever one message does to the checks, it must not stop the stream.
                 refused.append((message, exc))
-            if index % PREPARE_SLICE == 0:
-                await asyncio.sleep(0)
         return Prepared(records, valid, refused)
 
     async def process(self, batch: Prepared) -> None:
@@ -393,6 +394,7 @@ class Tracker:
             WRITE_FAILURES.inc()
 
     def close(self) -> None:
+        self._parser.shutdown(wait=True)
         self._executor.shutdown(wait=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 from services.tracker.lru import Lru
 
@@ -24,9 +25,16 @@ def to_millisecond(moment: dt.datetime) -> dt.datetime:
     return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
-def row_stamp(ingested_at: dt.datetime, partition: int, offset: int) -> bytes:
+def row_stamps(ingested_at: dt.datetime) -> Callable[[int, int], bytes]:
+    """The stamp of each row of a batch ingested at one moment, by (partition, offset): the time
+    is formatted once for the batch."""
     utc = to_millisecond(ingested_at)
-    return f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 1000:03d}|{partition}|{offset}".encode()
+    at = f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 1000:03d}|"
+    return lambda partition, offset: f"{at}{partition}|{offset}".encode()
+
+
+def row_stamp(ingested_at: dt.datetime, partition: int, offset: int) -> bytes:
+    return row_stamps(ingested_at)(partition, offset)
 
 
 def chain_hash(prev_hash: str, canonical_event: bytes, stamp: bytes | None = None) -> str:

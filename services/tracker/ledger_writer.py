@@ -28,7 +28,7 @@ from services.tracker.hash_chain import (
     GENESIS,
     HeadCache,
     chain_hash,
-    row_stamp,
+    row_stamps,
     to_millisecond,
 )
 from services.tracker.ledger_reads import pupil_records
@@ -177,11 +177,12 @@ class LedgerWriter:
             )
         heads = self._chain_heads({item.pupil.upn for item in fresh})
         now = to_millisecond(dt.datetime.now(dt.UTC))
+        stamp = row_stamps(now)
         rows = []
         for item in fresh:
             event = item.pupil
             seq, prev = heads.get(event.upn, (0, GENESIS))
-            digest = chain_hash(prev, item.canonical, row_stamp(now, item.partition, item.offset))
+            digest = chain_hash(prev, item.canonical, stamp(item.partition, item.offset))
             heads[event.upn] = (seq + 1, digest)
             rows.append(
                 [
@@ -279,4 +280,4 @@ class LedgerWriter:
 def _token(items: list[Received]) -> str:
     # The event id is part of it so that a recreated topic (offsets from 0 again) can never make a
     # new batch look like a replay.
-    return batch_token(f"{item.partition}:{item.offset}:{item.event.event_id}" for item in items)
+    return batch_token(f"{item.partition}:{item.offset}:{item.event.event_id.hex}" for item in items)
