@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Literal
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -60,13 +61,25 @@ _PLAIN = re.compile(r"[0-9A-Za-z-]*")
 # query text is 256 KiB).
 
 
-def in_list(values: list[str]) -> str:
-    """An SQL list literal of values that need no escaping: UPNs and event ids, which
-    validation has held to letters, digits and hyphens (checked again here). Binding 10,000 of
-    them as query parameters escapes every character in Python, a fifth of a batch's write."""
+# From this many values on, `in_list` sends one string for the engine to split.
+LONG_LIST = 256
+
+
+def in_list(values: list[str], of: Literal["String", "UUID"] = "String") -> str:
+    """The right-hand side of an SQL `IN` for values that need no escaping: UPNs, URNs and event
+    ids, which validation has held to letters, digits and hyphens (checked again here). Binding
+    10,000 of them as query parameters escapes every character in Python, a fifth of a batch's
+    write; a long list goes as one string literal split by the engine (`of`: the column's type),
+    as parsing 20,000 separate literals took the engine ~65 ms of a batch's ~70 ms query, and the
+    split string ~15 ms (the primary key is used all the same: `IN` a subquery)."""
     if not _PLAIN.fullmatch("".join(values)):
         raise ValueError("only letters, digits and hyphens can go in an SQL list unescaped")
-    return "('" + "','".join(values) + "')" if values else "('')"
+    if not values:
+        return "('')"
+    if len(values) < LONG_LIST:
+        return "('" + "','".join(values) + "')"
+    split = "arrayJoin(splitByChar(',', '" + ",".join(values) + "'))"
+    return f"(SELECT {split})" if of == "String" else f"(SELECT toUUID({split}))"
 
 
 def connect(settings: Settings) -> Client:

@@ -246,7 +246,7 @@ class LedgerWriter:
         # The ledger is ordered by UPN, so filtering on the batch's UPNs first keeps this a
         # few granule reads however large the ledger grows.
         upns = in_list(sorted({i.pupil.upn for i in items}))
-        ids = in_list([str(i.event.event_id) for i in items])
+        ids = in_list([str(i.event.event_id) for i in items], of="UUID")
         result = self._clients.get().query(
             f"SELECT event_id, any(event) FROM {LEDGER} WHERE upn IN {upns} AND event_id IN {ids} "
             "GROUP BY event_id",

@@ -56,7 +56,7 @@ def restore(client: Client, upns: list[str], schools: list[str], event_ids: list
     """Writes every copy of these ledger events that its table lacks, and the pupils' roll states
     again; returns how many event copies were written (the roll states are not counted)."""
     where = f"upn IN {in_list(upns)} AND school_urn IN {in_list(schools)}"
-    ids = in_list(event_ids)
+    ids = in_list(event_ids, of="UUID")
     written = 0
     for target in EVENT_COPIES:
         select = view_select(client, target)
@@ -72,7 +72,7 @@ def restore(client: Client, upns: list[str], schools: list[str], event_ids: list
             names = _names(client, target)
             client.command(
                 f"INSERT INTO {target} ({names}) SELECT {names} FROM ({select}) "
-                f"WHERE {where} AND event_id IN {in_list(missing)}",
+                f"WHERE {where} AND event_id IN {in_list(missing, of='UUID')}",
                 settings=LONG_QUERY,
             )
         written += len(missing)

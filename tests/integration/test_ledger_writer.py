@@ -7,6 +7,7 @@ import datetime as dt
 import orjson
 import pytest
 
+from rollwatch.core import clickhouse
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.settings import Settings
 from schemas import parse_event
@@ -27,6 +28,13 @@ def _received(count: int, first_offset: int = 0) -> list[Received]:
         )
         items.append(Received(event, canonical_bytes(event), partition=i % 2, offset=first_offset + i))
     return items
+
+
+@pytest.fixture(autouse=True, params=["literal lists", "split lists"])
+def list_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test with the batch's ids and UPNs sent as separate literals, and as one string the
+    engine splits (`in_list`'s form for a batch of 256 or more)."""
+    monkeypatch.setattr(clickhouse, "LONG_LIST", 10**9 if request.param == "literal lists" else 2)
 
 
 @pytest.fixture
