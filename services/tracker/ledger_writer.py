@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -76,7 +77,7 @@ class Received:
     partition: int
     offset: int
 
-    @property
+    @cached_property  # read several times per event on the write path
     def pupil(self) -> PupilEvent:
         """The event about one pupil; a school event here is a programming error."""
         if isinstance(self.event, SchoolRollChecked):
