@@ -50,6 +50,7 @@ from services.tracker.cnis_api import router as cnis_router
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import pupil_records, recorded_contents
 from services.tracker.roll_checks import RollCheckWriter
+from services.tracker.view_copies import repair_broken_parts
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                 # Reads a process killed before its access log's journal drained are listed again.
                 await run_in_threadpool(open_access_log, clients)
                 if "tracker" in components:
+                    # Rows the engine set aside at open (a part left broken by a full disk) first.
+                    await run_in_threadpool(lambda: repair_broken_parts(clients.get()))
                     # A batch consumer of its own, not a Faust agent (batch_consumer.py says why).
                     tracker = Tracker(
                         settings, LedgerWriter(clients), app.state.schools, RollCheckWriter(clients)

@@ -11,13 +11,18 @@ reads their Distributed tables of the same name without `_local` (rollwatch/core
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 
+from clickhouse_connect.driver.binding import format_str
 from clickhouse_connect.driver.client import Client
 
 from rollwatch.core.clickhouse import LONG_QUERY, in_list
 from services.tracker.derived_checks import DerivedBreak
-from services.tracker.tables import HISTORY_ROWS, REFERENCES, SCHOOL_EVENTS, SCHOOL_ROLLS
+from services.tracker.tables import HISTORY_ROWS, LEDGER, REFERENCES, SCHOOL_EVENTS, SCHOOL_ROLLS
+
+log = logging.getLogger(__name__)
 
 # Views that copy a ledger event into at most one row (ledger_references takes only some types),
 # each row carrying the event's id, pupil and school.
@@ -55,16 +60,21 @@ def _names(client: Client, table: str) -> str:
 def restore(client: Client, upns: list[str], schools: list[str], event_ids: list[str]) -> int:
     """Writes every copy of these ledger events that its table lacks, and the pupils' roll states
     again; returns how many event copies were written (the roll states are not counted)."""
-    where = f"upn IN {in_list(upns)} AND school_urn IN {in_list(schools)}"
-    ids = in_list(event_ids, of="UUID")
+    pupils = f"upn IN {in_list(upns)} AND school_urn IN {in_list(schools)}"
+    return _write_copies(client, f"{pupils} AND event_id IN {in_list(event_ids, of='UUID')}", pupils)
+
+
+def _write_copies(client: Client, events: str, pupils: str) -> int:
+    """The copies of the ledger's events matching the filter `events` that their tables lack, and
+    the roll states of the pupils matching `pupils` again."""
     written = 0
     for target in EVENT_COPIES:
         select = view_select(client, target)
         missing = [
             str(row[0])
             for row in client.query(
-                f"SELECT event_id FROM ({select}) WHERE {where} AND event_id IN {ids} AND event_id NOT IN "
-                f"(SELECT event_id FROM {target} WHERE {where} AND event_id IN {ids})",
+                f"SELECT event_id FROM ({select}) WHERE {events} AND event_id NOT IN "
+                f"(SELECT event_id FROM {target} WHERE {events})",
                 settings=LONG_QUERY,
             ).result_rows
         ]
@@ -72,7 +82,7 @@ def restore(client: Client, upns: list[str], schools: list[str], event_ids: list
             names = _names(client, target)
             client.command(
                 f"INSERT INTO {target} ({names}) SELECT {names} FROM ({select}) "
-                f"WHERE {where} AND event_id IN {in_list(missing, of='UUID')}",
+                f"WHERE {events} AND event_id IN {in_list(missing, of='UUID')}",
                 settings=LONG_QUERY,
             )
         written += len(missing)
@@ -80,10 +90,54 @@ def restore(client: Client, upns: list[str], schools: list[str], event_ids: list
     # by event id; the states are added again instead (the filter reaches below the GROUP BY).
     names = _names(client, ROLLS)
     client.command(
-        f"INSERT INTO {ROLLS} ({names}) SELECT {names} FROM ({view_select(client, ROLLS)}) WHERE {where}",
+        f"INSERT INTO {ROLLS} ({names}) SELECT {names} FROM ({view_select(client, ROLLS)}) WHERE {pupils}",
         settings=LONG_QUERY,
     )
     return written
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """What `repair_broken_parts` found and did."""
+
+    copies: int  # event copies written again
+    dropped: tuple[str, ...]  # the views' tables' broken parts ("table/part"), dropped once repaired
+    ledger: tuple[str, ...]  # the ledger's own broken parts, left for an operator
+
+
+def repair_broken_parts(client: Client) -> Repaired:
+    """At start, before anything is written. ClickHouse sets a part it finds broken when it opens a
+    table aside under `detached/` (reason `broken-on-start`), and its rows are gone from the table.
+    A disk that filled while a part was written can leave such a part (seen here: chDB 26.9 on a
+    tmpfs filled mid-insert committed parts whose files were empty, and the insert that wrote the
+    last of them did not fail), so the batch is never resent and `restore` never asked. For the
+    tables the views keep, every copy the ledger's events lack and every roll state are written
+    again from the ledger, then those parts are dropped (so the next start does not repeat it). A
+    broken part of the ledger itself is reported, not touched: `rollwatch verify` names what the
+    chains lack (docs/operations.md, "Crashes and restarts")."""
+    broken = client.query(
+        "SELECT table, name FROM system.detached_parts WHERE database = currentDatabase() "
+        "AND startsWith(ifNull(reason, ''), 'broken') ORDER BY table, name"
+    ).result_rows
+    copies_lost = [(str(table), str(name)) for table, name in broken if table in (*EVENT_COPIES, ROLLS)]
+    ledger = tuple(str(name) for table, name in broken if table == LEDGER)
+    copies = _write_copies(client, "1", "1") if copies_lost else 0
+    for table, name in copies_lost:
+        client.command(
+            f"ALTER TABLE {table} DROP DETACHED PART {format_str(name)}", settings={"allow_drop_detached": 1}
+        )
+    if copies_lost:
+        log.error(
+            "broken parts of the views' tables were set aside at start; their rows are written again",
+            extra={"parts": [f"{table}/{name}" for table, name in copies_lost], "copies_written": copies},
+        )
+    if ledger:
+        log.critical(
+            "broken parts of the movement ledger were set aside at start: rows may be missing; "
+            "run rollwatch verify",
+            extra={"parts": list(ledger)},
+        )
+    return Repaired(copies, tuple(f"{table}/{name}" for table, name in copies_lost), ledger)
 
 
 def check_event_copies(client: Client) -> DerivedBreak | None:

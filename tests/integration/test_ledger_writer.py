@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import orjson
 import pytest
+from clickhouse_connect.driver.client import Client
 
 from rollwatch.core import clickhouse
 from rollwatch.core.clickhouse import ClientPerThread
@@ -14,7 +16,7 @@ from schemas import parse_event
 from schemas.parse import canonical_bytes
 from services.tracker.ledger_reads import pupil_rows
 from services.tracker.ledger_writer import LedgerWriter, Received
-from services.tracker.view_copies import check_event_copies, check_rolls
+from services.tracker.view_copies import Repaired, check_event_copies, check_rolls, repair_broken_parts
 from tests.support.events import enrolment, retraction, upn_for
 
 pytestmark = pytest.mark.clickhouse
@@ -109,3 +111,40 @@ def test_a_resent_batch_writes_the_copies_a_killed_insert_left_unwritten(clients
     # Once whole, a further resend writes nothing: the roll states added again merge to the same.
     assert writer.write(batch).restored == 0
     assert check_event_copies(client) is None and check_rolls(client) is None
+
+
+def test_copies_in_parts_the_engine_set_aside_as_broken_are_written_again_at_start(
+    clients: ClientPerThread,
+) -> None:
+    """A disk that filled mid-insert can leave a view's part with empty files that no insert failed
+    on; the engine sets it aside when it next opens the table (`broken-on-start`) and its rows are
+    gone. The tracker's start writes them again from the ledger and drops the set-aside part. (The
+    loss and the set-aside part are made by hand: chDB opens a folder once per process.)"""
+    writer = LedgerWriter(clients)
+    batch = _received(40)
+    writer.write(batch)
+    client = clients.get()
+    assert repair_broken_parts(client) == Repaired(0, (), ())  # nothing set aside: nothing done
+    lost = f"event_id IN ('{batch[0].event.event_id}', '{batch[5].event.event_id}')"
+    client.command(f"ALTER TABLE ledger_school_events DELETE WHERE {lost}", settings={"mutations_sync": 2})
+    client.command("TRUNCATE TABLE school_pupil_rolls")
+    for table in ("school_pupil_rolls", "movement_ledger"):
+        _set_aside_as_broken(client, table, "broken-on-start_all_9_9_0")
+    assert check_event_copies(client) is not None and check_rolls(client) is not None
+
+    repaired = repair_broken_parts(client)
+
+    assert repaired.copies == 2
+    assert repaired.dropped == ("school_pupil_rolls/broken-on-start_all_9_9_0",)
+    assert repaired.ledger == ("broken-on-start_all_9_9_0",)  # reported, left for an operator
+    assert check_event_copies(client) is None and check_rolls(client) is None
+    assert repair_broken_parts(client).dropped == ()  # once only
+    assert _rows(clients) == 40
+
+
+def _set_aside_as_broken(client: Client, table: str, part: str) -> None:
+    path = client.query(
+        "SELECT data_paths[1] FROM system.tables WHERE database = currentDatabase() AND name = {t:String}",
+        parameters={"t": table},
+    ).result_rows[0][0]
+    (Path(path) / "detached" / part).mkdir(parents=True)
