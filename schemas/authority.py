@@ -162,7 +162,10 @@ def refusals(events: Sequence[Envelope], records: Records) -> dict[int, Problem]
     judged in order, each against the record and the events accepted before it; an event already
     in the record (a resend) is not judged again."""
     refused: dict[int, Problem] = {}
+    relevant = _reaching_judged(events, records)
     for index, event in enumerate(events):
+        if event.upn not in relevant:
+            continue  # no rule reads it (a batch of 10,000 has some 50 pupils a rule judges)
         this = sent(event)
         if not needs_record(event):
             # Never refused, only remembered for the events after it (a copy of an event already
@@ -178,6 +181,29 @@ def refusals(events: Sequence[Envelope], records: Records) -> dict[int, Problem]
         else:
             refused[index] = problem
     return refused
+
+
+def _reaching_judged(events: Sequence[Envelope], records: Records) -> set[str]:
+    """The UPNs whose events a rule may read while judging these: those of the events judged, the
+    UPNs the record links to them, and any UPN the events' own `former_upn` links join to those."""
+    reached = set(records.identities)
+    for event in events:
+        if needs_record(event):
+            reached.add(event.upn)
+            if event.former_upn:
+                reached.add(event.former_upn)
+    joins: dict[str, set[str]] = {}
+    for event in events:
+        if event.former_upn and event.former_upn != event.upn:
+            joins.setdefault(event.upn, set()).add(event.former_upn)
+            joins.setdefault(event.former_upn, set()).add(event.upn)
+    frontier = [upn for upn in reached if upn in joins]
+    while frontier:
+        for linked in joins[frontier.pop()]:
+            if linked not in reached:
+                reached.add(linked)
+                frontier.append(linked)
+    return reached
 
 
 def refusal(event: Envelope, record: Sequence[Sent], records: Records) -> Problem | None:

@@ -72,3 +72,16 @@ def test_retracting_a_retraction_reinstates_and_visibility_follows_the_roll() ->
     la_of = {HERE: "886", THERE: "201"}
     assert visible_to_la([joined, suspended], la_of) == {"886"}  # a suspension alone opens nothing
     assert visible_to_la([joined, suspended, undo], la_of) == set()
+
+
+def test_events_of_pupils_no_rule_reads_are_passed_over_but_a_link_in_the_batch_brings_them_in() -> None:
+    died = deletion(UPN, school_urn=HERE, ground="died", destination_kind="died")
+    # OTHER's enrolment here matters only once a later event joins OTHER to UPN.
+    there_first = enrolment(OTHER, school_urn=HERE)
+    joined = enrolment(UPN, school_urn=THERE, former_upn=OTHER)  # an admission: not itself judged
+    assert _rules([there_first, joined, died]) == {}
+    assert _rules([there_first, died]) == {0 + 1: "died_not_on_roll"}
+    # A chain of links in the batch: THIRD -> OTHER -> UPN.
+    third = upn_for(886, 4000, 24, 3)
+    assert _rules([enrolment(third, school_urn=HERE), enrolment(OTHER, school_urn=THERE, former_upn=third),
+                   joined, died]) == {}  # fmt: skip
