@@ -33,12 +33,8 @@ def row_stamps(ingested_at: dt.datetime) -> Callable[[int, int], bytes]:
     return lambda partition, offset: f"{at}{partition}|{offset}".encode()
 
 
-def row_stamp(ingested_at: dt.datetime, partition: int, offset: int) -> bytes:
-    return row_stamps(ingested_at)(partition, offset)
-
-
 def chain_hash(prev_hash: str, canonical_event: bytes, stamp: bytes | None = None) -> str:
-    """Version 2 with a `stamp` (see `row_stamp`), version 1 without."""
+    """Version 2 with a `stamp` (see `row_stamps`), version 1 without."""
     content = prev_hash.encode() + b"\n" + canonical_event
     if stamp is not None:
         content += b"\n" + stamp

@@ -119,17 +119,21 @@ def repair_broken_parts(client: Client) -> Repaired:
         "SELECT table, name FROM system.detached_parts WHERE database = currentDatabase() "
         "AND startsWith(ifNull(reason, ''), 'broken') ORDER BY table, name"
     ).result_rows
-    copies_lost = [(str(table), str(name)) for table, name in broken if table in (*EVENT_COPIES, ROLLS)]
+    of_copies = [(str(table), str(name)) for table, name in broken if table in (*EVENT_COPIES, ROLLS)]
     ledger = tuple(str(name) for table, name in broken if table == LEDGER)
-    copies = _write_copies(client, "1", "1") if copies_lost else 0
-    for table, name in copies_lost:
-        client.command(
-            f"ALTER TABLE {table} DROP DETACHED PART {format_str(name)}", settings={"allow_drop_detached": 1}
-        )
-    if copies_lost:
+    copies = 0
+    if of_copies:
+        copies = _write_copies(client, "1", "1")
+        for table, name in of_copies:
+            client.command(
+                f"ALTER TABLE {table} DROP DETACHED PART {format_str(name)}",
+                settings={"allow_drop_detached": 1},
+            )
+    dropped = tuple(f"{table}/{name}" for table, name in of_copies)
+    if dropped:
         log.error(
             "broken parts of the views' tables were set aside at start; their rows are written again",
-            extra={"parts": [f"{table}/{name}" for table, name in copies_lost], "copies_written": copies},
+            extra={"parts": list(dropped), "copies_written": copies},
         )
     if ledger:
         log.critical(
@@ -137,7 +141,7 @@ def repair_broken_parts(client: Client) -> Repaired:
             "run rollwatch verify",
             extra={"parts": list(ledger)},
         )
-    return Repaired(copies, tuple(f"{table}/{name}" for table, name in copies_lost), ledger)
+    return Repaired(copies, dropped, ledger)
 
 
 def check_event_copies(client: Client) -> DerivedBreak | None:
