@@ -103,13 +103,17 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
     started = time.monotonic()
     tracker, alerts, ingest = services["tracker"], services["alerts"], services["ingest"]
     school = ingest.new_key("school", urns=tuple(SCHOOLS))
+    ingest.wait_for_key(school)  # a busy machine can take a while to pass it on
     groups = service_groups(tracker.namespace, "rollwatch-alerts")
     lagging = watch_lag(kafka.connection, groups)
-    feeder = Feeder(ingest.url, school, stream.batches()).start()
+    batches = stream.batches()
+    plan = _plan(len(batches))
+    # The feed waits at the full disk until it is full, so events meet it however far the tracker got.
+    feeder = Feeder(ingest.url, school, batches, hold_before=frozenset({plan[0][0]})).start()
     rng = random.Random(SEED)
     kills = {"tracker": 0, "alerts": 0}
     held = 0.0
-    for batch, step in _plan(len(feeder.batches)):
+    for batch, step in plan:
         feeder.wait_for(batch, timeout_s=300)
         if step == "disk":
             held = _fill_the_disk(ledger_disk, tracker, feeder)
@@ -143,8 +147,9 @@ def test_services_apart_killed_and_a_full_ledger_disk_lose_nothing(
 
 
 def _fill_the_disk(folder: Path, tracker: RunningProduct, feeder: Feeder) -> float:
-    """Take every free byte of the ledger's disk until the tracker has failed to write (and says
-    it is not ready) while ingest went on accepting; then free it. Returns the seconds held."""
+    """Take every free byte of the ledger's disk, let the held feed go on, until the tracker has
+    failed to write (and says it is not ready) while ingest went on accepting; then free it.
+    Returns the seconds held."""
     ballast = folder / "ballast"
     with open(ballast, "wb", buffering=0) as handle:
         for chunk in (b"\0" * (1 << 20), b"\0" * 4096):  # every byte: large writes, then small
@@ -157,6 +162,7 @@ def _fill_the_disk(folder: Path, tracker: RunningProduct, feeder: Feeder) -> flo
     held_from = time.monotonic()
     failures = tracker.metric("rollwatch_tracker_write_failures_total")
     accepted = feeder.sent_batches
+    feeder.release()
     deadline = time.monotonic() + 180
     while tracker.metric("rollwatch_tracker_write_failures_total") < failures + 2 or (
         feeder.sent_batches < accepted + 3 and not feeder.done

@@ -102,6 +102,21 @@ class RunningProduct:
         process (`issue_key`)."""
         return self.issue_key(None, role, **scope)
 
+    def wait_for_key(self, key: str, timeout_s: float = 60) -> None:
+        """Until this process knows `key` (its key follower has read the record): an empty batch
+        of events is answered 401 before, anything else after, and nothing is accepted."""
+        headers = {"Authorization": f"Bearer {key}"}
+        self.wait_for(
+            lambda: (
+                httpx.post(
+                    f"{self.url}/v1/events", json={"events": []}, headers=headers, timeout=30
+                ).status_code
+                != 401
+            ),
+            timeout_s=timeout_s,
+            what="the key to be known",
+        )
+
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.auditor_key}"}
         return httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)

@@ -9,8 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rollwatch.app.console import assets
 from rollwatch.app.console.views import Console, SignInRequired, router, sign_in_redirect
@@ -66,13 +68,31 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SignInRequired, signed_out)
 
-    @app.middleware("http")
-    async def console_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if is_console_path(request.url.path) and not request.url.path.startswith("/assets/"):
-            for name, value in _HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(ConsoleHeaders)
+
+
+class ConsoleHeaders:
+    """The console's security headers on its pages (not on the API's answers, nor the assets').
+    A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` cost every request, API ones too, a
+    task and a stream per request on the event loop."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not is_console_path(path) or path.startswith("/assets/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _call(handler: Any, request: Request, exc: Exception) -> Response:

@@ -1,6 +1,7 @@
 """The edge's pure parts: CSV cells neutralised, the API's description and /metrics off the API
-port in production, rate limit settings checked at start (the limits themselves, the 413 and the
-purpose on alert lists are tested on the running product: tests/e2e/test_security_edge.py)."""
+port in production, rate limit settings checked at start, the console's security headers (the
+limits themselves, the 413 and the purpose on alert lists are tested on the running product:
+tests/e2e/test_security_edge.py)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,15 @@ def test_a_rate_limit_setting_that_does_not_parse_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="rate_limit_auditor"):
         Settings(rate_limit_auditor="lots")
     assert Settings(rate_limit_school="5/minute;100/day").rate_limit_school == "5/minute;100/day"
+
+
+def test_console_pages_carry_the_security_headers_and_the_api_does_not() -> None:
+    client = TestClient(create_app(Settings()))  # no lifespan: the sign-in page needs none
+    for path, status in (("/sign-in", 200), ("/no-such-page", 404)):
+        page = client.get(path, follow_redirects=False)
+        assert page.status_code == status
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+    for path in ("/healthz", "/v1/alerts"):
+        assert "x-frame-options" not in client.get(path).headers
