@@ -216,7 +216,7 @@ def read_school_movements(
                 retractions.get(event_id),
             )
         )
-    logged.wait()  # built while the entry was written; answered only once it is stored
+    logged.wait()  # stored before this was built; raises if it could not be
     return movements
 
 

@@ -5,9 +5,8 @@ An auditor sees every event; an LA officer the whole timeline of a pupil on roll
 non-retracted enrolment, deletion or exclusion) at one of the LA's schools; a school the events it
 sent. The read follows the pupil's linked UPNs, marks retracted events (still shown), names every
 school from the register and says where the pupil is now: one query (`ledger_reads.pupil_record`).
-It is written to the access log before anything is answered, found or not: the entry is handed to
-the access log's writer as soon as the rows are counted, and the answer, built meanwhile, is
-returned only once the entry is stored (`services/tracker/access_log.py`)."""
+It is written to the access log before anything is answered, found or not: the entry is stored as
+soon as the rows are counted, before the answer is built (`services/tracker/access_log.py`)."""
 
 from __future__ import annotations
 
@@ -45,8 +44,8 @@ def read_history(
 def start_history(
     clients: ClientPerThread, register: SchoolsRegister, caller: KeyRecord, upn: str, purpose: str
 ) -> tuple[dict[str, Any] | None, AccessRecord]:
-    """Blocking. `read_history` with its access-log entry still being written: the caller may
-    build its answer meanwhile (a page's HTML) and must `wait()` on the entry before answering."""
+    """Blocking. `read_history` with its access-log entry not yet waited on: the caller must
+    `wait()` on it before answering (it raises if the entry could not be stored)."""
     record = ledger_reads.pupil_record(clients, upn)
     rows = visible_rows(register, caller, record.rows)
     logged = start_access_record(clients, caller, ACTION, upn, purpose, len(rows))

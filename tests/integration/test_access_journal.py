@@ -11,7 +11,9 @@ import datetime as dt
 import errno
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from prometheus_client import REGISTRY
@@ -160,3 +162,37 @@ def test_an_answered_read_is_on_disk_before_the_table_has_it(
     assert b"A000000000009" in journal_text
     flush_access_log(clients)  # a reader of the table does not wait for the linger
     assert [subject for subject, _, _ in _stored(clients)] == ["A000000000009"]
+
+
+def test_concurrent_reads_each_store_their_entry_once_in_their_own_threads(
+    clients: ClientPerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No entry crosses to another thread (none is started), every one is stored before its read
+    goes on, once, and the chain stays whole however the reads overlap."""
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    open_access_log(clients)  # the journal's drain thread starts here, not in a read
+    subjects = [f"A{n:012d}" for n in range(40)]
+
+    def read(subject: str) -> bool:
+        record = start_access_record(clients, AUDITOR, "pupil_history", subject, "checking the journal", 1)
+        stored = record.written.done()  # before anything is answered
+        record.wait()
+        return stored
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    with ThreadPoolExecutor(max_workers=8) as pool:  # its workers start before the patch is undone
+        stored_at_return = list(pool.map(read, subjects))
+    monkeypatch.undo()
+    assert all(stored_at_return)
+    assert not [name for name in started if not name.startswith("ThreadPoolExecutor")]
+    flush_access_log(clients)
+    stored = _stored(clients)
+    assert sorted(subject for subject, _, _ in stored) == subjects
+    assert [seq for _, seq, _ in stored] == list(range(1, len(subjects) + 1))
+    assert verify_table(clients.get(), ACCESS_LOG, {}).first_break is None

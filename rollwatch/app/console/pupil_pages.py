@@ -89,10 +89,11 @@ async def pupil_timeline(request: Request, upn: str) -> HTMLResponse:
         return purpose.ask(request, _purpose_form(upn), session, reader)
     clients: ClientPerThread = request.app.state.ledger_clients
     register: SchoolsRegister = request.app.state.schools
-    # The page is built while the read's access-log entry is written, and leaves once it is stored.
+    # The read's access-log entry is stored (or failed) when start_history returns: `wait` raises
+    # if it could not be, before anything is shown.
     history, logged = await run_in_threadpool(start_history, clients, register, reader, upn, stated)
+    logged.wait()
     if history is None:
-        await run_in_threadpool(logged.wait)
         raise ApiError(404, "not_found", "There is no pupil with this UPN whose records you may read.")
     service = service_of(request)
     alerts = _alerts(service.book.of_pupil(history["linked_upns"]), reader)
@@ -114,7 +115,6 @@ async def pupil_timeline(request: Request, upn: str) -> HTMLResponse:
         session=session,
         officer=reader,
     )
-    await run_in_threadpool(logged.wait)
     return page
 
 
