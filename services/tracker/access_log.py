@@ -40,7 +40,7 @@ _COLUMNS = ["read_at", "key_id", "role", "la_code", "action", "subject", "purpos
 _SEALED = SealedWriter(ACCESS_LOG, _COLUMNS)
 
 
-# Longer than any insert takes; a writer stuck past it fails the read rather than hang it.
+# Longer than any write takes; a read waiting longer for the write under way fails rather than hang.
 WRITE_TIMEOUT_S = 60.0
 
 
@@ -70,10 +70,15 @@ class _Writer:
         readers queued while the write before was under way."""
         record = AccessRecord()
         self._queue.put((clients, row, record))
-        # Held no longer than a write (WRITE_TIMEOUT_S bounds the journal's and the insert's waits).
-        with self._writing:
+        # A write stuck past the timeout (a hung disk or server) fails this read rather than hang
+        # it; its entry stays queued for the next write (logged and not answered is safe).
+        if not self._writing.acquire(timeout=WRITE_TIMEOUT_S):
+            raise TimeoutError("the access log's write under way did not end in time")
+        try:
             if not record.written.done():  # else an earlier holder took it along
                 self._write_queued()
+        finally:
+            self._writing.release()
         return record
 
     def journal(self, clients: ClientPerThread) -> SealedJournal:

@@ -196,3 +196,16 @@ def test_concurrent_reads_each_store_their_entry_once_in_their_own_threads(
     assert sorted(subject for subject, _, _ in stored) == subjects
     assert [seq for _, seq, _ in stored] == list(range(1, len(subjects) + 1))
     assert verify_table(clients.get(), ACCESS_LOG, {}).first_break is None
+
+
+def test_a_read_waiting_too_long_for_the_write_under_way_fails_and_its_entry_is_kept(
+    clients: ClientPerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(access_log, "WRITE_TIMEOUT_S", 0.1)
+    writing = access_log._WRITER._writing
+    with writing, pytest.raises(TimeoutError):  # the write under way stuck on a hung disk
+        start_access_record(clients, AUDITOR, "pupil_history", "A000000000010", "checking the journal", 1)
+    start_access_record(clients, AUDITOR, "pupil_history", "A000000000011", "checking the journal", 1).wait()
+    flush_access_log(clients)
+    # The unanswered read's entry went with the next write: logged and not answered, never the reverse.
+    assert [subject for subject, _, _ in _stored(clients)] == ["A000000000010", "A000000000011"]
