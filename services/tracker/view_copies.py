@@ -122,6 +122,7 @@ def repair_broken_parts(client: Client) -> Repaired:
     of_copies = [(str(table), str(name)) for table, name in broken if table in (*EVENT_COPIES, ROLLS)]
     ledger = tuple(str(name) for table, name in broken if table == LEDGER)
     copies = 0
+    dropped: tuple[str, ...] = ()
     if of_copies:
         copies = _write_copies(client, "1", "1")
         for table, name in of_copies:
@@ -129,8 +130,7 @@ def repair_broken_parts(client: Client) -> Repaired:
                 f"ALTER TABLE {table} DROP DETACHED PART {format_str(name)}",
                 settings={"allow_drop_detached": 1},
             )
-    dropped = tuple(f"{table}/{name}" for table, name in of_copies)
-    if dropped:
+        dropped = tuple(f"{table}/{name}" for table, name in of_copies)
         log.error(
             "broken parts of the views' tables were set aside at start; their rows are written again",
             extra={"parts": list(dropped), "copies_written": copies},
