@@ -68,6 +68,23 @@ PLACEMENT_COLUMNS = [
 ]
 
 
+def placement_row(upn: str, version: int, state: dict[str, Any], now: dt.datetime) -> list[Any]:
+    """A `pupil_placements` row in `PLACEMENT_COLUMNS`' order: the readers' summary, the whole state."""
+    view = placement_summary(state)
+    last_exit = view["last_exit"]
+    return [
+        upn,
+        version,
+        view["schools_on_roll"],
+        len(view["open_ap"]),
+        last_exit["school_urn"] if last_exit else "",
+        dt.date.fromisoformat(last_exit["occurred_on"]) if last_exit else None,
+        orjson.dumps(view).decode(),
+        orjson.dumps(state).decode(),
+        now,
+    ]
+
+
 @dataclass(frozen=True)
 class Received:
     """A valid event and where Kafka had it."""
@@ -114,23 +131,7 @@ class LedgerWriter:
     def record_placements(self, changed: dict[str, tuple[int, dict[str, Any]]]) -> None:
         """Blocking: append the new placement of each pupil whose placement changed."""
         now = dt.datetime.now(dt.UTC)
-        rows = []
-        for upn, (offset, state) in sorted(changed.items()):
-            view = placement_summary(state)
-            last_exit = view["last_exit"]
-            rows.append(
-                [
-                    upn,
-                    offset,
-                    view["schools_on_roll"],
-                    len(view["open_ap"]),
-                    last_exit["school_urn"] if last_exit else "",
-                    dt.date.fromisoformat(last_exit["occurred_on"]) if last_exit else None,
-                    orjson.dumps(view).decode(),
-                    orjson.dumps(state).decode(),
-                    now,
-                ]
-            )
+        rows = [placement_row(upn, offset, state, now) for upn, (offset, state) in sorted(changed.items())]
         self._clients.get().insert(PLACEMENTS, rows, column_names=PLACEMENT_COLUMNS)
 
     def placements(self, upns: list[str]) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,10 @@ process of its own (chDB opens one folder per process), before the product start
 The rows are what the tracker would have written for the same events: the same columns, each
 pupil's hash chain by `services.tracker.hash_chain`, the identity links of temporary UPNs and a
 final checkpoint, so `rollwatch verify` passes on the result. What it skips is the tracker's
-per-event work (validation, placements, `pupil-moves`): the workload's events are valid by
-construction, and this process checks one in every `--check-every` against the real validation.
+per-event work (validation, `pupil-moves`): the workload's events are valid by construction, and
+this process checks one in every `--check-every` against the real validation. Each pupil's
+placement is what the tracker would have recorded last (`placement.apply` over its events), one
+row per UPN, so the history read finds a placement as it would in service.
 Two worker processes make the rows; this one inserts them in large blocks.
 
 Prints a JSON summary (rows, pupils, seconds) on stdout."""
@@ -22,13 +24,15 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
 
 import orjson
 from clickhouse_connect.driver.client import Client
 
+from services.tracker import placement
 from services.tracker.hash_chain import CHAIN_VERSION, GENESIS, chain_hash
-from services.tracker.ledger_writer import COLUMNS
-from services.tracker.tables import IDENTITY_LINKS, LEDGER
+from services.tracker.ledger_writer import COLUMNS, PLACEMENT_COLUMNS, placement_row
+from services.tracker.tables import IDENTITY_LINKS, LEDGER, PLACEMENTS
 from tools.bench.workload import Workload, bench_schools
 
 PUPILS_PER_CHUNK = 10_000
@@ -42,26 +46,31 @@ def _init(schools: int, seed: int) -> None:
     _workload = Workload(bench_schools(schools, seed), seed)
 
 
-def make_rows(first_pupil: int, pupils: int, ingested_at: str, check_every: int) -> tuple[bytes, bytes, int]:
-    """JSONEachRow blocks (ledger rows, identity links) for a range of pupils, and the row count."""
+Block = tuple[bytes, bytes, list[list[Any]], int]
+
+
+def make_rows(first_pupil: int, pupils: int, ingested_at: str, check_every: int) -> Block:
+    """JSONEachRow blocks (ledger rows, identity links), the placement rows (`PLACEMENT_COLUMNS`)
+    for a range of pupils, and the row count."""
     assert _workload is not None
     from schemas import canonical_bytes, parse_event
 
     rows: list[bytes] = []
     links: list[bytes] = []
+    placements: list[list[Any]] = []
+    now = dt.datetime.fromisoformat(ingested_at).replace(tzinfo=dt.UTC)
     for pupil in range(first_pupil, first_pupil + pupils):
         heads: dict[str, tuple[int, str]] = {}
+        states: dict[str, dict[str, Any]] = {}
         for upn, canonical in _workload.pupil_events(pupil):
             event = orjson.loads(canonical)
-            if (
-                check_every
-                and pupil % check_every == 0
-                and canonical_bytes(parse_event(canonical)) != canonical
-            ):
+            parsed = parse_event(canonical)
+            if check_every and pupil % check_every == 0 and canonical_bytes(parsed) != canonical:
                 raise AssertionError("the workload made an event that is not in canonical form")
             seq, prev = heads.get(upn, (0, GENESIS))
             partition = zlib.crc32(upn.encode()) % PARTITIONS
             offset = pupil * 64 + seq
+            states[upn] = placement.apply(states.get(upn), parsed, offset)[0]
             digest = chain_hash(prev, canonical, f"{ingested_at}.000|{partition}|{offset}".encode())
             heads[upn] = (seq + 1, digest)
             rows.append(
@@ -96,7 +105,8 @@ def make_rows(first_pupil: int, pupils: int, ingested_at: str, check_every: int)
                         }
                     )
                 )
-    return b"\n".join(rows), b"\n".join(links), len(rows)
+        placements += [placement_row(upn, state["offset"], state, now) for upn, state in states.items()]
+    return b"\n".join(rows), b"\n".join(links), placements, len(rows)
 
 
 def _chunks(rows: int, average: float) -> Iterator[tuple[int, int]]:
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     written = 0
     with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.schools, args.seed)) as pool:
         # A few blocks in flight at most, so memory stays flat however many rows are asked for.
-        pending: deque[Future[tuple[bytes, bytes, int]]] = deque()
+        pending: deque[Future[Block]] = deque()
         for index, (first, count) in enumerate(chunks):
             pending.append(pool.submit(make_rows, first, count, ingested_at, args.check_every))
             if len(pending) > args.workers + 1 or index == len(chunks) - 1:
@@ -164,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _insert(client: Client, block: bytes, links: bytes, count: int) -> int:
+def _insert(client: Client, block: bytes, links: bytes, placements: list[list[Any]], count: int) -> int:
     client.raw_insert(LEDGER, COLUMNS, insert_block=block, fmt="JSONEachRow")
+    client.insert(PLACEMENTS, placements, column_names=PLACEMENT_COLUMNS)
     if links:
         client.raw_insert(
             IDENTITY_LINKS,

@@ -1,8 +1,9 @@
 """Figure: how long `GET /v1/ledger/verify` takes on the bench's ledger (1M rows quick, 10M full):
 every hash chain recomputed, every typed column checked against its event, the identity links
 recomputed and the sealed audit logs verified. The placements replay is left out (`placements=false`):
-the bench fills its ledger without the tracker, so it has no placements to compare. The baseline,
-in the same run, is the time the same rows took to be written (`fill_ledger`)."""
+it parses every event again and is timed by nothing here (the bench's placements, which `fill_ledger`
+makes as the tracker would, do verify: `rollwatch verify` on a small fill). The baseline, in the same
+run, is the time the same rows and placements took to be written (`fill_ledger`)."""
 
 from __future__ import annotations
 
