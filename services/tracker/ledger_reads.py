@@ -239,17 +239,24 @@ class PupilRecord:
 # A pupil's rows under some UPNs, with the identity links touching any of them and their
 # placements, in one query. Measured on chDB: scalar subqueries over a parameter cost about a
 # millisecond each, while a CTE of the linked UPNs used by several subqueries cost more than the
-# separate queries it replaced, so the UPNs go in as a parameter.
+# separate queries it replaced, so the UPNs go in as a parameter. The rows are put in order here
+# (`_oldest_first`), not by the query: an ORDER BY on a prefix of the table's key makes the engine
+# read every part in order and merge them, ~0.9 ms of a ~9 ms read on the bench's 11 parts.
 _PUPIL_RECORD = f"""
 SELECT {_ROW_COLUMNS},
     (SELECT groupArray((upn, former_upn)) FROM {IDENTITY_LINKS}
      WHERE upn IN {{upns:Array(String)}} OR former_upn IN {{upns:Array(String)}}) AS links,
     (SELECT groupArray((upn, version, placement, updated_at)) FROM {PLACEMENTS} FINAL
-     WHERE upn IN {{upns:Array(String)}}) AS placements
+     WHERE upn IN {{upns:Array(String)}}) AS placements,
+    kafka_partition, kafka_offset
 FROM {HISTORY_ROWS}
 WHERE upn IN {{upns:Array(String)}}
-ORDER BY occurred_on, recorded_at, kafka_partition, kafka_offset
 """
+
+
+def _oldest_first(row: Sequence[Any]) -> tuple[Any, ...]:
+    """`_PUPIL_RECORD`'s order: occurred_on, recorded_at, kafka_partition, kafka_offset."""
+    return row[4], row[5], row[11], row[12]
 
 
 def pupil_record(clients: ClientPerThread, upn: str) -> PupilRecord:
@@ -272,7 +279,7 @@ def pupil_record(clients: ClientPerThread, upn: str) -> PupilRecord:
         reached = sorted(set(upns) | {value for link in links for value in link})
         if reached == upns:
             replaced = {former for _, former in links}
-            rows = [LedgerRow.from_result(row[:9]) for row in result]
+            rows = [LedgerRow.from_result(row[:9]) for row in sorted(result, key=_oldest_first)]
             return PupilRecord(upns, rows, _current(result[0][10], replaced))
         upns = reached
 

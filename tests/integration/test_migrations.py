@@ -72,6 +72,23 @@ def test_a_ledger_migrated_before_0004_existed_gets_it(ledger_settings: Settings
     assert migrate(client) == []
 
 
+def test_a_ledger_migrated_before_0021_writes_its_history_copy_in_small_blocks(
+    ledger_settings: Settings,
+) -> None:
+    """The point reads' blocks (0021) are a setting of the table, so parts written from then on
+    (and merges) use them on a ledger of any age."""
+    client = connect(ledger_settings)
+    migrate(client, up_to=20)
+    assert "min_compress_block_size" not in _create(client, "pupil_history_rows")
+    assert [m.version for m in migrate(client)] == [21]
+    create = _create(client, "pupil_history_rows")
+    assert "min_compress_block_size = 4096, max_compress_block_size = 16384" in create
+
+
+def _create(client: Client, table: str) -> str:
+    return str(client.query(f"SHOW CREATE TABLE {table}").result_rows[0][0])
+
+
 def test_the_delivery_log_and_dead_letters_expire_as_the_settings_say(ledger_settings: Settings) -> None:
     """Migrations 0012 and 0015 give the tables holding UPNs outside the ledger a TTL (the defaults); a start
     with other settings sets theirs, and an unchanged start changes nothing."""
