@@ -27,6 +27,7 @@ SHARDED: dict[str, str] = {
     "ledger_checkpoint_heads": "sipHash64(upn)",
     "pupil_identity_links": "sipHash64(upn)",
     "pupil_placements": "sipHash64(upn)",
+    "pupil_placements_0022": "sipHash64(upn)",  # its copy made again (migration 0022)
     # Kept by materialised views of the ledger: each shard's view writes its own rows' copies.
     "ledger_school_events": "sipHash64(upn)",
     "ledger_references": "sipHash64(upn)",
@@ -48,6 +49,8 @@ _VIEW = re.compile(
 )
 _INSERT_SELECT = re.compile(r"^INSERT\s+INTO\s+\w+\s+SELECT\s", re.IGNORECASE)
 _ALTER = re.compile(r"^(?P<head>ALTER\s+TABLE\s+)(?P<name>\w+)(?P<rest>\s.*)$", re.DOTALL | re.IGNORECASE)
+_EXCHANGE = re.compile(r"^EXCHANGE\s+TABLES\s+(?P<first>\w+)\s+AND\s+(?P<second>\w+)\s*$", re.IGNORECASE)
+_DROP = re.compile(r"^(?P<head>DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(?P<name>\w+)\s*$", re.IGNORECASE)
 _COLUMN_CHANGE = re.compile(r"\b(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b", re.IGNORECASE)
 
 
@@ -111,4 +114,16 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
         if _COLUMN_CHANGE.search(rest):  # the Distributed table carries the columns too
             statements.append(f"{alter['head']}{name}{on}{rest}")
         return statements
+    exchange = _EXCHANGE.match(text)
+    if exchange:
+        first, second = exchange["first"], exchange["second"]
+        if (first in SHARDED) != (second in SHARDED):
+            raise ClusterDDLError(f"cannot exchange a sharded table with one that is not: {text[:80]!r}")
+        # Sharded: the local tables change places; each Distributed table names its local one.
+        return [f"EXCHANGE TABLES {_local(first)} AND {_local(second)}{on}"]
+    drop = _DROP.match(text)
+    if drop:
+        name = drop["name"]
+        tables = [name, name + LOCAL_SUFFIX] if name in SHARDED else [name]
+        return [f"{drop['head']}{table}{on} SYNC" for table in tables]
     raise ClusterDDLError(f"no cluster form for: {text[:80]!r}")

@@ -62,11 +62,21 @@ def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_up
         "ledger_references",
         "school_pupil_rolls",
         "pupil_history_rows",
+        "pupil_placements_0022",
     ]
     assert all(
-        re.search(r"FROM (movement_ledger|ledger_school_events)\b(?!_)", s) and "ON CLUSTER" not in s
+        re.search(r"FROM (movement_ledger|ledger_school_events|pupil_placements)\b(?!_)", s)
+        and "ON CLUSTER" not in s
         for s in backfills
     )
+    # A table made again (0022): its copy is sharded as it is, the local tables change places
+    # (each Distributed table reads its local one by name), and the old one goes on every node.
+    assert (
+        f"EXCHANGE TABLES pupil_placements_local AND pupil_placements_0022_local ON CLUSTER '{CLUSTER}'"
+        in statements
+    )
+    drops = [s for s in statements if s.startswith("DROP")]
+    assert {s.split()[4] for s in drops} == {"pupil_placements_0022", "pupil_placements_0022_local"}
     # Column changes reach the Distributed table too; projections only the local tables.
     assert any(s.startswith("ALTER TABLE movement_ledger ON") and "chain_version" in s for s in statements)
     assert not any(s.startswith("ALTER TABLE movement_ledger ON") and "PROJECTION" in s for s in statements)
@@ -75,6 +85,8 @@ def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_up
 def test_an_unknown_statement_is_refused() -> None:
     with pytest.raises(ClusterDDLError):
         for_cluster("CREATE VIEW v AS SELECT 1", CLUSTER, DATABASE)
+    with pytest.raises(ClusterDDLError, match="sharded"):
+        for_cluster("EXCHANGE TABLES pupil_placements AND alerts", CLUSTER, DATABASE)
 
 
 def test_a_cluster_needs_a_clickhouse_server() -> None:
@@ -91,5 +103,5 @@ def test_every_cluster_statement_parses_in_the_engine(ledger_settings: Settings)
     assert len(statements) > single  # the sharded tables' Distributed halves on top
     for statement in statements:
         ast = client.query(f"EXPLAIN AST {statement}").result_rows
-        kinds = ("CreateQuery", "AlterQuery", "InsertQuery")
+        kinds = ("CreateQuery", "AlterQuery", "InsertQuery", "Rename (", "DropQuery")
         assert ast and any(kind in ast[0][0] for kind in kinds), statement

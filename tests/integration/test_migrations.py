@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from clickhouse_connect.driver.client import Client
 
@@ -7,6 +9,7 @@ from rollwatch.core.clickhouse import connect, drop_database
 from rollwatch.core.migrate import applied, available, migrate, migrate_for
 from rollwatch.core.retention import RETENTION, apply_retention, ttl_days
 from rollwatch.core.settings import Settings
+from services.tracker.ledger_writer import PLACEMENT_COLUMNS, placement_row
 from tests.support.ledger_template import LedgerTemplate
 
 pytestmark = pytest.mark.clickhouse
@@ -80,9 +83,40 @@ def test_a_ledger_migrated_before_0021_writes_its_history_copy_in_small_blocks(
     client = connect(ledger_settings)
     migrate(client, up_to=20)
     assert "min_compress_block_size" not in _create(client, "pupil_history_rows")
-    assert [m.version for m in migrate(client)] == [21]
+    assert [m.version for m in migrate(client, up_to=21)] == [21]
     create = _create(client, "pupil_history_rows")
     assert "min_compress_block_size = 4096, max_compress_block_size = 16384" in create
+
+
+@pytest.mark.parametrize("done_before", [0, 2, 3, 4], ids=["fresh", "made", "copied", "exchanged"])
+def test_0022_makes_the_placements_table_again_with_every_row_even_when_run_again(
+    ledger_settings: Settings, done_before: int
+) -> None:
+    """0022 makes `pupil_placements` again with small granules. A run cut off after any of its
+    statements (`done_before` of them ran; none recorded) leaves every row once it runs again."""
+    client = connect(ledger_settings)
+    migrate(client, up_to=21)
+    now = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    states = {
+        "A123456789012": {"on_roll": {"100001": "single"}, "open_ap": {}, "last_exit": None, "offset": 4},
+        "B123456789012": {"on_roll": {}, "open_ap": {}, "last_exit": None, "offset": 9},
+    }
+    rows = [placement_row(upn, state["offset"], state, now) for upn, state in states.items()]
+    rows.append(placement_row("A123456789012", 2, {**states["A123456789012"], "offset": 2}, now))
+    client.insert("pupil_placements", rows, column_names=PLACEMENT_COLUMNS)
+    before = _placements(client)
+    [migration] = [m for m in available() if m.version == 22]
+    for statement in migration.statements()[:done_before]:
+        client.command(statement)
+    assert [m.version for m in migrate(client)] == [22]
+    assert _placements(client) == before == [("A123456789012", 4), ("B123456789012", 9)]
+    assert "index_granularity = 256" in _create(client, "pupil_placements")
+    assert not client.query("EXISTS TABLE pupil_placements_0022").result_rows[0][0]
+
+
+def _placements(client: Client) -> list[tuple[str, int]]:
+    rows = client.query("SELECT upn, version FROM pupil_placements FINAL ORDER BY upn").result_rows
+    return [(str(upn), int(version)) for upn, version in rows]
 
 
 def _create(client: Client, table: str) -> str:

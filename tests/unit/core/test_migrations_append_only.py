@@ -27,6 +27,7 @@ _ROW_CHANGES = [
     re.compile(rf"\bDROP\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.IGNORECASE),
     re.compile(rf"\bRENAME\s+TABLE\s+{_NAME}", re.IGNORECASE),
     re.compile(rf"\bEXCHANGE\s+TABLES\s+{_NAME}", re.IGNORECASE),
+    re.compile(rf"\bEXCHANGE\s+TABLES\s+\S+\s+AND\s+{_NAME}", re.IGNORECASE),
 ]
 _ALTER = re.compile(rf"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.IGNORECASE)
 # What an ALTER TABLE may not do to an append-only table: mutations that rewrite or remove rows,
@@ -80,6 +81,7 @@ def test_every_migration_is_checked() -> None:
         "delete from rollwatch.access_log where key_id = 'k'",
         "UPDATE movement_ledger SET event = '' WHERE 1",
         "TRUNCATE TABLE access_log",
+        "EXCHANGE TABLES movement_ledger_copy AND movement_ledger",
         "DROP TABLE IF EXISTS movement_ledger",
         "ALTER TABLE movement_ledger DROP PARTITION tuple()",
         "ALTER TABLE access_log MODIFY TTL read_at + INTERVAL 1 DAY",
