@@ -12,7 +12,10 @@ replicated and sharded. The migration files stay single-node SQL; this rewrites 
 - A materialised view runs on every node `ON CLUSTER`, from the local table of a sharded source
   to the local table of a sharded target: it sees the inserts of its own shard's ledger part.
 - `INSERT INTO t SELECT ... FROM s` (a backfill) runs once, not on the cluster: it reads the
-  Distributed `s` and writes the Distributed `t`, which shards the rows as the views would.
+  Distributed `s` and writes the Distributed `t`, which shards the rows as the views would, each
+  shard's rows written before the statement returns (`distributed_foreground_insert`).
+- `EXCHANGE TABLES a AND b` exchanges the local tables of sharded ones; `DROP TABLE` drops a
+  sharded table's Distributed and local tables.
 
 Only parsing is tested here (tests/integration/test_cluster_ddl.py: chDB cannot run a cluster);
 docs/operations.md says what stays untested."""
@@ -47,7 +50,7 @@ _VIEW = re.compile(
     r"(?P<select>\s+AS\s+SELECT\s.*\sFROM\s+)(?P<source>\w+)(?P<rest>.*)$",
     re.DOTALL | re.IGNORECASE,
 )
-_INSERT_SELECT = re.compile(r"^INSERT\s+INTO\s+\w+\s+SELECT\s", re.IGNORECASE)
+_INSERT_SELECT = re.compile(r"^(?P<head>INSERT\s+INTO\s+\w+\s+)SELECT\s", re.IGNORECASE)
 _ALTER = re.compile(r"^(?P<head>ALTER\s+TABLE\s+)(?P<name>\w+)(?P<rest>\s.*)$", re.DOTALL | re.IGNORECASE)
 _EXCHANGE = re.compile(r"^EXCHANGE\s+TABLES\s+(?P<first>\w+)\s+AND\s+(?P<second>\w+)\s*$", re.IGNORECASE)
 _DROP = re.compile(r"^(?P<head>DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(?P<name>\w+)\s*$", re.IGNORECASE)
@@ -103,8 +106,11 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
         target, source = (_local(view[name]) for name in ("target", "source"))
         head = f"{view['head']}{view['name']}{on} TO {target}"
         return [f"{head}{view['select']}{source}{view['rest']}"]
-    if _INSERT_SELECT.match(text):
-        return [text]
+    insert = _INSERT_SELECT.match(text)
+    if insert:
+        # Written through before the statement returns, not queued by the Distributed table: a
+        # later statement may exchange or drop the table the rows went to (0022).
+        return [f"{insert['head']}SETTINGS distributed_foreground_insert = 1\n{text[insert.end('head') :]}"]
     alter = _ALTER.match(text)
     if alter:
         name, rest = alter["name"], alter["rest"]

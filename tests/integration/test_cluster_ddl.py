@@ -67,6 +67,7 @@ def test_every_table_is_replicated_on_the_cluster_and_pupil_tables_sharded_by_up
     assert all(
         re.search(r"FROM (movement_ledger|ledger_school_events|pupil_placements)\b(?!_)", s)
         and "ON CLUSTER" not in s
+        and "SETTINGS distributed_foreground_insert = 1\nSELECT" in s
         for s in backfills
     )
     # A table made again (0022): its copy is sharded as it is, the local tables change places
