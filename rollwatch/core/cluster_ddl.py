@@ -41,7 +41,8 @@ SHARDED: dict[str, str] = {
 LOCAL_SUFFIX = "_local"
 
 _CREATE = re.compile(
-    r"^(?P<head>CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+)(?P<name>\w+)(?P<body>\s*\(.*\)\s*)"
+    # The body: the columns, or `AS other` (another table's columns, 0022).
+    r"^(?P<head>CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+)(?P<name>\w+)(?P<body>\s*\(.*\)\s*|\s+AS\s+\w+\s+)"
     r"ENGINE\s*=\s*(?P<engine>\w*MergeTree)(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$",
     re.DOTALL | re.IGNORECASE,
 )

@@ -4,11 +4,12 @@ process of its own (chDB opens one folder per process), before the product start
 
 The rows are what the tracker would have written for the same events: the same columns, each
 pupil's hash chain by `services.tracker.hash_chain`, the identity links of temporary UPNs and a
-final checkpoint, so `rollwatch verify` passes on the result. What it skips is the tracker's
-per-event work (validation, `pupil-moves`): the workload's events are valid by construction, and
-this process checks one in every `--check-every` against the real validation. Each pupil's
-placement is what the tracker would have recorded last (`placement.apply` over its events), one
-row per UPN, so the history read finds a placement as it would in service.
+final checkpoint, so `rollwatch verify` passes on the result. Every event is parsed by the
+contract (`parse_event`) for its placement: each pupil's is what the tracker would have recorded
+last (`placement.apply` over its events), one row per UPN, so the history read finds a placement
+as it would in service; one pupil in every `--check-every` has its events checked to be in
+canonical form. What it skips is the rest of the tracker's per-event work (`pupil-moves`, hashing
+in the tracker's order of arrival).
 Two worker processes make the rows; this one inserts them in large blocks.
 
 Prints a JSON summary (rows, pupils, seconds) on stdout."""
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--schools", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--check-every", type=int, default=500, help="validate every Nth pupil's events")
+    parser.add_argument(
+        "--check-every", type=int, default=500, help="check every Nth pupil's events are in canonical form"
+    )
     args = parser.parse_args(argv)
 
     from rollwatch.core.clickhouse import connect

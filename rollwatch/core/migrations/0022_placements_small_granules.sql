@@ -8,25 +8,13 @@
 -- left half made, or the old table left after the exchange (the current one holds every row then).
 DROP TABLE IF EXISTS pupil_placements_0022;
 
-CREATE TABLE IF NOT EXISTS pupil_placements_0022
-(
-    upn              String,
-    version          UInt64,
-    schools_on_roll  Array(String),
-    open_ap          UInt16,
-    last_exit_school String,
-    last_exit_on     Nullable(Date32),
-    placement        String,
-    state            String DEFAULT '',
-    updated_at       DateTime64(3, 'UTC')
-)
+-- The columns are the table's own; only the engine's settings change.
+CREATE TABLE IF NOT EXISTS pupil_placements_0022 AS pupil_placements
 ENGINE = ReplacingMergeTree(version)
 ORDER BY upn
 SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_block_size = 16384;
 
-INSERT INTO pupil_placements_0022
-SELECT upn, version, schools_on_roll, open_ap, last_exit_school, last_exit_on, placement, state, updated_at
-FROM pupil_placements;
+INSERT INTO pupil_placements_0022 SELECT * FROM pupil_placements;
 
 EXCHANGE TABLES pupil_placements AND pupil_placements_0022;
 
