@@ -33,6 +33,10 @@ class EventInvalid(ValueError):
         self.problems = problems
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
+    def __reduce__(self) -> tuple[type[EventInvalid], tuple[list[Problem]]]:
+        # Pickled with its problems (the tracker's parse worker sends it back), not its text.
+        return EventInvalid, (self.problems,)
+
 
 @dataclass(frozen=True)
 class Violation:

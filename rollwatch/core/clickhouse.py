@@ -50,10 +50,8 @@ POINT_READ = {"max_threads": 1}
 def batch_token(pieces: Iterable[str]) -> str:
     """An `insert_deduplication_token` for a batch named by `pieces` (each row's own id): a digest,
     since the setting travels in the query's text, which the whole list would overflow."""
-    digest = hashlib.sha256()
-    for piece in pieces:
-        digest.update(f"{piece};".encode())
-    return digest.hexdigest()
+    # Each piece followed by ";", hashed in one update (a batch has 10,000 pieces).
+    return hashlib.sha256("".join(f"{piece};" for piece in pieces).encode()).hexdigest()
 
 
 _PLAIN = re.compile(r"[0-9A-Za-z-]*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,12 @@ from rollwatch.core.topics import Topics
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SECRET = "change-me"
 DEFAULT_METRICS_PORT = 9464  # Prometheus's registry of default ports: the OpenTelemetry exporter's
+
+
+def _parse_processes() -> int:
+    # One worker keeps up with the tracker's own process (validating costs it less than writing);
+    # on a single core it would only compete with it.
+    return 1 if (os.cpu_count() or 1) > 1 else 0
 
 
 class Settings(BaseSettings):
@@ -55,6 +62,9 @@ class Settings(BaseSettings):
     # Batches close when full or after this long: short enough for sub-second visibility when
     # quiet; under load they fill by size first.
     tracker_batch_seconds: float = Field(default=0.2, gt=0)
+    # Processes validating the tracker's large batches beside it (services/tracker/parse_pool.py):
+    # one by default on a machine of two cores or more; 0 validates in the tracker's process.
+    tracker_parse_processes: int = Field(default_factory=_parse_processes, ge=0, le=64)
     checkpoint_interval_s: float = Field(default=300.0, gt=0)
     # Static membership of the stream processors' consumer group (Kafka's group.instance.id): a
     # process restarted with the same id (a crashed pod restarted in place) gets its partitions

@@ -26,10 +26,9 @@ from prometheus_client import Counter, Histogram
 from rollwatch.core.dead_letters import dead_letter_headers, failure_reason
 from rollwatch.core.hold import until_done
 from rollwatch.core.settings import Settings
-from schemas import EventInvalid, Problem, parse_event
+from schemas import EventInvalid, Problem
 from schemas.authority import refusals, upns_to_read
 from schemas.events import SchoolRollChecked
-from schemas.parse import canonical_bytes
 from services.schools.register import SchoolsRegister
 from services.schools.unknown import unregistered_school
 from services.tracker import placement
@@ -37,6 +36,7 @@ from services.tracker.checkpoint_topic import encode, last_published_id
 from services.tracker.dead_letters import dlq_headers
 from services.tracker.ledger_writer import LedgerWriter, Received, WriteResult
 from services.tracker.lru import Lru
+from services.tracker.parse_pool import BatchParser
 from services.tracker.roll_checks import RollCheckWriter
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,12 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 @dataclass(frozen=True)
 class Prepared:
-    """A batch parsed: its records, the valid events, and each refused message with the reason."""
+    """A batch parsed: its records, the valid events (those about a pupil, for the ledger, and the
+    schools' roll checks), and each refused message with the reason."""
 
     records: Sequence[Record]
-    valid: list[Received]
+    pupils: list[Received]
+    school: list[Received]
     refused: list[tuple[Record, Exception]]
 
 
@@ -98,6 +100,8 @@ class Tracker:
         # Parsing off the event loop: the loop keeps answering /healthz, Kafka's heartbeats and the
         # batch being written while the next one is parsed.
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-parser")
+        # ... and, for a large batch, in a process of its own (services/tracker/parse_pool.py).
+        self._batch_parser = BatchParser(settings.tracker_parse_processes)
         # Where each recently seen pupil is now (the rest are in pupil_placements).
         self.placements: Lru[str, dict[str, Any]] = Lru(PLACEMENTS_IN_MEMORY)
         self.last_write_ok = True
@@ -111,31 +115,32 @@ class Tracker:
         return await asyncio.get_running_loop().run_in_executor(self._parser, self._prepare, records)
 
     def _prepare(self, records: Sequence[Record]) -> Prepared:
-        valid: list[Received] = []
+        pupils: list[Received] = []
+        school: list[Received] = []
         refused: list[tuple[Record, Exception]] = []
-        for message in records:
-            try:
-                parsed = parse_event(message.value)
-                unknown = unregistered_school(parsed.school_urn, self.schools)
-                if unknown is not None:
-                    raise EventInvalid([unknown])
-                valid.append(Received(parsed, canonical_bytes(parsed), message.partition, message.offset))
-            except Exception as exc:
-                # Whatever one message does to the checks, it must not stop the stream.
-                refused.append((message, exc))
-        return Prepared(records, valid, refused)
+        parsed = self._batch_parser.parse([message.value for message in records])
+        for message, outcome in zip(records, parsed, strict=True):
+            if isinstance(outcome, Exception):
+                refused.append((message, outcome))
+                continue
+            event, canonical = outcome
+            unknown = unregistered_school(event.school_urn, self.schools)
+            if unknown is not None:
+                refused.append((message, EventInvalid([unknown])))
+            else:
+                # Roll checks (school events) go to a table of their own; pupil events to the ledger.
+                valid = school if isinstance(event, SchoolRollChecked) else pupils
+                valid.append(Received(event, canonical, message.partition, message.offset))
+        return Prepared(records, pupils, school, refused)
 
     async def process(self, batch: Prepared) -> None:
         """Dead-letter, write, place and publish one prepared batch. When this returns the batch is
         in the ledger, its placements recorded and its moves and dead letters acknowledged by Kafka."""
         started = time.perf_counter()
         by_offset = {(r.partition, r.offset): r for r in batch.records}
-        valid = await self._sort_out(batch, by_offset)
-        # Roll checks (school events) go to a table of their own; pupil events to the ledger.
-        school = [item for item in valid if _is_school_event(item)]
-        pupils = [item for item in valid if not _is_school_event(item)]
+        pupils = await self._sort_out(batch, by_offset)
         tracked: list[Received] = []
-        for items, write in ((pupils, self.writer.write), (school, self._write_roll_checks)):
+        for items, write in ((pupils, self.writer.write), (batch.school, self._write_roll_checks)):
             if not items:
                 continue
             result = await self._until_done(write, items)
@@ -145,8 +150,10 @@ class Tracker:
                 RESTORED_COPIES.inc(result.restored)
                 log.warning("missing copies of ledger rows written", extra={"rows": result.restored})
             await self._dead_letter_conflicts(result.conflicts, by_offset)
-            conflicting = {item.event.event_id for item in result.conflicts}
-            tracked += [item for item in items if item.event.event_id not in conflicting]
+            if result.conflicts:
+                conflicting = {item.event.event_id for item in result.conflicts}
+                items = [item for item in items if item.event.event_id not in conflicting]
+            tracked += items
         if tracked:
             tracked.sort(key=lambda item: (item.partition, item.offset))
             await self._track(tracked, by_offset)
@@ -208,7 +215,9 @@ class Tracker:
         changed: dict[str, tuple[int, int, dict[str, Any]]] = {}  # upn -> partition, offset, placement
         moves: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         failed: list[Awaitable[RecordMetadata]] = []
-        await self._recall_placements({item.pupil.upn for item in items if not _is_school_event(item)})
+        await self._recall_placements(
+            {item.event.upn for item in items if not isinstance(item.event, SchoolRollChecked)}
+        )
         for item in items:
             if isinstance(item.event, SchoolRollChecked):
                 # A school event: no placement; the alert service judges the school's roll and feed.
@@ -317,6 +326,7 @@ class Tracker:
             await pending
 
     async def _sort_out(self, batch: Prepared, by_offset: dict[tuple[int, int], Record]) -> list[Received]:
+        """Dead-letter the batch's refused messages and return its pupil events that may be written."""
         dead: list[Awaitable[RecordMetadata]] = []
         for message, exc in batch.refused:
             if isinstance(exc, EventInvalid):
@@ -325,7 +335,7 @@ class Tracker:
                 dead.append(await self._dead_letter(message, headers))
             else:
                 dead.append(await self._dead_letter_failure(message, exc))
-        valid = await self._refuse_overreach(batch.valid, by_offset, dead)
+        valid = await self._refuse_overreach(batch.pupils, by_offset, dead)
         # The source offsets may be committed only once the DLQ holds the bad messages.
         for pending in dead:
             await pending
@@ -342,30 +352,27 @@ class Tracker:
 
     async def _refuse_overreach(
         self,
-        valid: list[Received],
+        pupils: list[Received],
         by_offset: dict[tuple[int, int], Record],
         dead: list[Awaitable[RecordMetadata]],
     ) -> list[Received]:
         """The authority rules (schemas/authority.py): a direct producer skips ingest, so a school's
         retraction of another's event, a death or a UPN link for a pupil never on its roll are
         checked again here, against the ledger and the batch, and dead-lettered with the rule."""
-        pupils = [item for item in valid if not _is_school_event(item)]  # a roll check names no pupil
-        upns = upns_to_read(item.pupil for item in pupils)
+        events = [item.pupil for item in pupils]
+        upns = upns_to_read(events)
         if not upns:
-            return valid
+            return pupils
         # Read in the writer's thread, retried like a write: an outage holds the partition.
         records = await self._until_done(self.writer.records, upns)
-        refused = {
-            id(pupils[index]): problem
-            for index, problem in refusals([i.pupil for i in pupils], records).items()
-        }
+        refused = {id(pupils[index]): problem for index, problem in refusals(events, records).items()}
         for item in pupils:
             if (problem := refused.get(id(item))) is not None:
                 message = by_offset[(item.partition, item.offset)]
                 DEAD_LETTERS.labels(problem.rule).inc()
                 headers = dlq_headers([problem], message.topic, message.partition, message.offset)
                 dead.append(await self._dead_letter(message, headers))
-        return [item for item in valid if id(item) not in refused]
+        return [item for item in pupils if id(item) not in refused] if refused else pupils
 
     async def _dead_letter_failure(self, message: Record, exc: Exception) -> Awaitable[RecordMetadata]:
         """A message whose processing raised: to the DLQ with the reason, counted; logged with the
@@ -395,8 +402,5 @@ class Tracker:
 
     def close(self) -> None:
         self._parser.shutdown(wait=True)
+        self._batch_parser.close()
         self._executor.shutdown(wait=True)
-
-
-def _is_school_event(item: Received) -> bool:
-    return isinstance(item.event, SchoolRollChecked)

@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 from prometheus_client import Counter
 
+from rollwatch.core import heap
 from rollwatch.core.settings import Settings
 from services.tracker.agent import Record
 
@@ -88,9 +89,12 @@ class LedgerConsumer:
 
     async def start(self) -> None:
         self._consumer = await self._started_consumer()
+        # Collections on a schedule rather than every few thousand allocations (rollwatch/core/heap.py).
+        heap.hold_collections()
         self._tasks = [
             asyncio.create_task(self._guarded(self._run()), name="tracker-batches"),
             asyncio.create_task(self._guarded(self._checkpoints()), name="tracker-checkpoints"),
+            asyncio.create_task(self._collections(), name="tracker-collections"),
         ]
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -104,6 +108,9 @@ class LedgerConsumer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._tasks:
+            heap.release_collections()
+            self._tasks = []
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
@@ -217,6 +224,12 @@ class LedgerConsumer:
             await asyncio.sleep(interval)
             if self._consumer is not None and leader in self._consumer.assignment():
                 await self.tracker.checkpoint()
+
+    async def _collections(self) -> None:
+        while True:
+            await asyncio.sleep(heap.COLLECT_EVERY_S)
+            seconds = heap.scheduled_collection()
+            log.debug("scheduled garbage collection", extra={"seconds": round(seconds, 3)})
 
     async def on_revoked(self) -> None:
         async with self._batch_lock:  # the batch being written is written and committed first

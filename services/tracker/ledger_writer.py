@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -94,7 +93,7 @@ class Received:
     partition: int
     offset: int
 
-    @cached_property  # read several times per event on the write path
+    @property
     def pupil(self) -> PupilEvent:
         """The event about one pupil; a school event here is a programming error."""
         if isinstance(self.event, SchoolRollChecked):
@@ -181,16 +180,18 @@ class LedgerWriter:
         now = to_millisecond(dt.datetime.now(dt.UTC))
         stamp = row_stamps(now)
         rows = []
+        links = []
         for item in fresh:
             event = item.pupil
-            seq, prev = heads.get(event.upn, (0, GENESIS))
+            upn = event.upn
+            seq, prev = heads.get(upn, (0, GENESIS))
             digest = chain_hash(prev, item.canonical, stamp(item.partition, item.offset))
-            heads[event.upn] = (seq + 1, digest)
+            heads[upn] = (seq + 1, digest)
             rows.append(
                 [
                     event.event_id,
                     event.type,
-                    event.upn,
+                    upn,
                     event.school_urn,
                     event.occurred_on,
                     event.recorded_at,
@@ -204,24 +205,20 @@ class LedgerWriter:
                     item.canonical.decode(),
                 ]
             )
+            if event.former_upn and event.former_upn != upn:
+                links.append([upn, event.former_upn, event.event_id, now])
         client = self._clients.get()
+        token = _token(fresh)
         # Links first: if the ledger insert then fails, the retry finds these events unrecorded
         # and writes both again, and the token makes the second links insert a no-op.
-        links = [
-            [item.pupil.upn, item.pupil.former_upn, item.pupil.event_id, now]
-            for item in fresh
-            if item.pupil.former_upn and item.pupil.former_upn != item.pupil.upn
-        ]
         if links:
             client.insert(
                 IDENTITY_LINKS,
                 links,
                 column_names=["upn", "former_upn", "event_id", "linked_at"],
-                settings={"insert_deduplication_token": _token(fresh) + ":links"},
+                settings={"insert_deduplication_token": token + ":links"},
             )
-        client.insert(
-            LEDGER, rows, column_names=COLUMNS, settings={"insert_deduplication_token": _token(fresh)}
-        )
+        client.insert(LEDGER, rows, column_names=COLUMNS, settings={"insert_deduplication_token": token})
         # Only now, with the rows in the ledger, do the new heads become the truth.
         for upn, head in heads.items():
             self._heads.put(upn, head)
@@ -282,4 +279,4 @@ class LedgerWriter:
 def _token(items: list[Received]) -> str:
     # The event id is part of it so that a recreated topic (offsets from 0 again) can never make a
     # new batch look like a replay.
-    return batch_token(f"{item.partition}:{item.offset}:{item.event.event_id.hex}" for item in items)
+    return batch_token([f"{item.partition}:{item.offset}:{item.event.event_id.hex}" for item in items])
