@@ -150,10 +150,8 @@ class Tracker:
                 RESTORED_COPIES.inc(result.restored)
                 log.warning("missing copies of ledger rows written", extra={"rows": result.restored})
             await self._dead_letter_conflicts(result.conflicts, by_offset)
-            if result.conflicts:
-                conflicting = {item.event.event_id for item in result.conflicts}
-                items = [item for item in items if item.event.event_id not in conflicting]
-            tracked += items
+            conflicting = {item.event.event_id for item in result.conflicts}
+            tracked += [item for item in items if item.event.event_id not in conflicting]
         if tracked:
             tracked.sort(key=lambda item: (item.partition, item.offset))
             await self._track(tracked, by_offset)
@@ -372,7 +370,7 @@ class Tracker:
                 DEAD_LETTERS.labels(problem.rule).inc()
                 headers = dlq_headers([problem], message.topic, message.partition, message.offset)
                 dead.append(await self._dead_letter(message, headers))
-        return [item for item in pupils if id(item) not in refused] if refused else pupils
+        return [item for item in pupils if id(item) not in refused]
 
     async def _dead_letter_failure(self, message: Record, exc: Exception) -> Awaitable[RecordMetadata]:
         """A message whose processing raised: to the DLQ with the reason, counted; logged with the
