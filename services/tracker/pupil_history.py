@@ -4,7 +4,8 @@ and the console's timeline page, so both answer the same and log the same.
 An auditor sees every event; an LA officer the whole timeline of a pupil on roll (by a
 non-retracted enrolment, deletion or exclusion) at one of the LA's schools; a school the events it
 sent. The read follows the pupil's linked UPNs, marks retracted events (still shown), names every
-school from the register and says where the pupil is now: one query (`ledger_reads.pupil_record`).
+school from the register and says where the pupil is now: one round of three point reads run side
+by side (`ledger_reads.pupil_record`).
 It is written to the access log before anything is answered, found or not: the entry is stored as
 soon as the rows are counted, before the answer is built (`services/tracker/access_log.py`)."""
 
