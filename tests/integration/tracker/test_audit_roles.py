@@ -264,8 +264,8 @@ def test_a_pupil_with_a_temporary_and_a_permanent_upn_is_one_pupil(ledger: Ledge
     assert ledger.world.get(f"/v1/pupils/{temporary}/history", outsider, **PURPOSE).status_code == 404
     officer = ledger.world.key("la_officer", la_code="886")
     assert len(ledger.world.get(f"/v1/pupils/{temporary}/history", officer, **PURPOSE).json()["events"]) == 3
-    # A chain: two temporary UPNs, one replacing the other, then a permanent one. The history's one
-    # query sees a link beyond the first step and follows the chain to its end.
+    # A chain: two temporary UPNs, one replacing the other, then a permanent one. The history's reads
+    # see a link beyond the first step and follow the chain to its end.
     first, second = temporary_upn_for(886, 2005, 25, 2), temporary_upn_for(886, 2005, 25, 3)
     permanent = ledger.upn("renamed twice")
     events = [
@@ -281,3 +281,13 @@ def test_a_pupil_with_a_temporary_and_a_permanent_upn_is_one_pupil(ledger: Ledge
         assert body["linked_upns"] == sorted([first, second, permanent])
         assert _ids(body) == [e["event_id"] for e in events]
         assert body["placement"]["recorded_under_upn"] == permanent
+    # A former UPN with no row of its own (no event was ever sent under it) is found by its link.
+    never_sent = temporary_upn_for(886, 2005, 25, 4)
+    permanent = ledger.upn("renamed at enrolment")
+    event = enrolment(permanent, former_upn=never_sent, school_urn="100054", occurred_on=dt.date(2025, 9, 4),
+                      year_group=3)  # fmt: skip
+    ledger.world.record([event])
+    body = ledger.world.get(f"/v1/pupils/{never_sent}/history", auditor, **PURPOSE).json()
+    assert body["linked_upns"] == sorted([never_sent, permanent])
+    assert _ids(body) == [event["event_id"]]
+    assert body["placement"]["recorded_under_upn"] == permanent
