@@ -198,24 +198,6 @@ class PlacementRow:
     updated_at: dt.datetime
 
 
-def current_placement(clients: ClientPerThread, upns: list[str]) -> PlacementRow | None:
-    """Where the pupil is now (see `_current`)."""
-    client = clients.get()
-    replaced = {
-        row[0]
-        for row in client.query(
-            f"SELECT DISTINCT former_upn FROM {IDENTITY_LINKS} WHERE former_upn IN {{upns:Array(String)}}",
-            parameters={"upns": upns},
-        ).result_rows
-    }
-    result = client.query(
-        f"SELECT upn, version, placement, updated_at FROM {PLACEMENTS} FINAL "
-        "WHERE upn IN {upns:Array(String)}",
-        parameters={"upns": upns},
-    )
-    return _current(result.result_rows, replaced)
-
-
 def _current(found: Sequence[Sequence[Any]], replaced: Collection[str]) -> PlacementRow | None:
     """A pupil with several UPNs (a temporary one replaced by a permanent one) has a placement
     under each; the current one is under the UPN no later UPN replaced (the tracker keeps a
