@@ -121,6 +121,18 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade() -> None:
     assert not _kind("defaults", "Secret")
 
 
+def test_the_history_tables_are_compacted_nightly_one_run_at_a_time() -> None:
+    for example in EXAMPLES:
+        [cron] = _kind(example, "CronJob")
+        assert cron["spec"]["schedule"] == "30 2 * * *" and cron["spec"]["timeZone"] == "Europe/London"
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+        [container] = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["compact"]
+        env = {item["name"]: item for item in container["env"]}
+        assert "ROLLWATCH_CLICKHOUSE_URL" in env
+        assert env["ROLLWATCH_KAFKA_USERNAME"]["value"] == "rollwatch-tracker"
+
+
 def test_the_strimzi_example_replicates_every_product_topic() -> None:
     [kafka] = _kind("strimzi+altinity", "Kafka")
     assert kafka["spec"]["kafka"]["version"] == KAFKA_VERSION

@@ -20,7 +20,8 @@ DESCRIPTION = (
     "`verify` takes (baseline: writing the same rows), a national replay (`rollwatch simulate "
     "--england`, a slice of a year, drained by the tracker and the alert service; projected for 25M "
     "events; baseline: a bare consumer reading the slice), and the console's inbox, pupil timeline "
-    "and LA dashboard pages (baseline: GET /healthz). The bench "
+    "and LA dashboard pages (baseline: GET /healthz), and pupil history p99 again after "
+    "`rollwatch compact` (before it, the same pupils, beside it). The bench "
     "starts its own Kafka "
     "broker on free ports (or uses ROLLWATCH_KAFKA_BOOTSTRAP when set) and runs the product in "
     "processes of its own, on ledgers in a temporary folder. Progress goes to stderr, the table to "
@@ -29,7 +30,8 @@ DESCRIPTION = (
 )
 FIGURE_NAMES = (
     "tracker_throughput, ingest_throughput, ledger_queries, memory, alert_latency_p99, "
-    "alert_precision_recall, verify, national_replay, console_inbox, console_timeline, console_dashboard"
+    "alert_precision_recall, verify, national_replay, console_inbox, console_timeline, console_dashboard, "
+    "ledger_queries_compacted"
 )
 
 

@@ -8,6 +8,7 @@ under every answer, so the ratio says how many times that floor a query costs.""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from typing import Any
@@ -107,6 +108,46 @@ class LedgerQueries:
                 "school_movements_p99", movements_title, movements, self.movements_target, floor_p99,
                 common, period=[d.isoformat() for d in REPORT_YEAR],
             ),
+        ]  # fmt: skip
+
+
+class CompactedHistory:
+    """The same pupils' histories again after `rollwatch compact` merged the tables they read into
+    one part each (services/tracker/compaction.py): what a ledger compacted in its last quiet hour
+    answers. Last in the run, as it stops and restarts the shared ledger's process."""
+
+    name = "ledger_queries_compacted"
+    title = "Ledger reads after `rollwatch compact`"
+
+    def run(self, session: Session) -> list[Result]:
+        ledger = session.ledger_under_load()
+        scale = session.scale
+        # Other pupils than `LedgerQueries` read: a condition the engine cached would answer faster.
+        asked = history_requests(session, ledger, scale.history_requests, seed=2)
+        with client_for(ledger) as client:
+            before = timed(client, asked, scale.query_budget_s)
+        session.progress("compact: stopping the ledger's process to merge its history tables ...")
+        ledger.product.stop()
+        started = time.monotonic()
+        compacted = json.loads(ledger.product.cli("compact", "--json", timeout=3600))
+        compact_s = time.monotonic() - started
+        ledger.product.start()
+        session.progress(f"compact: merged in {compact_s:.1f} s; reading the same pupils again ...")
+        with client_for(ledger) as client:
+            timed(client, history_requests(session, ledger, scale.warmup_requests, seed=99))
+            floor = timed(client, floor_requests(scale.history_requests))
+            after = timed(client, asked, scale.query_budget_s)
+        parts = {f"parts_before_{table['table']}": table["parts_before"] for table in compacted}
+        common = {
+            "ledger_rows": ledger.rows, "pupils": ledger.pupils, "compact_s": round(compact_s, 1), **parts,
+            "before_compact": _spread(before),
+        }  # fmt: skip
+        title = f"Pupil history p99 after `rollwatch compact`, {ledger.rows / 1e6:.3g}M-row ledger"
+        return [
+            p99_result(
+                "pupil_history_compacted_p99", title, after, LedgerQueries.history_target,
+                percentile(floor, 99), common,
+            )
         ]  # fmt: skip
 
 

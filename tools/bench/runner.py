@@ -27,7 +27,7 @@ from tools.bench.console_timeline import ConsoleTimeline
 from tools.bench.figure import Figure
 from tools.bench.harness import Progress, kafka_for_bench
 from tools.bench.ingest_throughput import IngestThroughput
-from tools.bench.ledger_queries import LedgerQueries
+from tools.bench.ledger_queries import CompactedHistory, LedgerQueries
 from tools.bench.memory import PeakMemory
 from tools.bench.national_replay import NationalReplay
 from tools.bench.pending import NotYetAvailable
@@ -47,7 +47,8 @@ FIGURES: list[Figure] = [
     NationalReplay(),
     ConsoleInbox(),
     ConsoleTimeline(),
-    ConsoleDashboard(),  # last: it restarts the shared ledger's process with alerts added
+    ConsoleDashboard(),  # it restarts the shared ledger's process with alerts added
+    CompactedHistory(),  # last: it merges the shared ledger's history tables
 ]
 
 
