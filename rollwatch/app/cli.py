@@ -191,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
         "on disk while it runs (refused, naming the table, when that is not free). No row of the "
         "history or the links changes; the placements keep each pupil's latest version, as the "
         "engine's own merges do. "
-        "With the embedded ledger, stop `rollwatch run` first: one process at a time can open it. "
+        "With the embedded ledger, stop `rollwatch run` first: one process at a time can open it "
+        "(and `rollwatch run` compacts it itself nightly, at ROLLWATCH_COMPACT_AT). "
         "With a ClickHouse server the trackers may go on writing.",
     )
     compact.add_argument("--json", action="store_true", help="print the result as JSON")

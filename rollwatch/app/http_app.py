@@ -47,6 +47,7 @@ from services.tracker.agent import Tracker
 from services.tracker.audit_api import router as audit_router
 from services.tracker.batch_consumer import LedgerConsumer
 from services.tracker.cnis_api import router as cnis_router
+from services.tracker.compaction_schedule import NightlyCompaction
 from services.tracker.ledger_writer import LedgerWriter
 from services.tracker.reads import pupil_records, recorded_contents
 from services.tracker.roll_checks import RollCheckWriter
@@ -95,6 +96,12 @@ def create_app(settings: Settings, components: frozenset[Component] = ALL) -> Fa
                     await ledger_consumer.start()
                     app.state.tracker = ledger_consumer
                     stack.push_async_callback(ledger_consumer.stop)
+                    if settings.clickhouse_url is None and settings.compact_at is not None:
+                        # A server's tables are compacted by `rollwatch compact` from a CronJob.
+                        nightly = NightlyCompaction(clients, settings.compact_at)
+                        nightly.start()
+                        # Off the event loop: a compaction under way finishes before the clients close.
+                        stack.push_async_callback(run_in_threadpool, nightly.stop)
                 if "alerts" in components:
                     # The app id (the alert service's consumer group) is unchanged from when the
                     # tracker was a Faust agent too, so the alert service keeps its offsets.

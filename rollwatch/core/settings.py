@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
     # one by default on a machine of two cores or more; 0 validates in the tracker's process.
     tracker_parse_processes: int = Field(default_factory=_parse_processes, ge=0, le=64)
     checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # The embedded ledger's history tables merged into one part each, nightly at this London time,
+    # by the process holding the ledger (services/tracker/compaction_schedule.py); "off": never.
+    # With a ClickHouse server, `rollwatch compact` runs from a CronJob instead (the Helm chart's).
+    compact_at: dt.time | None = dt.time(2, 30)
     # Static membership of the stream processors' consumer group (Kafka's group.instance.id): a
     # process restarted with the same id (a crashed pod restarted in place) gets its partitions
     # back at once instead of after the dead member's session (`stream_session_timeout_s`). One
@@ -136,6 +141,11 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit such as '10/second;2000/hour': {exc}") from None
         return value
+
+    @field_validator("compact_at", mode="before")
+    @classmethod
+    def _off_is_never(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
 
     @field_validator("fingerprint_key", mode="before")
     @classmethod

@@ -2,11 +2,14 @@
 several batches (a part each), end in one part each, with every row of the history's copy and
 each pupil's latest placement; the histories read the same before and after, and `verify` still
 proves the ledger and its derived tables. A disk without room for the merge's copy is refused,
-naming the table, before anything is merged."""
+naming the table, before anything is merged. The process holding the embedded ledger compacts it
+itself at the hour set."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 from rollwatch.app import cli
 from rollwatch.core.settings import Settings
 from services.tracker import compaction
+from services.tracker.compaction_schedule import COMPACTIONS, LONDON, NightlyCompaction
 from services.tracker.tables import HISTORY_ROWS, PLACEMENTS
 from services.tracker.verification import verify
 from tests.integration.tracker.conftest import Ledger, _story
@@ -112,3 +116,25 @@ def test_progress_names_each_table_as_it_goes(
     assert lines[1].startswith("pupil_history_rows: 1 part (") and lines[1].endswith(" s")
     assert lines[-1].startswith("pupil_identity_links: 0 parts (0 rows")
     assert lines[-1].endswith("nothing to merge")
+
+
+def test_the_process_holding_the_embedded_ledger_compacts_it_at_the_hour_set(ledger: Ledger) -> None:
+    """`rollwatch run` on the embedded ledger (ROLLWATCH_COMPACT_AT, 02:30 London by default): its
+    clock here starts two seconds before the hour."""
+    at = dt.time(2, 30)
+
+    def _now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    shift = dt.datetime.combine(dt.date(2026, 12, 3), at, tzinfo=LONDON) - dt.timedelta(seconds=2) - _now()
+    done_before = COMPACTIONS.labels("done")._value.get()
+    nightly = NightlyCompaction(ledger.world.clients, at, now=lambda: _now() + shift)
+    nightly.start()
+    try:
+        deadline = time.monotonic() + 60
+        while _parts(ledger, HISTORY_ROWS).count > 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        nightly.stop()  # the next night's wait, ended
+    assert _parts(ledger, HISTORY_ROWS).count == 1 and _parts(ledger, PLACEMENTS).count == 1
+    assert COMPACTIONS.labels("done")._value.get() == done_before + 1
