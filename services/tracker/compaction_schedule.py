@@ -5,7 +5,7 @@ run only with the product stopped. `rollwatch run` (and `rollwatch tracker` on t
 ledger) therefore run the same compaction themselves, in a thread of their own, at
 `ROLLWATCH_COMPACT_AT` London time (02:30 unless set; "off": never): reads and writes go on beside
 it. With a ClickHouse server the Helm chart's CronJob (or the host's cron) runs `rollwatch compact`
-instead, once for every tracker replica."""
+instead: once a night for the cluster, not once per tracker replica."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class NightlyCompaction:
             if self._stopping.wait(max(0.0, (due - self._now()).total_seconds())):
                 return
             try:
-                done = compact(self._clients.get(), progress=lambda line: log.info(line))
+                done = compact(self._clients.get(), progress=log.info)
             except Exception:
                 COMPACTIONS.labels("failed").inc()
                 log.exception("history compaction failed; tried again the next night")
