@@ -124,8 +124,7 @@ class CompactedHistory:
         scale = session.scale
         # Other pupils than `LedgerQueries` read: a condition the engine cached would answer faster.
         asked = history_requests(session, ledger, scale.history_requests, seed=2)
-        with client_for(ledger) as client:
-            before = timed(client, asked, scale.query_budget_s)
+        before, _ = self._read(session, ledger, asked)
         session.progress("compact: stopping the ledger's process to merge its history tables ...")
         ledger.product.stop()
         started = time.monotonic()
@@ -133,10 +132,7 @@ class CompactedHistory:
         compact_s = time.monotonic() - started
         ledger.product.start()
         session.progress(f"compact: merged in {compact_s:.1f} s; reading the same pupils again ...")
-        with client_for(ledger) as client:
-            timed(client, history_requests(session, ledger, scale.warmup_requests, seed=99))
-            floor = timed(client, floor_requests(scale.history_requests))
-            after = timed(client, asked, scale.query_budget_s)
+        after, floor = self._read(session, ledger, asked)
         parts = {f"parts_before_{table['table']}": table["parts_before"] for table in compacted}
         common = {
             "ledger_rows": ledger.rows, "pupils": ledger.pupils, "compact_s": round(compact_s, 1), **parts,
@@ -149,6 +145,18 @@ class CompactedHistory:
                 percentile(floor, 99), common,
             )
         ]  # fmt: skip
+
+    @staticmethod
+    def _read(
+        session: Session, ledger: LedgerUnderLoad, asked: list[Request]
+    ) -> tuple[list[float], list[float]]:
+        """The pupils' histories and the `/healthz` floor, after the same unmeasured warm-up both
+        times (the process may be new: the bench started it, or `compact` restarted it)."""
+        scale = session.scale
+        with client_for(ledger) as client:
+            timed(client, history_requests(session, ledger, scale.warmup_requests, seed=99))
+            floor = timed(client, floor_requests(scale.history_requests))
+            return timed(client, asked, scale.query_budget_s), floor
 
 
 def p99_result(
