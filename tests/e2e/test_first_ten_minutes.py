@@ -53,6 +53,9 @@ def test_make_run_in_a_terminal_then_ctrl_c_during_the_feed(tmp_path: Path) -> N
         encoding="utf-8",
         dimensions=(40, 120),
         timeout=150,
+        # poll, not select: a pytest worker that ran many ClickHouse tests first holds more than
+        # select's 1,024 descriptors (chDB keeps three /proc files open per engine thread)
+        use_poll=True,
     )
     child.logfile_read = seen
     broker_pid = None
