@@ -319,6 +319,14 @@ class AlertBook:
         )
 
     def _keep(self, alert: Alert) -> Alert:
+        # At the alert store's precision (DateTime64(3)): a step read back after a restart must
+        # be the step kept now, or its notification's transition key differs and goes out twice.
+        alert = replace(
+            alert,
+            opened_at=_to_millisecond(alert.opened_at),
+            updated_at=_to_millisecond(alert.updated_at),
+            touched_at=alert.touched_at and _to_millisecond(alert.touched_at),
+        )
         self.alerts[alert.alert_id] = alert
         self.by_la.setdefault(alert.la_code, {})[alert.alert_id] = alert
         if alert.upn:
@@ -328,3 +336,7 @@ class AlertBook:
         if latest is None or (latest.opened_at, latest.alert_id) <= (alert.opened_at, alert.alert_id):
             self.by_fingerprint[alert.fingerprint] = alert.alert_id
         return alert
+
+
+def _to_millisecond(at: dt.datetime) -> dt.datetime:
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)

@@ -11,11 +11,18 @@ import pytest
 
 from rollwatch.core.clickhouse import ClientPerThread
 from rollwatch.core.settings import Settings
-from services.alerts.delivery import DeadLetter
+from services.alerts.candidates import AlertCandidate
+from services.alerts.delivery import DeadLetter, Dispatcher, InMemoryDeliveryLog, Router
 from services.alerts.delivery.pending import Queued
-from services.alerts.notify import ClickHouseDeliveryLog
+from services.alerts.fingerprints import fingerprint
+from services.alerts.lifecycle import AlertBook
+from services.alerts.notify import ClickHouseDeliveryLog, Notifier
+from services.alerts.notify import notification as notification_of
 from services.alerts.outbox import ClickHousePendingStore, dead_letters
-from tests.support.alert_notifications import UPN, notification
+from services.alerts.store import AlertStore
+from services.schools.register import SchoolsRegister
+from tests.support.alert_notifications import LA, UPN, notification, routes_config
+from tests.support.gias import JANUARY, JANUARY_LINKS
 
 pytestmark = pytest.mark.clickhouse
 
@@ -73,3 +80,32 @@ def test_a_dead_letter_is_dead_until_redelivered_then_redelivered(clients: Clien
     [found] = dead_letters(clients, delivery_id="d-9")
     assert found.state == "redelivered"
     assert found.as_dict()["alert_ids"] == ["a9"] and dataclasses.asdict(found.letter)["attempts"] == 8
+
+
+def test_a_step_queued_before_a_restart_is_known_after_it(clients: ClientPerThread) -> None:
+    """The alert store keeps milliseconds; a step taken at a finer time must read back as the same
+    step, or the start's catch-up takes its queued notification for a lost one and sends it twice."""
+    register = SchoolsRegister.from_gias_files(JANUARY, JANUARY_LINKS)
+    book = AlertBook()
+    candidate = AlertCandidate(
+        rule="no_destination", severity="high", la_code=LA, school_urn="100001", upn=UPN,
+        evidence=("e1",), fingerprint=fingerprint("no_destination", UPN), reason="r",
+        statutory_reference="s", as_of=T0.date(),
+    )  # fmt: skip
+    step = book.raise_candidate(candidate, T0.replace(microsecond=123_456))
+    assert step is not None
+    AlertStore(clients).append([step])
+    pending = ClickHousePendingStore(clients)
+    asyncio.run(pending.queued([Queued("mail", "email", notification_of(step, register), T0)]))
+
+    restarted = AlertBook()
+    restarted.restore(*AlertStore(clients).load())
+    assert restarted.alerts[step.alert_id] == step
+
+    async def catch_up() -> int:
+        dispatcher = Dispatcher(Router(routes_config()), InMemoryDeliveryLog(), pending=pending)
+        caught_up = await Notifier(dispatcher, register, restarted).catch_up(pending)
+        await dispatcher.close()
+        return caught_up
+
+    assert asyncio.run(catch_up()) == 0
